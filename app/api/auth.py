@@ -1,0 +1,62 @@
+"""``Authorization: Bearer a,b,c`` -> the request's session pool.
+
+Without ``API_KEYS`` the Bearer list *is* the pool of Jimeng session ids. With ``API_KEYS`` the Bearer is
+an API key (compared in constant time) and the pool is the server's ``JIMENG_SESSION_IDS``, which never
+leave the server.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Request
+
+from app.errors import InvalidApiKeyError, MissingSessionError
+from app.logging import mask, register_secret
+from config.settings import Settings
+
+_SCHEME = "bearer"
+
+
+def parse_bearer(header: str | None) -> list[str]:
+    """Ordered, de-duplicated, trimmed tokens of a Bearer header; MissingSessionError when there are none."""
+    if not header or not header.strip():
+        raise MissingSessionError("Missing Authorization header; send 'Authorization: Bearer <sessionid>'")
+    value = header.strip()
+    scheme, separator, rest = value.partition(" ")
+    if separator and scheme.lower() == _SCHEME:
+        credentials = rest
+    elif not separator and value.lower() != _SCHEME:
+        credentials = value  # a bare token, as some tools send it
+    elif separator:
+        raise MissingSessionError("Authorization must be 'Bearer <sessionid>[,<sessionid>...]'")
+    else:
+        credentials = ""
+    tokens = list(dict.fromkeys(t.strip() for t in credentials.split(",") if t.strip()))
+    if not tokens:
+        raise MissingSessionError("Authorization header holds no session id; send 'Bearer <sessionid>'")
+    return tokens
+
+
+def is_known_key(candidate: str, keys: tuple[str, ...]) -> bool:
+    """Constant-time membership: every key is compared, so timing does not tell how close a guess was."""
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(candidate.encode(), key.encode())
+    return found
+
+
+def session_pool(request: Request, settings: Settings) -> list[str]:
+    """The sessions this request may use, registered for log masking."""
+    tokens = parse_bearer(request.headers.get("Authorization"))
+    for token in tokens:
+        register_secret(token)
+    if settings.api_key_mode:
+        if len(tokens) != 1 or not is_known_key(tokens[0], settings.api_keys):
+            raise InvalidApiKeyError("Invalid API key")
+        tokens = list(settings.jimeng_session_ids)
+    return tokens
+
+
+def masked(tokens: list[str]) -> list[str]:
+    return [mask(token) for token in tokens]

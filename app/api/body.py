@@ -1,0 +1,115 @@
+"""Request bodies: lenient JSON (the reference's own curl examples carry trailing commas) and size limits.
+
+Strict ``json`` is tried first because it is fast on the common, valid case (a body can hold megabytes of
+base64 images); ``json5`` (a maintained parser for trailing commas, single quotes and comments) only sees
+bodies that strict JSON refused, and its errors give line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import json5
+from flask import Request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.errors import InvalidJsonError, RequestTooLargeError, UnsupportedMediaTypeError
+
+JSON_TYPES = ("application/json", "text/json")
+_JSON5_POSITION = re.compile(r"^<string>:(?P<line>\d+) (?P<what>.*?)(?: at column (?P<column>\d+))?$")
+
+
+def parse_lenient_json(raw: bytes | str) -> dict[str, Any]:
+    """A JSON object from lenient JSON text; InvalidJsonError (400) for anything else."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    if not text.strip():
+        raise InvalidJsonError("Request body is empty; send a JSON object")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = _parse_json5(text)
+    except RecursionError as err:
+        raise InvalidJsonError("Malformed JSON body: nested too deeply") from err
+    if not isinstance(value, dict):
+        raise InvalidJsonError(f"Request body must be a JSON object, not {_json_kind(value)}")
+    return value
+
+
+def _parse_json5(text: str) -> Any:
+    try:
+        return json5.loads(text)
+    except ValueError as err:
+        raise InvalidJsonError(f"Malformed JSON body: {_describe_json5_error(err)}") from err
+    except RecursionError as err:
+        raise InvalidJsonError("Malformed JSON body: nested too deeply") from err
+
+
+def _describe_json5_error(err: ValueError) -> str:
+    match = _JSON5_POSITION.match(str(err))
+    if not match:
+        return str(err)
+    where = f"line {match['line']}" + (f", column {match['column']}" if match["column"] else "")
+    return f"{match['what']} at {where}"
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+def _content_type(request: Request) -> str:
+    return (request.mimetype or "").lower()
+
+
+def _is_json_type(mimetype: str) -> bool:
+    return not mimetype or mimetype in JSON_TYPES or mimetype.endswith("+json") or mimetype == "text/plain"
+
+
+def read_json_body(request: Request) -> dict[str, Any]:
+    """The body of a JSON-only endpoint; 415 for other content types, 413 past MAX_BODY_BYTES."""
+    mimetype = _content_type(request)
+    if not _is_json_type(mimetype):
+        raise UnsupportedMediaTypeError(f"Unsupported content type {mimetype!r}; send application/json")
+    return parse_lenient_json(_read_bytes(request))
+
+
+def read_json_or_form(request: Request) -> tuple[dict[str, Any], MultiDict[str, Any]]:
+    """For endpoints that also take multipart: (fields, files). Form fields come back as strings."""
+    mimetype = _content_type(request)
+    if mimetype == "multipart/form-data":
+        try:
+            form, files = request.form, request.files
+        except RequestEntityTooLarge as err:
+            raise RequestTooLargeError("Request body is larger than the limit") from err
+        return form_fields(form), files
+    if mimetype == "application/x-www-form-urlencoded":
+        raise UnsupportedMediaTypeError("Send application/json or multipart/form-data")
+    return read_json_body(request), MultiDict()
+
+
+def form_fields(form: MultiDict[str, str]) -> dict[str, Any]:
+    """Form fields as a dict; repeated keys (``images``, ``images[]``) become lists."""
+    fields: dict[str, Any] = {}
+    for key in form:
+        values = form.getlist(key)
+        name = key[:-2] if key.endswith("[]") else key
+        fields[name] = values if len(values) > 1 or key.endswith("[]") else values[0]
+    return fields
+
+
+def _read_bytes(request: Request) -> bytes:
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge as err:
+        raise RequestTooLargeError("Request body is larger than the limit") from err
+
+
+def reject_oversized_bodies(max_bytes: int) -> None:
+    """413 on any route as soon as the declared length is over the cap, before anything reads the body."""
+    from flask import request
+
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise RequestTooLargeError(f"Request body is {request.content_length} bytes; the limit is {max_bytes}")

@@ -1,0 +1,29 @@
+"""gunicorn settings: gevent workers, so one worker holds many long generations (each a greenlet).
+
+Values come from config/settings.py, so a bad PORT or WEB_CONCURRENCY stops the master with one line.
+No preload: the app (and its poller thread) must be created after gevent patched the worker.
+"""
+
+import sys
+
+from config.settings import Settings, SettingsError
+
+try:
+    _settings = Settings.from_env()
+except SettingsError as _err:
+    sys.stderr.write(f"jimeng-api: configuration error: {_err}\n")
+    raise SystemExit(1) from None
+
+bind = f"0.0.0.0:{_settings.port}"
+worker_class = "gevent"
+workers = _settings.web_concurrency
+worker_connections = _settings.gunicorn_worker_connections
+keepalive = 5  # seconds; above typical proxy idle probes, below Heroku's 55 s idle cut
+timeout = 60  # heartbeat of a worker; long generations are greenlets and do not block it
+graceful_timeout = 30
+preload_app = False
+accesslog = None  # the app writes one access line per request itself, with its request id
+errorlog = "-"
+loglevel = _settings.log_level.lower() if _settings.log_level not in ("TRACE", "SUCCESS") else "info"
+capture_output = False
+forwarded_allow_ips = "*" if _settings.trust_proxy else "127.0.0.1"

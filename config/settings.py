@@ -1,0 +1,179 @@
+"""Every knob of the service, read from the environment once and typed.
+
+Nothing outside ``config/`` reads ``os.environ``. A bad value stops start-up with one line that names the
+key, because a gateway that starts with a silently wrong timeout or URL fails much later and far away.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """One configuration value is invalid; the message names the key."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected a boolean (1/0, true/false, yes/no, on/off)")
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    items = [item.strip() for item in raw.split(",")]
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+def _url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("expected an http(s) URL such as https://jimeng.jianying.com")
+    return raw.strip().rstrip("/")
+
+
+def _level(raw: str) -> str:
+    value = raw.strip().upper()
+    if value not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+    return value
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ValueError(f"expected an integer from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _float_range(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def setting(env: str, parse: Callable[[str], Any], default: Any, doc: str) -> Any:
+    """A dataclass field that knows its environment key, parser and documentation."""
+    return field(default=default, metadata={"env": env, "parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    port: int = setting("PORT", _int_range(1, 65535), 5100, "HTTP port")
+    log_level: str = setting("LOG_LEVEL", _level, "INFO", "loguru level")
+    log_json: bool = setting("LOG_JSON", _bool, False, "one JSON object per log line")
+    trust_proxy: bool = setting("TRUST_PROXY", _bool, False, "honour X-Forwarded-* (Heroku, Render)")
+    jimeng_base_url: str = setting("JIMENG_BASE_URL", _url, "https://jimeng.jianying.com", "Jimeng web API")
+    jimeng_imagex_url: str = setting(
+        "JIMENG_IMAGEX_URL",
+        _url,
+        "https://imagex.bytedanceapi.com",
+        "ImageX OpenAPI; its scheme is used for upload hosts",
+    )
+    jimeng_session_ids: tuple[str, ...] = setting(
+        "JIMENG_SESSION_IDS", _list, (), "server-side session pool, used with API_KEYS"
+    )
+    api_keys: tuple[str, ...] = setting("API_KEYS", _list, (), "client API keys; when set, Bearer is a key")
+    max_body_bytes: int = setting("MAX_BODY_BYTES", _int_range(1024, 1 << 30), 25 * 1024 * 1024, "request body cap")
+    max_image_bytes: int = setting("MAX_IMAGE_BYTES", _int_range(1024, 1 << 30), 10 * 1024 * 1024, "per input image")
+    max_prompt_chars: int = setting("MAX_PROMPT_CHARS", _int_range(1, 100_000), 2000, "prompt length after trim")
+    allow_private_image_urls: bool = setting(
+        "ALLOW_PRIVATE_IMAGE_URLS", _bool, False, "let image URLs reach private/loopback addresses"
+    )
+    image_timeout_seconds: float = setting("IMAGE_TIMEOUT_SECONDS", _float_range(1, 86400), 600.0, "image deadline")
+    video_timeout_seconds: float = setting("VIDEO_TIMEOUT_SECONDS", _float_range(1, 86400), 1500.0, "video deadline")
+    sse_keepalive_seconds: float = setting(
+        "SSE_KEEPALIVE_SECONDS", _float_range(0.05, 3600), 10.0, "keep-alive comment interval"
+    )
+    credit_cache_seconds: float = setting(
+        "CREDIT_CACHE_SECONDS", _float_range(0, 86400), 60.0, "how long an account's credits are trusted"
+    )
+    upstream_connect_timeout: float = setting(
+        "UPSTREAM_CONNECT_TIMEOUT", _float_range(0.1, 120), 5.0, "connect timeout of upstream calls"
+    )
+    upstream_read_timeout: float = setting(
+        "UPSTREAM_READ_TIMEOUT", _float_range(0.1, 600), 30.0, "read timeout of upstream calls"
+    )
+    poll_first_seconds: float = setting(
+        "POLL_FIRST_SECONDS", _float_range(0.05, 600), 4.0, "first poll of an image job without a learned estimate"
+    )
+    poll_min_seconds: float = setting(
+        "POLL_MIN_SECONDS", _float_range(0.05, 60), 0.4, "shortest poll interval (around the expected finish)"
+    )
+    poll_max_seconds: float = setting(
+        "POLL_MAX_SECONDS", _float_range(0.1, 600), 10.0, "longest poll interval (long jobs back off to it)"
+    )
+    web_concurrency: int = setting("WEB_CONCURRENCY", _int_range(1, 64), 2, "gunicorn worker processes")
+    gunicorn_worker_connections: int = setting(
+        "GUNICORN_WORKER_CONNECTIONS", _int_range(1, 100_000), 1000, "connections per gevent worker"
+    )
+    demo: bool = setting("JIMENG_DEMO", _bool, False, "set by `jimeng-api demo`: the emulator is upstream")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every key; raise SettingsError naming the first bad one."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            key = spec.metadata["env"]
+            raw = environ.get(key)
+            if raw is None or (raw.strip() == "" and spec.type != "tuple[str, ...]"):
+                continue
+            try:
+                values[spec.name] = spec.metadata["parse"](raw)
+            except ValueError as err:
+                raise SettingsError(f"invalid {key}={raw!r}: {err}") from None
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.api_keys and not self.jimeng_session_ids:
+            raise SettingsError("invalid API_KEYS: it needs JIMENG_SESSION_IDS, the pool the keys give access to")
+        if self.poll_min_seconds > self.poll_max_seconds:
+            raise SettingsError("invalid POLL_MIN_SECONDS: larger than POLL_MAX_SECONDS")
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        updated = replace(self, **overrides)
+        updated.check()
+        return updated
+
+    @property
+    def api_key_mode(self) -> bool:
+        return bool(self.api_keys)
+
+
+def documented_keys() -> list[tuple[str, Any, str]]:
+    """(environment key, default, description) for every setting: drives .env.example and the README."""
+    return [(f.metadata["env"], f.default, f.metadata["doc"]) for f in fields(Settings)]
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    return Settings.from_env(environ)
+
+
+def testing_settings(**overrides: Any) -> Settings:
+    """Settings for tests: loopback images allowed, short timeouts, independent of the caller's environment."""
+    base = Settings(allow_private_image_urls=True, upstream_read_timeout=10.0, log_level="DEBUG")
+    return base.with_overrides(**overrides)

@@ -1,0 +1,36 @@
+"""Fixture ladder: settings -> app -> live server on a loopback port (real HTTP, no test client)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from config.settings import testing_settings
+from tests.support import LiveServer
+
+
+@pytest.fixture
+def make_app() -> Callable[..., Flask]:
+    def build(**overrides: Any) -> Flask:
+        return create_app(testing_settings(**overrides))
+
+    return build
+
+
+@pytest.fixture
+def live_server(make_app: Callable[..., Flask]) -> Iterator[Callable[..., str]]:
+    """Start the app (with Settings overrides) on 127.0.0.1:<port>; returns its base URL."""
+    servers: list[LiveServer] = []
+
+    def start(**overrides: Any) -> str:
+        server = LiveServer(make_app(**overrides))
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -1,0 +1,102 @@
+"""The service endpoints that need no upstream call, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import requests
+from openapi_spec_validator import validate
+
+from tests.support import gunicorn_server
+
+ERROR_KEYS = {"message", "type", "param", "code", "history_id"}
+
+
+def assert_error(response: requests.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert set(error) == ERROR_KEYS
+    assert error["code"] == code
+    return error
+
+
+@pytest.fixture
+def base_url(live_server: Callable[..., str]) -> str:
+    return live_server(max_body_bytes=4096)
+
+
+def test_ping_answers_pong_as_plain_text(base_url: str) -> None:
+    response = requests.get(f"{base_url}/ping", timeout=5)
+    assert response.status_code == 200
+    assert response.text == "pong"
+    assert response.headers["Content-Type"].startswith("text/plain")
+
+
+def test_healthz_reports_status_and_version(base_url: str) -> None:
+    body = requests.get(f"{base_url}/healthz", timeout=5).json()
+    assert body["status"] == "ok"
+    assert body["version"]
+
+
+def test_welcome_page_lists_endpoints_and_a_curl_example(base_url: str) -> None:
+    response = requests.get(f"{base_url}/", timeout=5)
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "/v1/images/generations" in response.text
+    assert "curl" in response.text
+
+
+def test_models_list_has_every_model_of_the_contract(base_url: str) -> None:
+    body = requests.get(f"{base_url}/v1/models", timeout=5).json()
+    assert body["object"] == "list"
+    ids = {m["id"] for m in body["data"]}
+    assert {"jimeng-4.0", "jimeng-3.1", "jimeng-xl-pro", "jimeng-video-3.0", "jimeng-video-2.0-pro"} <= ids
+    assert len(ids) == 12
+    for model in body["data"]:
+        assert model["object"] == "model"
+        assert model["owned_by"] == "jimeng"
+        assert model["type"] in ("image", "video")
+
+
+def test_one_model_and_an_unknown_model(base_url: str) -> None:
+    model = requests.get(f"{base_url}/v1/models/jimeng-video-3.0", timeout=5).json()
+    assert (model["id"], model["type"]) == ("jimeng-video-3.0", "video")
+    assert_error(requests.get(f"{base_url}/v1/models/gpt-4", timeout=5), 404, "not_found")
+
+
+def test_unknown_route_is_404_and_wrong_method_is_405(base_url: str) -> None:
+    assert_error(requests.get(f"{base_url}/v1/nothing", timeout=5), 404, "not_found")
+    response = requests.delete(f"{base_url}/v1/models", timeout=5)
+    assert_error(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_oversized_body_is_413_before_anything_reads_it(base_url: str) -> None:
+    response = requests.post(f"{base_url}/v1/models", data=b"x" * 10_000, timeout=5)
+    assert_error(response, 413, "request_too_large")
+
+
+def test_request_id_is_echoed_or_minted(base_url: str) -> None:
+    echoed = requests.get(f"{base_url}/ping", headers={"X-Request-Id": "abc-123"}, timeout=5)
+    assert echoed.headers["X-Request-Id"] == "abc-123"
+    minted = requests.get(f"{base_url}/ping", headers={"X-Request-Id": "bad id!"}, timeout=5)
+    assert minted.headers["X-Request-Id"] not in ("", "bad id!")
+
+
+def test_openapi_is_valid_3_1_and_lists_models(base_url: str) -> None:
+    spec = requests.get(f"{base_url}/openapi.json", timeout=5).json()
+    validate(spec)
+    assert spec["openapi"].startswith("3.1")
+    assert "/v1/models" in spec["paths"]
+    assert "/v1/models/{model_id}" in spec["paths"]
+
+
+def test_procfile_command_serves_with_gevent_workers(tmp_path: object) -> None:
+    with gunicorn_server({"WEB_CONCURRENCY": "1", "LOG_LEVEL": "INFO"}) as url:
+        assert requests.get(f"{url}/ping", timeout=5).text == "pong"
+        assert requests.get(f"{url}/healthz", timeout=5).json()["status"] == "ok"
+        assert "jimeng-api" in requests.get(f"{url}/", timeout=5).text
+        assert requests.get(f"{url}/v1/models/jimeng-4.0", timeout=5).json()["id"] == "jimeng-4.0"
+        assert_error(requests.get(f"{url}/v1/models/nope", timeout=5), 404, "not_found")
+        assert_error(requests.post(f"{url}/ping", timeout=5), 405, "method_not_allowed")

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from app.api.body import form_fields, parse_lenient_json
+from app.errors import InvalidJsonError
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('{"prompt": "cat"}', {"prompt": "cat"}),
+        ('{"prompt": "cat", "n": 2,}', {"prompt": "cat", "n": 2}),
+        ("{'prompt': 'cat'}", {"prompt": "cat"}),
+        ('{"prompt": "cat" /* why */, // note\n "n": 1}', {"prompt": "cat", "n": 1}),
+        ('{"prompt": "猫"}'.encode(), {"prompt": "猫"}),
+        ('{"images": ["a", "b",],}', {"images": ["a", "b"]}),
+    ],
+)
+def test_lenient_json_accepts_what_curl_users_type(raw: str | bytes, expected: dict[str, object]) -> None:
+    assert parse_lenient_json(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ('{"prompt": ', "line 1, column"),
+        ('{\n  "a": 1\n  "b": 2}', "line 3"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("[1, 2]", "not an array"),
+        ('"text"', "not a string"),
+        ("42", "not a number"),
+        ("null", "not null"),
+        ("true", "not a boolean"),
+    ],
+)
+def test_lenient_json_refuses_malformed_or_non_objects(raw: str, fragment: str) -> None:
+    with pytest.raises(InvalidJsonError) as caught:
+        parse_lenient_json(raw)
+    assert fragment in caught.value.message
+    assert caught.value.code == "invalid_json"
+
+
+def test_lenient_json_parses_a_huge_valid_body_with_the_fast_parser() -> None:
+    big = "A" * 5_000_000
+    assert parse_lenient_json('{"image": "' + big + '"}')["image"] == big
+
+
+def test_lenient_json_refuses_deep_nesting_without_crashing() -> None:
+    with pytest.raises(InvalidJsonError):
+        parse_lenient_json("[" * 100_000)
+
+
+def test_form_fields_collect_repeated_keys_into_lists() -> None:
+    form = MultiDict([("prompt", "cat"), ("images[]", "a"), ("images[]", "b"), ("tag", "x"), ("tag", "y")])
+    assert form_fields(form) == {"prompt": "cat", "images": ["a", "b"], "tag": ["x", "y"]}

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+
+from app.logging import SecretRegistry, mask
+
+
+@pytest.mark.parametrize(
+    ("secret", "masked"),
+    [("0123456789abcdef0123456789abcdef", "…cdef"), ("abcdefghi", "…fghi"), ("short", "…"), ("12345678", "…")],
+)
+def test_mask_shows_at_most_the_last_four_characters(secret: str, masked: str) -> None:
+    assert mask(secret) == masked
+
+
+def test_registered_secrets_are_masked_anywhere_in_a_message() -> None:
+    registry = SecretRegistry()
+    registry.add("0123456789abcdef0123456789abcdef")
+    registry.add("feedfacecafebeef0000")
+    text = registry.redact("pool 0123456789abcdef0123456789abcdef,feedfacecafebeef0000 failed")
+    assert text == "pool …cdef,…0000 failed"
+
+
+def test_cookie_values_are_masked_even_when_unregistered() -> None:
+    registry = SecretRegistry()
+    text = registry.redact("Cookie: sessionid=zzzzzzzzzzzz9999; sid_tt=yyyyyyyyyyyy8888; is_staff_user=false")
+    assert "zzzzzzzzzzzz9999" not in text
+    assert "yyyyyyyyyyyy8888" not in text
+    assert "is_staff_user=false" in text
+
+
+def test_registry_forgets_the_oldest_secret_past_capacity() -> None:
+    registry = SecretRegistry(capacity=2)
+    for secret in ("aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"):
+        registry.add(secret)
+    assert registry.redact("aaaaaaaaaaaa cccccccccccc") == "aaaaaaaaaaaa …cccc"

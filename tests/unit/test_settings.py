@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings, SettingsError, documented_keys
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_match_the_contract() -> None:
+    settings = Settings.from_env({})
+    assert settings.port == 5100
+    assert settings.jimeng_base_url == "https://jimeng.jianying.com"
+    assert settings.jimeng_imagex_url == "https://imagex.bytedanceapi.com"
+    assert settings.max_body_bytes == 25 * 1024 * 1024
+    assert settings.max_image_bytes == 10 * 1024 * 1024
+    assert settings.max_prompt_chars == 2000
+    assert settings.image_timeout_seconds == 600
+    assert settings.video_timeout_seconds == 1500
+    assert settings.sse_keepalive_seconds == 10
+    assert settings.allow_private_image_urls is False
+    assert settings.web_concurrency == 2
+    assert settings.gunicorn_worker_connections == 1000
+
+
+def test_values_are_typed() -> None:
+    settings = Settings.from_env(
+        {
+            "PORT": "8080",
+            "LOG_JSON": "yes",
+            "LOG_LEVEL": "debug",
+            "JIMENG_BASE_URL": "http://127.0.0.1:9000/",
+            "JIMENG_SESSION_IDS": "a, b,a,,c",
+            "API_KEYS": "k1",
+            "IMAGE_TIMEOUT_SECONDS": "12.5",
+        }
+    )
+    assert settings.port == 8080
+    assert settings.log_json is True
+    assert settings.log_level == "DEBUG"
+    assert settings.jimeng_base_url == "http://127.0.0.1:9000"
+    assert settings.jimeng_session_ids == ("a", "b", "c")
+    assert settings.api_key_mode
+    assert settings.image_timeout_seconds == 12.5
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("PORT", "abc"),
+        ("PORT", "70000"),
+        ("LOG_LEVEL", "LOUD"),
+        ("LOG_JSON", "maybe"),
+        ("JIMENG_BASE_URL", "jimeng.jianying.com"),
+        ("JIMENG_IMAGEX_URL", "ftp://x"),
+        ("MAX_BODY_BYTES", "-1"),
+        ("IMAGE_TIMEOUT_SECONDS", "0"),
+        ("SSE_KEEPALIVE_SECONDS", "nan"),
+        ("WEB_CONCURRENCY", "0"),
+    ],
+)
+def test_a_bad_value_names_its_key(key: str, value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({key: value})
+    assert str(caught.value).startswith(f"invalid {key}=")
+
+
+def test_api_keys_need_a_server_pool() -> None:
+    with pytest.raises(SettingsError, match="API_KEYS"):
+        Settings.from_env({"API_KEYS": "k1"})
+
+
+def test_env_example_documents_every_key() -> None:
+    text = (ROOT / ".env.example").read_text()
+    for key, _default, _doc in documented_keys():
+        assert f"\n{key}=" in text, key
