@@ -1,0 +1,180 @@
+"""``get_history_by_ids``: what we ask for and how we read the records that come back.
+
+Protocol section 11. The request bodies (11.1, 11.8) are built here next to the reading so one module owns the
+poll call. Reading is total: a record is upstream data of unknown quality, so a missing or oddly typed field
+gives an empty value, never an exception; the poller decides what an empty value means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from config.upstream import UpstreamConfig
+
+Phase = Literal["queued", "running", "succeeded", "failed"]
+HistoryKind = Literal["image", "blend", "video"]
+
+STATUS_PHASES: dict[int, Phase] = {  # [11.3]; 10 is the reference's alias of 50
+    20: "queued",
+    42: "running",
+    45: "running",
+    50: "succeeded",
+    10: "succeeded",
+    30: "failed",
+}
+CONTENT_FILTERED_CODE = "2038"  # [11.4]
+
+_IMAGE_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [11.5] first non-empty wins, per item
+    ("image", "large_images", 0, "image_url"),
+    ("common_attr", "cover_url"),
+    ("image_url",),
+    ("url",),
+)
+_VIDEO_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [11.5] [14.7] first item only, any host
+    ("common_attr", "transcoded_video", "origin", "video_url"),
+    ("video", "transcoded_video", "origin", "video_url"),
+    ("video", "play_url"),
+    ("video", "download_url"),
+    ("video", "url"),
+)
+
+
+def image_info(config: UpstreamConfig, *, short: bool = False) -> dict[str, Any]:
+    """The renditions asked for when polling images (11.1): 12 scenes, or 9 for multi-image and blend."""
+    info = config.image_info
+    dropped = set(info.get("short_list_drops", (5, 6, 7))) if short else set()
+    scenes = [
+        {"scene": scene, "width": width, "height": height, "uniq_key": key, "format": info["format"]}
+        for row, (scene, width, height, key) in enumerate(info["scenes"], start=1)
+        if row not in dropped
+    ]
+    return {"width": info["width"], "height": info["height"], "format": info["format"], "image_scene_list": scenes}
+
+
+def history_body(
+    ids: Sequence[str],
+    *,
+    config: UpstreamConfig,
+    kind: HistoryKind,
+    submit_ids: Sequence[str] | None = None,
+    multi: bool = False,
+) -> dict[str, Any]:
+    """The poll body for one kind of job (11.1), optionally also looking up submit ids (11.8)."""
+    body: dict[str, Any] = {"history_ids": list(ids)}
+    if submit_ids is not None:
+        body["submit_ids"] = list(submit_ids)
+    if kind == "video":
+        return body
+    body["image_info"] = image_info(config, short=multi or kind == "blend")
+    body["http_common_info"] = {"aid": int(config.app["aid"])}
+    return body
+
+
+def batch_history_body(
+    history_ids: Sequence[str], *, config: UpstreamConfig, submit_ids: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """One poll for many jobs of mixed kinds: the 12-scene ``image_info`` is harmless for videos."""
+    return history_body(history_ids, config=config, kind="image", submit_ids=submit_ids)
+
+
+def _dig(value: Any, path: Sequence[str | int]) -> Any:
+    """Follow ``path`` through dicts and lists; None as soon as a step does not exist."""
+    for step in path:
+        if isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value):
+            value = value[step]
+        elif isinstance(step, str) and isinstance(value, Mapping):
+            value = value.get(step)
+        else:
+            return None
+    return value
+
+
+def _url(value: Any) -> str:
+    """A usable URL string or ""; the literal ``\\u0026`` some responses carry is an escaped ``&`` (14.9)."""
+    if not isinstance(value, str):
+        return ""
+    return value.strip().replace("\\u0026", "&")
+
+
+def _first_url(item: Any, paths: Sequence[Sequence[str | int]]) -> str:
+    return next((url for path in paths if (url := _url(_dig(item, path)))), "")
+
+
+def _int(value: Any) -> int:
+    """An integer field that may arrive as a number or a digit string; 0 when it is neither."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return 0
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or isinstance(value, Mapping | list) else str(value)
+
+
+def status_phase(status: int) -> Phase:
+    """Where a status leaves a job (11.3); an unknown status means "still working", never final."""
+    return STATUS_PHASES.get(status, "running")
+
+
+def is_content_filtered(fail_code: Any) -> bool:
+    """Moderation refused the job (11.4); compared as a string because the upstream's type varies."""
+    return str(fail_code) == CONTENT_FILTERED_CODE
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """The fields of one history record that the service acts on (11.2, 11.5)."""
+
+    status: int = 0
+    fail_code: str = ""
+    finished: int = 0  # finished_image_count
+    total: int = 0  # total_image_count
+    image_urls: tuple[str, ...] = ()
+    video_url: str = ""
+    history_record_id: str = ""
+
+    @property
+    def phase(self) -> Phase:
+        return status_phase(self.status)
+
+    @property
+    def content_filtered(self) -> bool:
+        return is_content_filtered(self.fail_code)
+
+
+def read_record(record: Any) -> RecordView:
+    """Read one record; anything that is not a dict reads as an empty, still-running record."""
+    if not isinstance(record, Mapping):
+        return RecordView()
+    items = record.get("item_list")
+    items = items if isinstance(items, list) else []
+    image_urls = tuple(url for item in items if (url := _first_url(item, _IMAGE_URL_PATHS)))
+    return RecordView(
+        status=_int(record.get("status")),
+        fail_code=_text(record.get("fail_code")),
+        finished=_int(record.get("finished_image_count")),
+        total=_int(record.get("total_image_count")),
+        image_urls=image_urls,
+        video_url=_first_url(items[0], _VIDEO_URL_PATHS) if items else "",
+        history_record_id=_text(record.get("history_record_id")),
+    )
+
+
+def read_records(data: Any) -> dict[str, RecordView]:
+    """Read a whole ``data`` object (keyed by history or submit id, 11.2); a non-dict gives no records."""
+    if not isinstance(data, Mapping):
+        return {}
+    return {str(key): read_record(record) for key, record in data.items()}
+
+
+def phase(record: Any) -> Phase:
+    """The phase of a raw record dict: queued (20), running (42, 45, unknown), succeeded (50, 10), failed (30)."""
+    return status_phase(read_record(record).status)
