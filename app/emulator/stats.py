@@ -1,0 +1,86 @@
+"""Introspection counters behind ``GET /__stats``: requests, faults, refusals, per-generation timings."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from typing import Any
+
+from app.emulator.state import State
+
+RECENT_REFUSALS = 100
+
+
+class Stats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_path: collections.Counter[str] = collections.Counter()
+            self._by_session: collections.Counter[str] = collections.Counter()
+            self._faults: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+            self._refusals: collections.Counter[str] = collections.Counter()
+            self._recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT_REFUSALS)
+            self._totals: collections.Counter[str] = collections.Counter()
+
+    def request(self, route: str, session_id: str | None) -> None:
+        with self._lock:
+            self._by_path[route] += 1
+            if session_id:
+                self._by_session[session_id] += 1
+
+    def fault(self, group: str, kind: str) -> None:
+        with self._lock:
+            self._faults[group][kind] += 1
+
+    def refusal(self, route: str, reason: str, message: str) -> None:
+        with self._lock:
+            self._refusals[reason] += 1
+            self._recent.append({"time": time.time(), "path": route, "reason": reason, "message": message})
+
+    def total(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self._totals[name] += amount
+
+    def snapshot(self, state: State, now: float) -> dict[str, Any]:
+        with self._lock:
+            counters = {
+                "requests": {"by_path": dict(self._by_path), "by_session": dict(self._by_session)},
+                "faults": {group: dict(kinds) for group, kinds in self._faults.items()},
+                "refusals": dict(self._refusals),
+                "recent_refusals": list(self._recent),
+                "totals": dict(self._totals),
+            }
+        counters["requests"]["total"] = sum(counters["requests"]["by_path"].values())
+        counters.update(_generation_stats(state, now))
+        return counters
+
+
+def _generation_stats(state: State, now: float) -> dict[str, Any]:
+    with state.lock:
+        generations = list(state.generations.values())
+        submit_counts: collections.Counter[str] = collections.Counter()
+        for (_, submit_id), ids in state.by_submit.items():
+            submit_counts[submit_id] += len(ids)
+    per_history = {
+        g.history_id: {
+            "submit_id": g.submit_id,
+            "session": g.session_id,
+            "kind": g.kind,
+            "model": g.model,
+            "items": g.items,
+            "fail_code": g.fail_code,
+            "charged": g.charged,
+            "created": g.created,
+            "ready": g.ready,
+            "first_terminal_answer": g.first_terminal_answer,
+            "poll_count": g.poll_count,
+            "status": g.snapshot(now).status,
+            "hash_prefix_ok": g.hash_prefix_ok,
+        }
+        for g in generations
+    }
+    return {"generations": per_history, "submit_ids": dict(submit_counts)}
