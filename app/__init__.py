@@ -19,5 +19,6 @@ def create_app(config: Any = None) -> Flask:
     wiring.register_proxy_fix(app, settings)
     wiring.register_error_handlers(app)
     wiring.register_upstream(app, settings)
+    wiring.register_generation(app, settings)
     wiring.register_blueprints(app)
     return app

@@ -20,16 +20,13 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request
 from loguru import logger
 
+from app.secrets import mask
+
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 _COOKIE_SECRET = re.compile(r"(?i)\b(sessionid|sessionid_ss|sid_tt|sid_guard)=([^;\s&\"']+)")
 TEXT_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <7}</level> | {extra[request_id]} | {message}"
 )
-
-
-def mask(secret: str) -> str:
-    """``…last4`` for ids long enough that 4 characters reveal nothing; ``…`` otherwise."""
-    return f"…{secret[-4:]}" if len(secret) > 8 else "…"
 
 
 class SecretRegistry:
@@ -118,6 +115,7 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
         named.handlers = [InterceptHandler()]
         named.propagate = False
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the app writes its own access line
 
 
 def _start_request() -> None:

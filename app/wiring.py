@@ -7,9 +7,15 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.api import health, models, openapi
+from app.api import health, images, models, openapi, tasks
 from app.api.body import reject_oversized_bodies
+from app.domain.generation import GenerationService, Limits
+from app.domain.planning import Planner
+from app.domain.poller import Poller
+from app.domain.pool import SessionPool
+from app.domain.schedule import PollTiming
 from app.errors import register_error_handlers as _register_error_handlers
+from app.jimeng.client import ClientConfig, JimengClient
 from app.logging import configure_logging, register_request_logging, register_secret
 from config.settings import Settings
 from config.upstream import load_upstream
@@ -54,6 +60,34 @@ def register_upstream(app: Flask, settings: Settings) -> None:
     app.extensions["upstream"] = load_upstream()
 
 
+def register_generation(app: Flask, settings: Settings) -> None:
+    """One client, session pool and poller per app, i.e. per gunicorn worker (the app is built after fork)."""
+    upstream = app.extensions["upstream"]
+    client = JimengClient(
+        upstream,
+        ClientConfig(
+            base_url=settings.jimeng_base_url,
+            imagex_url=settings.jimeng_imagex_url,
+            connect_timeout=settings.upstream_connect_timeout,
+            read_timeout=settings.upstream_read_timeout,
+        ),
+    )
+    timing = PollTiming(
+        first_image=settings.poll_first_seconds,
+        first_video=settings.poll_first_video_seconds,
+        min_interval=settings.poll_min_seconds,
+        max_interval=settings.poll_max_seconds,
+    )
+    app.extensions["jimeng"] = client
+    app.extensions["generation"] = GenerationService(
+        backend=client,
+        planner=Planner(upstream),
+        pool=SessionPool(client, settings.credit_cache_seconds),
+        poller=Poller(client, timing),
+        limits=Limits(settings.image_timeout_seconds, settings.video_timeout_seconds),
+    )
+
+
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (health.bp, models.bp, openapi.bp):
+    for blueprint in (health.bp, models.bp, openapi.bp, images.bp, tasks.bp):
         app.register_blueprint(blueprint)

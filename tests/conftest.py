@@ -34,3 +34,4 @@ def live_server(make_app: Callable[..., Flask]) -> Iterator[Callable[..., str]]:
     yield start
     for server in servers:
         server.stop()
+        server.app.extensions["generation"].poller.stop()

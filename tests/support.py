@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -21,11 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 class LiveServer:
     """A WSGI app served on 127.0.0.1:<free port> by werkzeug in a daemon thread."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: Any) -> None:
+        self.app = app
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

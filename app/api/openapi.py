@@ -6,7 +6,7 @@ once per app from that table with apispec's marshmallow plugin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from apispec import APISpec
@@ -42,7 +42,7 @@ class Operation:
     multipart: type[Schema] | None = None
     auth: bool = False
     errors: tuple[str, ...] = ()
-    extra_responses: dict[str, str] = field(default_factory=dict)
+    accepted: type[Schema] | None = None  # the 202 body of "async": true
     parameters: tuple[dict[str, Any], ...] = ()
 
 
@@ -66,8 +66,8 @@ def _media(schema: type[Schema] | str | None) -> dict[str, Any]:
 
 def _operation_dict(op: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": {"description": "OK", **_media(op.response)}}
-    for status, description in op.extra_responses.items():
-        responses[status] = {"description": description, **_media(op.response if status == "200" else None)}
+    if op.accepted is not None:
+        responses["202"] = {"description": "Accepted: the generation runs on (async)", **_media(op.accepted)}
     for status in op.errors:
         responses[status] = {"description": ERROR_STATUSES[status], **_media(ErrorSchema)}
     result: dict[str, Any] = {"summary": op.summary, "responses": responses}

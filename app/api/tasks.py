@@ -1,0 +1,41 @@
+"""/v1/tasks/<id>: one upstream look-up of any earlier generation of the caller's account (stateless)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, jsonify
+
+from app.api import context
+from app.api.openapi import operation
+from app.api.schemas import TaskSchema
+from app.domain.errors import NotFoundError
+from app.domain.generation import failed_generation_error
+from app.domain.models import Phase
+from app.domain.openai_shapes import task_object
+from app.errors import describe_exception
+
+bp = Blueprint("tasks", __name__)
+TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # history ids are digits; submit ids UUIDs
+
+
+@bp.get("/v1/tasks/<task_id>")
+def retrieve_task(task_id: str) -> Response:
+    if not TASK_ID.match(task_id):
+        raise NotFoundError(f"No generation {task_id!r}: task ids are Jimeng history ids")
+    snapshot = context.service().lookup(context.sessions(), task_id)
+    error = None
+    if snapshot.phase is Phase.FAILED:
+        error = describe_exception(failed_generation_error(snapshot.history_id, snapshot))[1]["error"]
+    return jsonify(task_object(snapshot, error))
+
+
+operation(
+    path="/v1/tasks/{task_id}",
+    method="get",
+    summary="State and result of a generation",
+    response=TaskSchema,
+    auth=True,
+    errors=("401", "404", "429", "502"),
+    parameters=({"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}},),
+)

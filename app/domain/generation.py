@@ -1,0 +1,199 @@
+"""GenerationService: plan -> pick a session -> (upload) -> submit -> wait through the poller -> result.
+
+One flow for text-to-image, compositions and videos. From the moment Jimeng accepted a draft, every error
+that leaves this module carries the generation's history id, so a paid generation is never lost to the client.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+from loguru import logger
+
+from app.domain.backend import GenerationBackend, UploadBackend
+from app.domain.errors import GenerationTimeoutError, NotFoundError
+from app.domain.models import DraftSpec, GenerationResult, ImageRequest, InputImage, Snapshot, VideoRequest
+from app.domain.planning import Planner
+from app.domain.poller import Poller, PollEvent, Watch
+from app.domain.pool import SessionPool
+from app.jimeng.errors import (
+    ContentFilteredError,
+    GenerationFailedError,
+    JimengError,
+    SessionExpiredError,
+)
+from app.secrets import mask
+
+MAX_RESULT_BYTES = 64 * 1024 * 1024  # one result file for b64_json; a 4k PNG is far below it
+
+
+@dataclass(frozen=True)
+class Limits:
+    image_timeout: float = 600.0
+    video_timeout: float = 1500.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """A generation Jimeng accepted: everything later steps need, nothing else."""
+
+    history_id: str
+    session_id: str
+    kind: str  # "image" or "video"
+    model: str
+    prompt: str
+    created: int
+    expected: int | None = None
+    n: int | None = None
+    response_format: str = "url"
+    input_images: int = 0
+
+
+class GenerationService:
+    def __init__(
+        self,
+        backend: GenerationBackend,
+        planner: Planner,
+        pool: SessionPool,
+        poller: Poller,
+        limits: Limits,
+        uploader: UploadBackend | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.backend = backend
+        self.planner = planner
+        self.pool = pool
+        self.poller = poller
+        self.limits = limits
+        self.uploader = uploader
+        self._clock = clock
+
+    # -- starting ---------------------------------------------------------------------------------------
+
+    def start_images(self, sessions: list[str], request: ImageRequest) -> Job:
+        """Validate, choose a session, upload inputs, submit. Raises before any spend on bad input."""
+        plan = self.planner.plan_images(request)
+        return self._start(sessions, plan.spec, request.images, kind="image", model=plan.model_id,
+                           prompt=request.prompt, expected=plan.expected, n=request.n,
+                           response_format=request.response_format)  # fmt: skip
+
+    def start_video(self, sessions: list[str], request: VideoRequest) -> Job:
+        plan = self.planner.plan_video(request)
+        return self._start(sessions, plan.spec, request.frames, kind="video", model=plan.model_id,
+                           prompt=request.prompt, expected=1, n=None,
+                           response_format=request.response_format)  # fmt: skip
+
+    def _start(
+        self, sessions: list[str], spec: DraftSpec, inputs: tuple[InputImage, ...], **job_fields: object
+    ) -> Job:
+        cost = self.planner.cost(job_fields["kind"])  # type: ignore[arg-type]
+
+        def submit_on(session_id: str) -> str:
+            uris = self._upload(session_id, inputs, video=spec.kind == "video")
+            final = spec if not uris else _with_uris(spec, uris)
+            return self.backend.submit(session_id, final).history_id
+
+        session_id, history_id = self.pool.run(sessions, cost, submit_on)
+        logger.info("generation {} submitted on session {} ({})", history_id, mask(session_id), spec.kind)
+        return Job(history_id, session_id, created=int(self._clock()), input_images=len(inputs), **job_fields)  # type: ignore[arg-type]
+
+    def _upload(self, session_id: str, images: tuple[InputImage, ...], *, video: bool) -> list[str]:
+        if not images:
+            return []
+        if self.uploader is None:
+            raise RuntimeError("no upload backend configured")
+        return self.uploader.upload_images(session_id, list(images), video=video)
+
+    # -- waiting ----------------------------------------------------------------------------------------
+
+    def watch(self, job: Job, request_id: str = "-") -> Watch:
+        timeout = self.limits.video_timeout if job.kind == "video" else self.limits.image_timeout
+        return self.poller.watch(
+            job.session_id, job.history_id, kind=job.kind, model=job.model, timeout=timeout, request_id=request_id
+        )
+
+    def wait(self, job: Job, request_id: str = "-") -> GenerationResult:
+        """Block until the generation ends; raise its error (with the history id) if it did not succeed."""
+        watch = self.watch(job, request_id)
+        try:
+            event = watch.result()
+        finally:
+            watch.cancel()
+        return self.finish(job, event)
+
+    def finish(self, job: Job, event: PollEvent) -> GenerationResult:
+        """Turn a terminal poll event into a result, or raise the matching error."""
+        if event.kind == "succeeded" and event.snapshot is not None:
+            return self._result(job, event.snapshot)
+        raise self.failure(job, event)
+
+    def failure(self, job: Job, event: PollEvent) -> Exception:
+        hid = job.history_id
+        if event.kind == "timeout":
+            timeout = self.limits.video_timeout if job.kind == "video" else self.limits.image_timeout
+            return GenerationTimeoutError(
+                f"Generation {hid} did not finish within {timeout:.0f}s; it may still finish: GET /v1/tasks/{hid}",
+                history_id=hid,
+            )
+        if event.error is not None:
+            if isinstance(event.error, JimengError):
+                event.error.history_id = hid
+            return event.error
+        return failed_generation_error(hid, event.snapshot)
+
+    def _result(self, job: Job, snapshot: Snapshot) -> GenerationResult:
+        if job.kind == "video":
+            urls: tuple[str, ...] = (snapshot.video_url,) if snapshot.video_url else ()
+        else:
+            urls = snapshot.image_urls[: job.n] if job.n else snapshot.image_urls
+        if not urls:
+            raise GenerationFailedError(f"Generation {job.history_id} finished without a result URL", history_id=job.history_id)
+        b64 = self._download_all(job, urls) if job.response_format == "b64_json" else ()
+        return GenerationResult(job.history_id, job.kind, job.model, urls, job.created, b64, job.prompt, job.input_images)
+
+    def _download_all(self, job: Job, urls: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            with ThreadPoolExecutor(max_workers=min(len(urls), 4)) as pool:
+                blobs = list(pool.map(lambda url: self.backend.download(url, MAX_RESULT_BYTES), urls))
+        except JimengError as err:
+            err.history_id = job.history_id
+            raise
+        return tuple(base64.b64encode(blob).decode("ascii") for blob in blobs)
+
+    # -- tasks ------------------------------------------------------------------------------------------
+
+    def lookup(self, sessions: list[str], task_id: str) -> Snapshot:
+        """One look-up per session of the pool until one knows the id (an account sees only its own)."""
+        last_error: JimengError | None = None
+        for session_id in sessions:
+            try:
+                snapshot = self.backend.lookup(session_id, task_id)
+            except SessionExpiredError as err:
+                last_error = err
+                continue
+            if snapshot is not None:
+                return snapshot
+        if last_error is not None and len(sessions) == 1:
+            raise last_error
+        raise NotFoundError(f"No generation {task_id!r} on this account")
+
+
+def failed_generation_error(history_id: str, snapshot: Snapshot | None) -> JimengError:
+    """The error of a finished-but-failed record: moderation (2038) or a generic failure with its code."""
+    fail_code = snapshot.fail_code if snapshot else ""
+    if snapshot is not None and str(fail_code) == "2038":
+        return ContentFilteredError(
+            f"Jimeng's moderation refused generation {history_id} (fail code 2038)", history_id=history_id
+        )
+    code_text = f" (fail code {fail_code})" if fail_code else ""
+    return GenerationFailedError(
+        f"Jimeng failed generation {history_id}{code_text}", fail_code=fail_code or None, history_id=history_id
+    )
+
+
+def _with_uris(spec: DraftSpec, uris: list[str]) -> DraftSpec:
+    return replace(spec, image_uris=tuple(uris))

@@ -1,0 +1,61 @@
+"""Pure builders of the OpenAI-shaped response dicts (images, videos, tasks; chat in app/domain/chat.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.models import GenerationResult, Phase, Snapshot
+
+TASK_OBJECT = "generation.task"
+COMPOSITION_TYPE = "multi_image_synthesis"
+
+
+def result_items(result: GenerationResult) -> list[dict[str, Any]]:
+    """The ``data`` items of an image or video answer, in upstream order, none dropped."""
+    if result.b64:
+        items: list[dict[str, Any]] = [{"b64_json": blob} for blob in result.b64]
+    else:
+        items = [{"url": url} for url in result.urls]
+    if result.kind == "video":
+        for item in items:
+            item["revised_prompt"] = result.prompt
+    return items
+
+
+def images_response(result: GenerationResult, *, composition: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {"created": result.created, "history_id": result.history_id, "data": result_items(result)}
+    if composition:
+        body["input_images"] = result.input_images
+        body["composition_type"] = COMPOSITION_TYPE
+    return body
+
+
+def accepted_task(history_id: str, created: int, model: str) -> dict[str, Any]:
+    """The 202 answer of an ``"async": true`` request, right after Jimeng accepted the draft."""
+    return {
+        "id": history_id,
+        "object": TASK_OBJECT,
+        "status": Phase.QUEUED.value,
+        "created": created,
+        "model": model,
+        "history_id": history_id,
+    }
+
+
+def task_object(snapshot: Snapshot, error: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``GET /v1/tasks/{id}``: state, progress, and the result items or the error."""
+    body: dict[str, Any] = {
+        "id": snapshot.history_id,
+        "object": TASK_OBJECT,
+        "status": snapshot.phase.value,
+        "history_id": snapshot.history_id,
+        "progress": {"finished": snapshot.finished, "total": snapshot.total},
+    }
+    if snapshot.phase is Phase.SUCCEEDED:
+        if snapshot.video_url:
+            body["data"] = [{"url": snapshot.video_url}]
+        else:
+            body["data"] = [{"url": url} for url in snapshot.image_urls]
+    if snapshot.phase is Phase.FAILED and error is not None:
+        body["error"] = error
+    return body

@@ -1,0 +1,283 @@
+"""One poller per worker process owns every in-flight generation.
+
+Each tick asks the backend once per session for all of that session's due generations (one
+``get_history_by_ids`` for many ids), pushes what changed to the waiting requests, and sleeps until the next
+job is due (``schedule.next_delay``). Under gevent the loop and its calls are greenlets; without it, threads.
+
+A waiter (``Watch``) reads events from its own queue: progress, then exactly one terminal event
+(succeeded, failed, or timed out). ``Watch.cancel`` (client gone, request over) removes the job before the
+next tick, so nobody polls a generation nobody waits for.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from loguru import logger
+
+from app.domain.models import Phase, Snapshot
+from app.domain.schedule import DurationEstimator, PollTiming, next_delay
+from app.jimeng.errors import JimengError, SessionExpiredError
+
+BATCH_AHEAD = 1.0  # seconds: jobs of a polled session due this soon ride along in the same call
+MAX_IDS_PER_CALL = 100
+MAX_PARALLEL_CALLS = 32
+
+
+class HistorySource(Protocol):
+    def histories(self, session_id: str, history_ids: list[str]) -> dict[str, Snapshot]: ...
+
+
+@dataclass(frozen=True)
+class PollEvent:
+    kind: str  # "progress", "succeeded", "failed", "timeout"
+    snapshot: Snapshot | None = None
+    error: Exception | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind != "progress"
+
+
+@dataclass(eq=False)
+class _Job:
+    history_id: str
+    session_id: str
+    kind: str
+    model: str
+    created: float
+    deadline: float
+    next_poll: float
+    events: queue.Queue[PollEvent] = field(default_factory=queue.Queue)
+    cancelled: bool = False
+    in_flight: bool = False
+    last_poll: float | None = None
+    late_polls: int = 0
+    polls: int = 0
+    last: Snapshot | None = None
+    request_id: str = "-"
+
+
+class Watch:
+    """A request's handle on one generation: iterate its events, cancel when done."""
+
+    def __init__(self, job: _Job, poller: Poller) -> None:
+        self._job = job
+        self._poller = poller
+
+    @property
+    def history_id(self) -> str:
+        return self._job.history_id
+
+    def next_event(self, timeout: float | None = None) -> PollEvent | None:
+        """The next event, or None when ``timeout`` passed without one."""
+        try:
+            return self._job.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def events(self) -> Iterator[PollEvent]:
+        while True:
+            event = self._job.events.get()
+            yield event
+            if event.terminal:
+                return
+
+    def result(self) -> PollEvent:
+        """Block until the terminal event."""
+        for event in self.events():
+            if event.terminal:
+                return event
+        raise AssertionError("unreachable: events() ends with a terminal event")
+
+    def cancel(self) -> None:
+        self._poller.cancel(self._job)
+
+
+class Poller:
+    def __init__(
+        self,
+        source: HistorySource,
+        timing: PollTiming,
+        clock: Callable[[], float] = time.monotonic,
+        estimator: DurationEstimator | None = None,
+        autostart: bool = True,
+    ) -> None:
+        self._source = source
+        self._timing = timing
+        self._clock = clock
+        self.estimator = estimator or DurationEstimator(timing)
+        self._jobs: dict[int, _Job] = {}
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._stopped = False
+        self._autostart = autostart
+
+    # -- the waiting side -------------------------------------------------------------------------------
+
+    def watch(
+        self, session_id: str, history_id: str, *, kind: str, model: str, timeout: float, request_id: str = "-"
+    ) -> Watch:
+        now = self._clock()
+        estimate = self.estimator.estimate(kind, model)
+        job = _Job(history_id, session_id, kind, model, now, now + timeout, now, request_id=request_id)
+        job.next_poll = min(now + next_delay(0.0, estimate, 0, self._timing), job.deadline)
+        with self._wake:
+            self._jobs[id(job)] = job
+            if self._autostart:
+                self._ensure_running()
+            self._wake.notify()
+        return Watch(job, self)
+
+    def cancel(self, job: _Job) -> None:
+        with self._wake:
+            job.cancelled = True
+            self._jobs.pop(id(job), None)
+            self._wake.notify()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._jobs)
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def poll_due(self) -> int:
+        """Poll every due batch now, in the calling thread (tests drive the poller with a fake clock)."""
+        with self._wake:
+            batches = self._due_batches()
+        for session_id, jobs in batches:
+            self._poll_batch(session_id, jobs)
+        return len(batches)
+
+    def next_due(self) -> float | None:
+        with self._wake:
+            pending = [job.next_poll for job in self._jobs.values()]
+        return min(pending) if pending else None
+
+    # -- the polling side -------------------------------------------------------------------------------
+
+    def _ensure_running(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._executor = ThreadPoolExecutor(MAX_PARALLEL_CALLS, thread_name_prefix="poll")
+            self._thread = threading.Thread(target=self._run, name="poller", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                batches = self._due_batches()
+                while not batches and not self._stopped:
+                    self._wake.wait(timeout=self._seconds_to_next())
+                    batches = self._due_batches()
+                if self._stopped:
+                    return
+            for session_id, jobs in batches:
+                assert self._executor is not None
+                self._executor.submit(self._poll_batch, session_id, jobs)
+
+    def _seconds_to_next(self) -> float | None:
+        pending = [job.next_poll for job in self._jobs.values() if not job.in_flight]
+        return max(min(pending) - self._clock(), 0.0) if pending else None
+
+    def _due_batches(self) -> list[tuple[str, list[_Job]]]:
+        """Sessions with a due job; each with every job of it due within BATCH_AHEAD (called under the lock)."""
+        now = self._clock()
+        idle = [job for job in self._jobs.values() if not job.in_flight]
+        due_sessions = {job.session_id for job in idle if job.next_poll <= now}
+        if not due_sessions:
+            return []
+        grouped: defaultdict[str, list[_Job]] = defaultdict(list)
+        for job in idle:
+            if job.session_id in due_sessions and job.next_poll <= now + BATCH_AHEAD:
+                grouped[job.session_id].append(job)
+        batches = []
+        for session_id, jobs in grouped.items():
+            jobs.sort(key=lambda job: job.next_poll)
+            for start in range(0, len(jobs), MAX_IDS_PER_CALL):
+                chunk = jobs[start : start + MAX_IDS_PER_CALL]
+                for job in chunk:
+                    job.in_flight = True
+                batches.append((session_id, chunk))
+        return batches
+
+    def _poll_batch(self, session_id: str, jobs: list[_Job]) -> None:
+        ids = [job.history_id for job in jobs]
+        try:
+            snapshots: dict[str, Snapshot] | None = self._source.histories(session_id, ids)
+            error: JimengError | None = None
+        except JimengError as err:
+            snapshots, error = None, err
+        except Exception as err:  # a bug must not kill the poller: log it and treat it as a failed poll
+            logger.opt(exception=err).error("poll of {} generations failed unexpectedly", len(ids))
+            snapshots, error = None, JimengError(str(err))
+        now = self._clock()
+        with self._wake:
+            for job in jobs:
+                job.in_flight = False
+                if job.cancelled:
+                    continue
+                self._apply(job, now, snapshots, error)
+            self._wake.notify()
+
+    def _apply(self, job: _Job, now: float, snapshots: dict[str, Snapshot] | None, error: JimengError | None) -> None:
+        """Update one job from a poll's outcome (called under the lock)."""
+        previous_poll, job.last_poll = job.last_poll, now
+        job.polls += 1
+        snapshot = snapshots.get(job.history_id) if snapshots is not None else None
+        if isinstance(error, SessionExpiredError):
+            error.history_id = job.history_id
+            return self._finish(job, PollEvent("failed", job.last, error))
+        if snapshot is not None and snapshot.phase.terminal:
+            self._learn(job, previous_poll, now, snapshot)
+            kind = "succeeded" if snapshot.phase is Phase.SUCCEEDED else "failed"
+            return self._finish(job, PollEvent(kind, snapshot))
+        if now >= job.deadline:
+            return self._finish(job, PollEvent("timeout", snapshot or job.last))
+        self._reschedule(job, now, snapshot, failed=snapshots is None)
+
+    def _reschedule(self, job: _Job, now: float, snapshot: Snapshot | None, failed: bool) -> None:
+        if failed:
+            delay = self._timing.error_interval
+        else:
+            if snapshot is not None and _progressed(job.last, snapshot):
+                job.late_polls = 0
+                job.last = snapshot
+                job.events.put(PollEvent("progress", snapshot))
+            estimate = self.estimator.estimate(job.kind, job.model)
+            delay = next_delay(now - job.created, estimate, job.late_polls, self._timing)
+            if now - job.created >= estimate - self._timing.min_interval:
+                job.late_polls += 1
+        job.next_poll = min(now + delay, job.deadline)
+
+    def _learn(self, job: _Job, previous_poll: float | None, now: float, snapshot: Snapshot) -> None:
+        if snapshot.phase is Phase.SUCCEEDED:
+            ready_at = (previous_poll + now) / 2 if previous_poll is not None else now
+            self.estimator.record(job.kind, job.model, ready_at - job.created)
+
+    def _finish(self, job: _Job, event: PollEvent) -> None:
+        self._jobs.pop(id(job), None)
+        job.events.put(event)
+        logger.bind(request_id=job.request_id).debug(
+            "generation {} {} after {} polls", job.history_id, event.kind, job.polls
+        )
+
+
+def _progressed(before: Snapshot | None, after: Snapshot) -> bool:
+    if before is None:
+        return True
+    return (before.status, before.finished, before.total) != (after.status, after.finished, after.total)

@@ -1,0 +1,196 @@
+"""Choosing the session that pays for a job, and failing over before Jimeng accepted it.
+
+Account state (logged in, credits) is cached per worker for ``cache_seconds`` and corrected by every
+upstream answer that contradicts it (an expired session, a refused draft, a spent credit). Preference: live,
+enough credits, not failed recently, most credits first, random among equals. When every session is short,
+each claims its daily free credits once and the choice runs again. After a draft was accepted the job stays
+on its session: failover only ever happens around ``submit``, never after it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
+
+from loguru import logger
+
+from app.domain.models import Claim, Credits
+from app.jimeng.errors import InsufficientCreditsError, JimengError, SessionExpiredError
+from app.secrets import mask
+
+T = TypeVar("T")
+RECENT_FAILURE_SECONDS = 30.0
+SHANGHAI = timedelta(hours=8)  # Jimeng's day (and its daily credits) follows Asia/Shanghai
+
+
+class AccountBackend(Protocol):
+    def credits(self, session_id: str) -> Credits: ...
+    def receive_credits(self, session_id: str) -> Claim: ...
+
+
+@dataclass
+class AccountState:
+    credits: Credits | None = None
+    expired: bool = False
+    checked_at: float = float("-inf")
+    failed_at: float = float("-inf")
+    claimed_on: str | None = None
+
+
+def shanghai_day(now: datetime | None = None) -> str:
+    return ((now or datetime.now(UTC)) + SHANGHAI).strftime("%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    session_id: str
+    credits: int
+    recently_failed: bool
+
+
+def rank(candidates: list[Candidate], cost: int, rng: random.Random) -> list[str]:
+    """Sessions able to pay, best first: not recently failed, then most credits, ties shuffled."""
+    able = [c for c in candidates if c.credits >= cost]
+    rng.shuffle(able)
+    able.sort(key=lambda c: (c.recently_failed, -c.credits))
+    return [c.session_id for c in able]
+
+
+class SessionPool:
+    def __init__(
+        self,
+        backend: AccountBackend,
+        cache_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        day: Callable[[], str] = shanghai_day,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._backend = backend
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._day = day
+        self._rng = rng or random.Random()
+        self._states: dict[str, AccountState] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def run(self, sessions: list[str], cost: int, action: Callable[[str], T]) -> tuple[str, T]:
+        """Run ``action`` (a submit) on the best session; fail over on expired/short answers."""
+        excluded: set[str] = set()
+        while True:
+            session_id = self.choose([s for s in sessions if s not in excluded], cost, all_sessions=sessions)
+            try:
+                result = action(session_id)
+            except SessionExpiredError:
+                self.mark_expired(session_id)
+            except InsufficientCreditsError:
+                self._update(session_id, credits=Credits(), failed=True)
+            else:
+                self.spend(session_id, cost)
+                return session_id, result
+            logger.info("session {} refused the draft before accepting it; failing over", mask(session_id))
+            excluded.add(session_id)
+
+    def choose(self, sessions: list[str], cost: int, all_sessions: list[str] | None = None) -> str:
+        """The best live session with ``cost`` credits, claiming daily credits once when all are short."""
+        states = {s: self.state(s) for s in sessions}
+        ranked = rank(self._candidates(states), cost, self._rng)
+        if not ranked and self._claim_daily(states, cost):
+            states = {s: self._states[s] for s in sessions}
+            ranked = rank(self._candidates(states), cost, self._rng)
+        if ranked:
+            return ranked[0]
+        raise self._no_session_error(all_sessions or sessions, cost)
+
+    def state(self, session_id: str) -> AccountState:
+        """Cached state, refreshed (one call per session at a time) when older than the cache period."""
+        with self._lock_for(session_id):
+            state = self._states.setdefault(session_id, AccountState())
+            if self._clock() - state.checked_at >= self._cache_seconds:
+                self._refresh(session_id, state)
+            return state
+
+    def mark_expired(self, session_id: str) -> None:
+        self._update(session_id, expired=True, failed=True)
+
+    def spend(self, session_id: str, cost: int) -> None:
+        with self._guard:
+            state = self._states.get(session_id)
+            if state is not None and state.credits is not None:
+                gift = max(state.credits.gift - cost, 0)
+                rest = max(cost - state.credits.gift, 0)
+                state.credits = Credits(gift, max(state.credits.purchase - rest, 0), state.credits.vip)
+
+    def _refresh(self, session_id: str, state: AccountState) -> None:
+        try:
+            state.credits = self._backend.credits(session_id)
+            state.expired = False
+        except SessionExpiredError:
+            state.expired, state.credits = True, None
+        except JimengError as err:
+            logger.warning("credit check of session {} failed: {}", mask(session_id), err)
+            state.failed_at = self._clock()
+            if state.credits is None:
+                raise
+            return
+        state.checked_at = self._clock()
+
+    def _candidates(self, states: dict[str, AccountState]) -> list[Candidate]:
+        now = self._clock()
+        return [
+            Candidate(s, st.credits.total, now - st.failed_at < RECENT_FAILURE_SECONDS)
+            for s, st in states.items()
+            if not st.expired and st.credits is not None
+        ]
+
+    def _claim_daily(self, states: dict[str, AccountState], cost: int) -> bool:
+        """Claim today's free credits on every live short session that has not claimed yet."""
+        today, claimed = self._day(), False
+        for session_id, state in states.items():
+            if state.expired or state.claimed_on == today or state.credits is None:
+                continue
+            with self._lock_for(session_id):
+                if state.claimed_on == today:
+                    continue
+                state.claimed_on = today
+                try:
+                    claim = self._backend.receive_credits(session_id)
+                    state.credits = Credits(gift=claim.total)
+                    state.checked_at = self._clock()
+                    claimed = True
+                    logger.info("claimed daily credits on session {}: now {}", mask(session_id), state.credits.total)
+                except JimengError as err:
+                    logger.info("daily credit claim on session {} gave nothing: {}", mask(session_id), err)
+        return claimed
+
+    def _no_session_error(self, sessions: list[str], cost: int) -> JimengError:
+        states = [self._states.get(s, AccountState()) for s in sessions]
+        if all(st.expired for st in states):
+            return SessionExpiredError(
+                "Every Jimeng session of the pool is logged out or expired; sign in again and copy a new sessionid"
+            )
+        best = max((st.credits.total for st in states if st.credits is not None and not st.expired), default=0)
+        return InsufficientCreditsError(
+            f"Insufficient Jimeng credits: {best} left, {cost} needed.", available=best, needed=cost
+        )
+
+    def _update(self, session_id: str, *, credits: Credits | None = None, expired: bool = False, failed: bool = False) -> None:
+        with self._guard:
+            state = self._states.setdefault(session_id, AccountState())
+            if credits is not None:
+                state.credits = credits
+                state.checked_at = self._clock()
+            if expired:
+                state.expired = True
+                state.checked_at = self._clock()
+            if failed:
+                state.failed_at = self._clock()
+
+    def _lock_for(self, session_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(session_id, threading.Lock())

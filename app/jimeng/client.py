@@ -1,0 +1,275 @@
+"""JimengClient: one method per upstream call, blocking, on a pooled requests session.
+
+Reads (credits, polls, look-ups) are retried on transient failures. A submit never is: the client mints the
+``submit_id`` first, and when a submit's answer is lost it asks ``get_history_by_ids`` by that submit id and
+continues with the generation it finds; it submits again only when the look-up shows none exists. One job,
+at most one paid generation.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from loguru import logger
+
+from app.domain.models import Claim, Credits, DraftSpec, Phase, Snapshot, Submitted
+from app.jimeng import drafts, records, signing
+from app.jimeng.errors import (
+    JimengError,
+    SubmitOutcomeUnknownError,
+    UpstreamUnavailableError,
+    error_from_envelope,
+)
+from app.jimeng.ids import new_seed, new_uuid
+from app.jimeng.transport import Backoff, TransientError, new_http_session, send, with_retries
+from app.secrets import mask
+from config.upstream import ImageSize, UpstreamConfig
+
+PASSPORT = "/passport/account/info/v2"
+USER_CREDIT = "/commerce/v1/benefits/user_credit"
+CREDIT_RECEIVE = "/commerce/v1/benefits/credit_receive"
+UPLOAD_TOKEN = "/mweb/v1/get_upload_token"
+GENERATE = "/mweb/v1/aigc_draft/generate"
+HISTORY = "/mweb/v1/get_history_by_ids"
+SUBMIT_ATTEMPTS = 3
+LOOKUP_ATTEMPTS = 6
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    base_url: str
+    imagex_url: str
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        return (self.connect_timeout, self.read_timeout)
+
+
+class JimengClient:
+    def __init__(
+        self,
+        upstream: UpstreamConfig,
+        config: ClientConfig,
+        http: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.upstream = upstream
+        self.config = config
+        self.http = http or new_http_session()
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = random.Random()
+        self._web_id = signing.new_web_id()
+        self._user_id = signing.new_user_id()
+
+    # -- accounts ---------------------------------------------------------------------------------------
+
+    def account_live(self, session_id: str) -> bool:
+        """Passport check (6.1): live when the account has a truthy user_id; a refusal is simply not live."""
+        payload = self._read_raw(PASSPORT, session_id, None, extra=signing.PASSPORT_EXTRA)
+        if not isinstance(payload, dict) or str(payload.get("ret", "0")) != "0":
+            return False
+        data = payload.get("data")
+        user_id = (data.get("user_id") if isinstance(data, dict) else None) or payload.get("user_id")
+        return bool(user_id)
+
+    def credits(self, session_id: str) -> Credits:
+        data = self._read(USER_CREDIT, session_id, {}, referer=self.upstream.credit_referer)
+        credit = data.get("credit") if isinstance(data, dict) else None
+        if not isinstance(credit, dict):
+            raise UpstreamUnavailableError("Jimeng's credit answer has no credit object")
+        return Credits(_int(credit.get("gift_credit")), _int(credit.get("purchase_credit")), _int(credit.get("vip_credit")))
+
+    def receive_credits(self, session_id: str) -> Claim:
+        body = {"time_zone": "Asia/Shanghai"}
+        data = self._read(CREDIT_RECEIVE, session_id, body, referer=self.upstream.credit_referer)
+        data = data if isinstance(data, dict) else {}
+        return Claim(_int(data.get("receive_quota")), _int(data.get("cur_total_credits")))
+
+    def upload_token(self, session_id: str) -> dict[str, Any]:
+        data = self._read(UPLOAD_TOKEN, session_id, {"scene": int(self.upstream.imagex["upload_scene"])})
+        return data if isinstance(data, dict) else {}
+
+    # -- generations ------------------------------------------------------------------------------------
+
+    def submit(self, session_id: str, spec: DraftSpec) -> Submitted:
+        """Submit one draft; recover a lost answer by looking the submit id up instead of paying twice."""
+        submit_id = new_uuid()
+        body = self._draft_body(spec, submit_id)
+        extra = drafts.draft_query_extra("video" if spec.kind == "video" else "image", spec.model_key, config=self.upstream)
+        for attempt in range(SUBMIT_ATTEMPTS):
+            try:
+                data = self._envelope(self._request(GENERATE, session_id, body, extra=extra))
+                history_id = _history_id(data)
+                if history_id:
+                    return Submitted(history_id, submit_id)
+                raise TransientError("accepted draft without a history_record_id")
+            except TransientError as err:
+                logger.warning("submit {} lost its answer: {}", submit_id, err.reason)
+                if err.maybe_processed and (found := self.find_by_submit_id(session_id, submit_id)):
+                    logger.info("submit {} did reach Jimeng: continuing with generation {}", submit_id, found)
+                    return Submitted(found, submit_id)
+                if attempt == SUBMIT_ATTEMPTS - 1:
+                    raise err.final() from err
+                self._sleep(Backoff().delay(attempt, err.status, self._rng))
+        raise AssertionError("unreachable")
+
+    def find_by_submit_id(self, session_id: str, submit_id: str) -> str | None:
+        """The history id of the generation created with ``submit_id`` (11.8), or None if there is none."""
+        body = records.history_body([], config=self.upstream, kind="image", submit_ids=[submit_id])
+        try:
+            data = with_retries(
+                lambda: self._envelope(self._request(HISTORY, session_id, body)),
+                attempts=LOOKUP_ATTEMPTS,
+                sleep=self._sleep,
+            )
+        except UpstreamUnavailableError as err:
+            raise SubmitOutcomeUnknownError(
+                f"Jimeng did not answer whether submit {submit_id} created a generation: {err}"
+            ) from err
+        record = data.get(submit_id) if isinstance(data, dict) else None
+        if record is None:
+            return None
+        return records.read_record(record).history_record_id or None
+
+    def histories(self, session_id: str, history_ids: list[str]) -> dict[str, Snapshot]:
+        """One poll for many generations of one account; ids Jimeng does not show are absent."""
+        body = records.batch_history_body(history_ids, config=self.upstream)
+        data = self._read(HISTORY, session_id, body)
+        views = records.read_records(data)
+        return {hid: _snapshot(hid, views[hid]) for hid in history_ids if hid in views}
+
+    def lookup(self, session_id: str, task_id: str) -> Snapshot | None:
+        """A generation by history id or submit id (tasks endpoint), or None when the account has none."""
+        body = records.batch_history_body([task_id], config=self.upstream, submit_ids=[task_id])
+        views = records.read_records(self._read(HISTORY, session_id, body))
+        view = views.get(task_id)
+        if view is None:
+            return None
+        return _snapshot(view.history_record_id or task_id, view)
+
+    def download(self, url: str, max_bytes: int) -> bytes:
+        """A result file (not a user URL: no address guard), streamed with a size cap."""
+
+        def fetch() -> bytes:
+            try:
+                with self.http.get(url, timeout=self.config.timeout, stream=True) as response:
+                    if response.status_code >= 500:
+                        raise TransientError(f"HTTP {response.status_code}", status=response.status_code)
+                    if response.status_code >= 400:
+                        raise UpstreamUnavailableError(f"result download failed with HTTP {response.status_code}")
+                    return _read_capped(response, max_bytes)
+            except requests.exceptions.RequestException as err:
+                raise TransientError(type(err).__name__) from err
+
+        return with_retries(fetch, sleep=self._sleep)
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    def _draft_body(self, spec: DraftSpec, submit_id: str) -> dict[str, Any]:
+        now_ms = int(self._clock() * 1000)
+        size = ImageSize(spec.width, spec.height, spec.ratio_code)
+        seed = spec.seed if spec.seed is not None else new_seed()
+        common = {"config": self.upstream, "model_key": spec.model_key, "submit_id": submit_id, "now_ms": now_ms}
+        if spec.kind == "video":
+            first, end = [*spec.image_uris, None, None][:2]
+            return drafts.video_body(
+                **common, prompt=spec.prompt, ratio=spec.ratio, resolution=spec.resolution,
+                duration_s=spec.duration_s, first_frame_uri=first, end_frame_uri=end,
+                frame_width=spec.width, frame_height=spec.height, seed=seed,
+            )  # fmt: skip
+        if spec.kind == "blend":
+            return drafts.blend_body(
+                **common, prompt=spec.prompt, negative_prompt=spec.negative_prompt,
+                sample_strength=spec.sample_strength, size=size, resolution=spec.resolution,
+                image_uris=list(spec.image_uris),
+            )  # fmt: skip
+        return drafts.generate_body(
+            **common, prompt=spec.prompt, negative_prompt=spec.negative_prompt, seed=seed,
+            sample_strength=spec.sample_strength, size=size, resolution=spec.resolution,
+            multi_image=spec.multi_image,
+        )  # fmt: skip
+
+    def _read(self, path: str, session_id: str, body: Any, **kw: Any) -> Any:
+        return with_retries(lambda: self._envelope(self._request(path, session_id, body, **kw)), sleep=self._sleep)
+
+    def _read_raw(self, path: str, session_id: str, body: Any, **kw: Any) -> Any:
+        return with_retries(lambda: self._request(path, session_id, body, **kw), sleep=self._sleep)
+
+    def _request(
+        self,
+        path: str,
+        session_id: str,
+        body: Any,
+        *,
+        extra: Sequence[tuple[str, str]] = (),
+        referer: str | None = None,
+    ) -> Any:
+        now = int(self._clock())
+        cookie_config = self.upstream.cookie
+        cookie = signing.cookie_header(
+            session_id, web_id=self._web_id, user_id=self._user_id, now=now,
+            max_age=int(cookie_config["sid_guard_max_age"]), expires=str(cookie_config["sid_guard_expires"]),
+        )  # fmt: skip
+        headers = signing.signed_headers(self.upstream, path, device_time=str(now), cookie=cookie, referer=referer)
+        params = signing.common_params(self.upstream.app, self._web_id, extra)
+        kw: dict[str, Any] = {"json": body} if body is not None else {}
+        logger.trace("upstream POST {} as session {}", path, mask(session_id))
+        return send(self.http, "POST", self.config.base_url + path, timeout=self.config.timeout, params=params, headers=headers, **kw)
+
+    @staticmethod
+    def _envelope(payload: Any) -> Any:
+        """``data`` of a ``{"ret": "0"}`` envelope; JimengError for a refusal, TransientError if malformed."""
+        if not isinstance(payload, dict) or "ret" not in payload:
+            raise TransientError("answer without the ret envelope")
+        ret = str(payload.get("ret"))
+        if ret != "0":
+            raise error_from_envelope(ret, str(payload.get("errmsg") or ""))
+        return payload.get("data")
+
+
+def _history_id(data: Any) -> str:
+    aigc = data.get("aigc_data") if isinstance(data, dict) else None
+    value = aigc.get("history_record_id") if isinstance(aigc, dict) else None
+    return str(value) if value not in (None, "") else ""
+
+
+def _snapshot(history_id: str, view: records.RecordView) -> Snapshot:
+    return Snapshot(
+        history_id=history_id,
+        phase=Phase(view.phase),
+        status=view.status,
+        fail_code=view.fail_code,
+        finished=view.finished,
+        total=view.total,
+        image_urls=view.image_urls,
+        video_url=view.video_url or None,
+    )
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            raise UpstreamUnavailableError(f"result file is larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+__all__ = ["Claim", "ClientConfig", "JimengClient", "JimengError"]

@@ -1,0 +1,93 @@
+"""End-to-end fixtures: the real app on a loopback port against the emulator on another, over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+from loguru import logger
+
+from app.emulator import EmulatorServer, start_emulator
+
+FAST_POLLING = {"poll_first_seconds": 0.2, "poll_min_seconds": 0.05, "poll_max_seconds": 0.5}
+EMULATOR_TIMES = {"image_seconds": 0.5, "video_seconds": 0.8}
+
+
+@pytest.fixture(scope="session")
+def emulator_session() -> Iterator[EmulatorServer]:
+    with start_emulator(port=0, **EMULATOR_TIMES) as server:
+        yield server
+
+
+@pytest.fixture
+def emu(emulator_session: EmulatorServer) -> EmulatorServer:
+    emulator_session.reset()
+    return emulator_session
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    """Every formatted log line written while the test runs (for the secrets checks)."""
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="TRACE", format="{message} | {extra}")
+    yield lines
+    logger.remove(sink)
+
+
+@dataclass
+class Api:
+    """A client of the service under test, remembering every response body it saw."""
+
+    url: str
+    emulator: EmulatorServer
+    token: str = field(default_factory=lambda: f"sess-{uuid.uuid4().hex}")
+    bodies: list[str] = field(default_factory=list)
+
+    def post(self, path: str, body: Any = None, *, token: str | None = None, **kw: Any) -> requests.Response:
+        headers = kw.pop("headers", {})
+        if token != "":
+            headers.setdefault("Authorization", f"Bearer {token or self.token}")
+        response = requests.post(self.url + path, json=body, headers=headers, timeout=30, **kw)
+        self.bodies.append(response.text)
+        return response
+
+    def get(self, path: str, *, token: str | None = None, **kw: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        response = requests.get(self.url + path, headers=headers, timeout=30, **kw)
+        self.bodies.append(response.text)
+        return response
+
+    def stats(self) -> dict[str, Any]:
+        return self.emulator.stats()
+
+    def generations(self) -> dict[str, Any]:
+        return self.stats().get("generations", {})
+
+    def submits(self) -> int:
+        return int(self.stats().get("requests", {}).get("by_path", {}).get("/mweb/v1/aigc_draft/generate", 0))
+
+
+@pytest.fixture
+def start_api(live_server: Callable[..., str], emu: EmulatorServer) -> Callable[..., Api]:
+    def start(**overrides: Any) -> Api:
+        settings = {"jimeng_base_url": emu.url, "jimeng_imagex_url": emu.url, **FAST_POLLING, **overrides}
+        return Api(live_server(**settings), emu)
+
+    return start
+
+
+@pytest.fixture
+def api(start_api: Callable[..., Api]) -> Api:
+    return start_api()
+
+
+def assert_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code", "history_id"}
+    assert error["code"] == code, error
+    return error
