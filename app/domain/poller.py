@@ -59,7 +59,6 @@ class _Job:
     cancelled: bool = False
     in_flight: bool = False
     last_poll: float | None = None
-    late_polls: int = 0
     polls: int = 0
     last: Snapshot | None = None
     request_id: str = "-"
@@ -129,7 +128,7 @@ class Poller:
         now = self._clock()
         estimate = self.estimator.estimate(kind, model)
         job = _Job(history_id, session_id, kind, model, now, now + timeout, now, request_id=request_id)
-        job.next_poll = min(now + next_delay(0.0, estimate, 0, self._timing), job.deadline)
+        job.next_poll = min(now + next_delay(0.0, estimate, self._timing), job.deadline)
         with self._wake:
             self._jobs[id(job)] = job
             if self._autostart:
@@ -255,13 +254,10 @@ class Poller:
             delay = self._timing.error_interval
         else:
             if snapshot is not None and _progressed(job.last, snapshot):
-                job.late_polls = 0
                 job.last = snapshot
                 job.events.put(PollEvent("progress", snapshot))
             estimate = self.estimator.estimate(job.kind, job.model)
-            delay = next_delay(now - job.created, estimate, job.late_polls, self._timing)
-            if now - job.created >= estimate - self._timing.min_interval:
-                job.late_polls += 1
+            delay = next_delay(now - job.created, estimate, self._timing)
         job.next_poll = min(now + delay, job.deadline)
 
     def _learn(self, job: _Job, previous_poll: float | None, now: float, snapshot: Snapshot) -> None:

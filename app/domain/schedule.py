@@ -2,9 +2,9 @@
 
 The reference polls every second from the submit on. Most of those polls see nothing new. Here a job is
 first looked at halfway through the time such jobs usually take, then the gap halves as the expected finish
-approaches (down to ``min_interval``), and a job that runs late backs off geometrically to ``max_interval``.
-Any visible progress (a new status, more finished images) restarts the late backoff at the short interval,
-because a job that just showed progress is about to finish.
+approaches (down to ``min_interval``). A job that runs late is looked at again after half of its lateness
+(so the result waits at most a third of the lateness, and calls grow only logarithmically), never more often
+than ``min_interval`` and never less than ``max_interval``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import threading
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
-LATE_BACKOFF = 1.5
 
 
 @dataclass(frozen=True)
@@ -29,12 +28,12 @@ class PollTiming:
         return 2 * (self.first_video if kind == "video" else self.first_image)
 
 
-def next_delay(elapsed: float, estimate: float, late_polls: int, timing: PollTiming) -> float:
+def next_delay(elapsed: float, estimate: float, timing: PollTiming) -> float:
     """Seconds until the next poll of a job ``elapsed`` seconds old that usually takes ``estimate``."""
     remaining = estimate - elapsed
     if remaining > timing.min_interval:
         return _clamp(remaining / 2, timing)
-    return _clamp(timing.min_interval * LATE_BACKOFF**late_polls, timing)
+    return _clamp(-remaining / 2, timing)
 
 
 def _clamp(delay: float, timing: PollTiming) -> float:
@@ -44,7 +43,7 @@ def _clamp(delay: float, timing: PollTiming) -> float:
 class DurationEstimator:
     """Median of the last completions per (kind, model): robust to one odd job, quick to follow a change."""
 
-    def __init__(self, timing: PollTiming, window: int = 15) -> None:
+    def __init__(self, timing: PollTiming, window: int = 7) -> None:
         self._timing = timing
         self._samples: defaultdict[tuple[str, str], deque[float]] = defaultdict(lambda: deque(maxlen=window))
         self._lock = threading.Lock()

@@ -1,0 +1,221 @@
+"""The poller with a fake clock and a fake history source: batching, intervals, deadline, cancel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from app.domain.models import Phase, Snapshot
+from app.domain.poller import Poller
+from app.domain.schedule import DurationEstimator, PollTiming, next_delay
+from app.jimeng.errors import SessionExpiredError, UpstreamUnavailableError
+
+TIMING = PollTiming(first_image=4.0, first_video=15.0, min_interval=0.4, max_interval=10.0)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class FakeSource:
+    """Generations that finish at given times; records every call."""
+
+    clock: FakeClock
+    ready_at: dict[str, float] = field(default_factory=dict)
+    fail: dict[str, str] = field(default_factory=dict)
+    calls: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    error: Exception | None = None
+
+    def histories(self, session_id: str, history_ids: list[str]) -> dict[str, Snapshot]:
+        self.calls.append((session_id, tuple(history_ids)))
+        if self.error is not None:
+            raise self.error
+        return {hid: self._snapshot(hid) for hid in history_ids if hid in self.ready_at}
+
+    def _snapshot(self, hid: str) -> Snapshot:
+        done = self.clock.now >= self.ready_at[hid]
+        if done and hid in self.fail:
+            return Snapshot(hid, Phase.FAILED, 30, fail_code=self.fail[hid])
+        if done:
+            return Snapshot(hid, Phase.SUCCEEDED, 50, finished=4, total=4, image_urls=("u1", "u2", "u3", "u4"))
+        return Snapshot(hid, Phase.QUEUED, 20, total=4)
+
+
+def make(clock: FakeClock, source: FakeSource) -> Poller:
+    return Poller(source, TIMING, clock=clock, autostart=False)
+
+
+def run_until_quiet(poller: Poller, clock: FakeClock, limit: float = 3600.0) -> None:
+    """Advance the fake clock from due time to due time, polling, until no job is left."""
+    while (due := poller.next_due()) is not None and clock.now < 1000.0 + limit:
+        clock.now = max(clock.now, due)
+        poller.poll_due()
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "estimate", "expected"),
+    [
+        (0.0, 8.0, 4.0),  # first look halfway through the expected duration
+        (4.0, 8.0, 2.0),  # then the gap halves towards the finish
+        (7.5, 8.0, 0.4),  # never shorter than the minimum
+        (0.0, 120.0, 10.0),  # never longer than the maximum
+        (8.3, 8.0, 0.4),  # just late: the minimum
+        (11.0, 8.0, 1.5),  # late: half the lateness
+        (99.0, 8.0, 10.0),  # up to the maximum
+    ],
+)
+def test_next_delay_table(elapsed: float, estimate: float, expected: float) -> None:
+    assert next_delay(elapsed, estimate, TIMING) == pytest.approx(expected)
+
+
+def test_an_8s_generation_takes_few_polls_and_is_seen_soon_after_ready() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 1008.0})
+    poller = make(clock, source)
+    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    run_until_quiet(poller, clock)
+    event = watch.next_event(timeout=0)
+    while event is not None and not event.terminal:
+        event = watch.next_event(timeout=0)
+    assert event is not None and event.kind == "succeeded"
+    assert len(source.calls) <= 7
+    assert clock.now - 1008.0 <= 0.4 + 1e-9
+
+
+def test_no_poll_before_the_first_estimate() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 1008.0})
+    poller = make(clock, source)
+    poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    assert poller.poll_due() == 0
+    assert poller.next_due() == pytest.approx(1000.0 + TIMING.first_image)
+
+
+def test_the_learned_duration_shapes_later_jobs() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 1030.0})
+    poller = make(clock, source)
+    poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    run_until_quiet(poller, clock)
+    first_calls = len(source.calls)
+    assert poller.estimator.estimate("image", "m") == pytest.approx(30.0, rel=0.25)
+    source.calls.clear()
+    start = clock.now
+    source.ready_at["h2"] = start + 30.0
+    poller.watch("s1", "h2", kind="image", model="m", timeout=600)
+    run_until_quiet(poller, clock)
+    assert len(source.calls) < first_calls
+    assert len(source.calls) <= 9
+    assert clock.now - (start + 30.0) <= 0.6
+
+
+def test_jobs_of_one_session_share_a_call_and_sessions_do_not() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"a1": 1008.0, "a2": 1008.0, "b1": 1008.0})
+    poller = make(clock, source)
+    for session, hid in (("A", "a1"), ("A", "a2"), ("B", "b1")):
+        poller.watch(session, hid, kind="image", model="m", timeout=600)
+    clock.now = 1004.0
+    poller.poll_due()
+    assert sorted(source.calls) == [("A", ("a1", "a2")), ("B", ("b1",))]
+
+
+def test_jobs_due_soon_ride_along_and_far_ones_wait() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"early": 1100.0, "soon": 1100.0, "late": 1100.0})
+    poller = make(clock, source)
+    poller.watch("A", "early", kind="image", model="m", timeout=600)
+    clock.now = 1000.5
+    poller.watch("A", "soon", kind="image", model="m", timeout=600)
+    clock.now = 1003.0
+    poller.watch("A", "late", kind="image", model="m", timeout=600)
+    clock.now = 1004.0
+    poller.poll_due()
+    assert source.calls == [("A", ("early", "soon"))]
+
+
+def test_deadline_ends_the_job_with_a_timeout_event() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 5000.0})
+    poller = make(clock, source)
+    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=20)
+    run_until_quiet(poller, clock)
+    events = list(iter(lambda: watch.next_event(timeout=0), None))
+    assert events[-1].kind == "timeout"
+    assert clock.now == pytest.approx(1020.0)
+    assert poller.in_flight == 0
+
+
+def test_cancelled_job_is_never_polled_again() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 1100.0})
+    poller = make(clock, source)
+    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    clock.now = 1004.0
+    poller.poll_due()
+    watch.cancel()
+    run_until_quiet(poller, clock)
+    assert len(source.calls) == 1
+    assert poller.next_due() is None
+
+
+def test_transient_poll_errors_never_fail_a_job_before_its_deadline() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 1010.0}, error=UpstreamUnavailableError("HTTP 502"))
+    poller = make(clock, source)
+    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    for _ in range(5):
+        clock.now = poller.next_due() or clock.now
+        poller.poll_due()
+    assert watch.next_event(timeout=0) is None
+    source.error = None
+    run_until_quiet(poller, clock)
+    events = list(iter(lambda: watch.next_event(timeout=0), None))
+    assert events[-1].kind == "succeeded"
+
+
+def test_an_expired_session_during_polling_fails_with_the_history_id() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 1010.0}, error=SessionExpiredError("logged out"))
+    poller = make(clock, source)
+    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    run_until_quiet(poller, clock)
+    event = watch.next_event(timeout=0)
+    assert event is not None and event.kind == "failed"
+    assert isinstance(event.error, SessionExpiredError)
+    assert event.error.history_id == "h1"
+
+
+def test_failed_generation_is_a_failed_event_with_its_snapshot() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 1002.0}, fail={"h1": "2038"})
+    poller = make(clock, source)
+    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    run_until_quiet(poller, clock)
+    events = list(iter(lambda: watch.next_event(timeout=0), None))
+    assert events[-1].kind == "failed"
+    assert events[-1].snapshot is not None and events[-1].snapshot.fail_code == "2038"
+
+
+def test_progress_events_are_sent_only_when_something_changed() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 1030.0})
+    poller = make(clock, source)
+    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    run_until_quiet(poller, clock)
+    kinds = [event.kind for event in iter(lambda: watch.next_event(timeout=0), None)]
+    assert kinds == ["progress", "succeeded"]
+
+
+def test_estimator_uses_the_median_of_recent_durations() -> None:
+    estimator = DurationEstimator(TIMING, window=5)
+    assert estimator.estimate("video", "m") == 2 * TIMING.first_video
+    for duration in (8.0, 8.2, 100.0, 7.9, 8.1):
+        estimator.record("image", "m", duration)
+    assert estimator.estimate("image", "m") == pytest.approx(8.1)

@@ -1,0 +1,135 @@
+"""The session choice: expired, zero credits, claimable, most credits, recent failure, ties; failover."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import pytest
+
+from app.domain.models import Claim, Credits
+from app.domain.pool import Candidate, SessionPool, rank
+from app.jimeng.errors import InsufficientCreditsError, SessionExpiredError
+
+
+@pytest.mark.parametrize(
+    ("candidates", "cost", "expected"),
+    [
+        ([Candidate("a", 5, False), Candidate("b", 9, False)], 1, ["b", "a"]),
+        ([Candidate("a", 0, False), Candidate("b", 3, False)], 1, ["b"]),
+        ([Candidate("a", 4, False), Candidate("b", 3, False)], 5, []),
+        ([Candidate("a", 50, True), Candidate("b", 3, False)], 1, ["b", "a"]),
+        ([Candidate("a", 5, False)], 5, ["a"]),
+    ],
+)
+def test_rank_table(candidates: list[Candidate], cost: int, expected: list[str]) -> None:
+    assert rank(candidates, cost, random.Random(0)) == expected
+
+
+def test_rank_spreads_ties_across_equal_sessions() -> None:
+    rng = random.Random(0)
+    tied = [Candidate(name, 10, False) for name in "abcd"]
+    firsts = {rank(tied, 1, rng)[0] for _ in range(100)}
+    assert firsts == set("abcd")
+
+
+@dataclass
+class FakeAccounts:
+    credits_of: dict[str, int]
+    expired: set[str] = field(default_factory=set)
+    grants: dict[str, int] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def credits(self, session_id: str) -> Credits:
+        self.calls.append(f"credits:{session_id}")
+        if session_id in self.expired:
+            raise SessionExpiredError("expired")
+        return Credits(gift=self.credits_of[session_id])
+
+    def receive_credits(self, session_id: str) -> Claim:
+        self.calls.append(f"claim:{session_id}")
+        grant = self.grants.get(session_id, 0)
+        self.credits_of[session_id] += grant
+        return Claim(grant, self.credits_of[session_id])
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_pool(accounts: FakeAccounts, clock: Clock | None = None) -> SessionPool:
+    return SessionPool(accounts, cache_seconds=60, clock=clock or Clock(), day=lambda: "2026-11-26", rng=random.Random(0))
+
+
+def test_expired_and_empty_sessions_are_skipped() -> None:
+    accounts = FakeAccounts({"dead": 100, "empty": 0, "good": 3}, expired={"dead"})
+    assert make_pool(accounts).choose(["dead", "empty", "good"], 1) == "good"
+
+
+def test_all_expired_is_session_expired() -> None:
+    accounts = FakeAccounts({"a": 1, "b": 1}, expired={"a", "b"})
+    with pytest.raises(SessionExpiredError):
+        make_pool(accounts).choose(["a", "b"], 1)
+
+
+def test_all_short_claims_daily_credits_once_then_chooses() -> None:
+    accounts = FakeAccounts({"a": 0, "b": 0}, grants={"b": 60})
+    pool = make_pool(accounts)
+    assert pool.choose(["a", "b"], 1) == "b"
+    assert accounts.calls.count("claim:a") == 1
+    assert accounts.calls.count("claim:b") == 1
+    pool.spend("b", 60)
+    with pytest.raises(InsufficientCreditsError) as caught:
+        pool.choose(["a", "b"], 1)
+    assert accounts.calls.count("claim:a") == 1  # once a day
+    assert caught.value.needed == 1
+
+
+def test_credit_checks_are_cached_and_refreshed_after_the_period() -> None:
+    clock = Clock()
+    accounts = FakeAccounts({"a": 10})
+    pool = make_pool(accounts, clock)
+    for _ in range(5):
+        pool.choose(["a"], 1)
+    assert accounts.calls == ["credits:a"]
+    clock.now = 61
+    pool.choose(["a"], 1)
+    assert accounts.calls == ["credits:a", "credits:a"]
+
+
+def test_spending_updates_the_cache_without_a_call() -> None:
+    accounts = FakeAccounts({"a": 2, "b": 1})
+    pool = make_pool(accounts)
+    assert pool.choose(["a", "b"], 1) == "a"
+    pool.spend("a", 2)
+    assert pool.choose(["a", "b"], 1) == "b"
+    assert accounts.calls == ["credits:a", "credits:b"]
+
+
+def test_run_fails_over_on_refusals_before_acceptance() -> None:
+    accounts = FakeAccounts({"x": 9, "y": 5})
+    pool = make_pool(accounts)
+    tried = []
+
+    def submit(session_id: str) -> str:
+        tried.append(session_id)
+        if session_id == "x":
+            raise InsufficientCreditsError("ret 5000")
+        return "hid-1"
+
+    assert pool.run(["x", "y"], 1, submit) == ("y", "hid-1")
+    assert tried == ["x", "y"]
+
+
+def test_run_does_not_fail_over_on_other_errors() -> None:
+    accounts = FakeAccounts({"x": 9, "y": 5})
+    pool = make_pool(accounts)
+
+    def submit(session_id: str) -> str:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        pool.run(["x", "y"], 1, submit)
