@@ -15,7 +15,6 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 
 
-
 @dataclass(frozen=True)
 class PollTiming:
     first_image: float = 4.0  # first poll of an image job before any duration was learned
