@@ -91,6 +91,7 @@ _TRANSLATIONS: list[tuple[type[Exception], Translation]] = [
     (jimeng.JimengError, Translation(502, "upstream_error", "upstream_error")),
     (domain.GenerationTimeoutError, Translation(504, "timeout", "generation_timeout")),
     (domain.NotFoundError, Translation(404, _INVALID, "not_found")),
+    (domain.ImageTooLargeError, Translation(413, _INVALID, "request_too_large")),
 ]
 
 _HTTP_CODES = {
@@ -125,8 +126,9 @@ def describe_exception(err: Exception) -> tuple[int, dict[str, Any]]:
         return err.status_code, error_body(
             err.message, type=err.type, code=err.code, param=err.param, history_id=err.history_id
         )
-    if isinstance(err, domain.InvalidRequestError):
-        return 400, error_body(err.message, type=_INVALID, code=err.code, param=err.param)
+    if isinstance(err, domain.InvalidRequestError):  # the table may override 400 (ImageTooLargeError: 413)
+        tr = next((tr for cls, tr in _TRANSLATIONS if isinstance(err, cls)), Translation(400, _INVALID, err.code))
+        return tr.status, error_body(err.message, type=tr.type, code=tr.code, param=err.param)
     if isinstance(err, ValidationError):
         param, message = first_validation_message(err.normalized_messages())
         code = "missing_field" if message == "Missing data for required field." else "invalid_value"

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.api import health, images, models, openapi, tasks
+from app.api import chat, health, images, models, openapi, tasks, videos
 from app.api.body import reject_oversized_bodies
 from app.domain.generation import GenerationService, Limits
 from app.domain.planning import Planner
@@ -16,6 +16,9 @@ from app.domain.pool import SessionPool
 from app.domain.schedule import PollTiming
 from app.errors import register_error_handlers as _register_error_handlers
 from app.jimeng.client import ClientConfig, JimengClient
+from app.jimeng.fetch import ImageFetcher
+from app.jimeng.transport import new_http_session
+from app.jimeng.upload import ImageUploader
 from app.logging import configure_logging, register_request_logging, register_secret
 from config.settings import Settings
 from config.upstream import load_upstream
@@ -85,9 +88,16 @@ def register_generation(app: Flask, settings: Settings) -> None:
         pool=SessionPool(client, settings.credit_cache_seconds),
         poller=Poller(client, timing),
         limits=Limits(settings.image_timeout_seconds, settings.video_timeout_seconds),
+        uploader=ImageUploader(client),
+        loader=ImageFetcher(
+            http=new_http_session(),  # not the upstream pool: these are the users' hosts
+            max_bytes=settings.max_image_bytes,
+            allow_private=settings.allow_private_image_urls,
+            timeout=(settings.upstream_connect_timeout, settings.upstream_read_timeout),
+        ),
     )
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (health.bp, models.bp, openapi.bp, images.bp, tasks.bp):
+    for blueprint in (health.bp, models.bp, openapi.bp, images.bp, videos.bp, chat.bp, tasks.bp):
         app.register_blueprint(blueprint)

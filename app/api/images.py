@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from app.api import context
-from app.api.body import read_json_body
+from app.api.body import read_json_body, read_json_or_form
 from app.api.openapi import operation
-from app.api.schemas import ImageGenerationSchema, ImagesResponseSchema, TaskSchema
+from app.api.schemas import ImageCompositionSchema, ImageGenerationSchema, ImagesResponseSchema, TaskSchema
 from app.domain.generation import Job
 from app.domain.openai_shapes import accepted_task, images_response
 
@@ -21,6 +21,26 @@ def create_image() -> tuple[Response, int]:
     image_request = ImageGenerationSchema(max_prompt_chars=context.settings().max_prompt_chars).load(body)
     job = context.service().start_images(context.sessions(), image_request)
     return respond(job, context.wants_async(image_request.run_async))
+
+
+@bp.post("/v1/images/compositions")
+@bp.post("/v1/images/edits")
+def create_composition() -> tuple[Response, int]:
+    """JSON ``images`` (URLs, data URIs, ``{url}``) or multipart file fields ``image`` / ``image[]``."""
+    fields, files = read_json_or_form(request)
+    uploads = [(f.filename or "upload", f.read()) for key in ("image", "image[]") for f in files.getlist(key)]
+    if uploads:
+        fields["images"] = [*_as_list(fields.get("images")), *uploads]
+    schema = ImageCompositionSchema(max_prompt_chars=context.settings().max_prompt_chars)
+    image_request = schema.load(fields)
+    job = context.service().start_images(context.sessions(), image_request)
+    return respond(job, context.wants_async(image_request.run_async), composition=True)
+
+
+def _as_list(value: object) -> list[object]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:
@@ -41,3 +61,15 @@ operation(
     auth=True,
     errors=GENERATION_ERRORS,
 )
+for _path in ("/v1/images/compositions", "/v1/images/edits"):
+    operation(
+        path=_path,
+        method="post",
+        summary="Image to image from 1-10 images (JSON or multipart)",
+        request=ImageCompositionSchema,
+        multipart=ImageCompositionSchema,
+        response=ImagesResponseSchema,
+        accepted=TaskSchema,
+        auth=True,
+        errors=GENERATION_ERRORS,
+    )

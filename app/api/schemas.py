@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates
 
 from app.domain.errors import InvalidRequestError
-from app.domain.models import ImageRequest
+from app.domain.models import ImageRequest, VideoRequest
 
 
 class ErrorObjectSchema(Schema):
@@ -95,6 +95,99 @@ class ImageGenerationSchema(PromptSchema):
     def _make_request(self, data: dict[str, Any], **_: Any) -> ImageRequest:
         data["prompt"] = data["prompt"].strip()
         return ImageRequest(**data)
+
+
+MAX_INPUT_IMAGES = 10
+MAX_VIDEO_FRAMES = 2
+
+
+class ImageSourceField(fields.Field):
+    """One input image: an http(s) URL or data URI string, or ``{"url": ...}`` (uploads come as files)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> object:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, dict) and isinstance(value.get("url"), str) and value["url"].strip():
+            return {"url": value["url"].strip()}
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], bytes):
+            return value  # a multipart upload: (filename, bytes)
+        raise ValidationError('must be an image URL, a data:image/... URI, or {"url": ...}')
+
+    def _jsonschema_type_mapping(self) -> dict[str, Any]:
+        return {"oneOf": [{"type": "string"}, {"type": "object", "properties": {"url": {"type": "string"}}}]}
+
+
+class ImageCompositionSchema(ImageGenerationSchema):
+    images = fields.List(
+        ImageSourceField(),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_INPUT_IMAGES, error="needs 1 to 10 images, got {input}"),
+        metadata={"description": "1-10 images: URLs, data URIs or {url}; multipart: file fields image / image[]"},
+    )
+
+    @pre_load
+    def _count_images(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("images"), list | tuple):
+            count = len(data["images"])
+            if not 1 <= count <= MAX_INPUT_IMAGES:
+                raise InvalidRequestError(
+                    f"images: needs 1 to {MAX_INPUT_IMAGES} images, got {count}", code="too_many_images"
+                    if count > MAX_INPUT_IMAGES else "invalid_value", param="images",
+                )  # fmt: skip
+        return data
+
+    @post_load
+    def _make_request(self, data: dict[str, Any], **_: Any) -> ImageRequest:
+        data["prompt"] = data["prompt"].strip()
+        data["images"] = tuple(data["images"])
+        return ImageRequest(**data)
+
+
+class VideoGenerationSchema(PromptSchema):
+    ratio = fields.String(metadata={"enum": ["1:1", "4:3", "3:4", "16:9", "9:16", "21:9"]})
+    width = fields.Integer(validate=validate.Range(min=1, max=16384), metadata={"description": "mapped to a ratio"})
+    height = fields.Integer(validate=validate.Range(min=1, max=16384), metadata={"description": "mapped to a ratio"})
+    resolution = fields.String(load_default="720p", validate=validate.OneOf(["720p", "1080p"]))
+    duration = fields.Integer(load_default=5, validate=validate.OneOf([5, 10]))
+    images = fields.List(
+        ImageSourceField(),
+        validate=validate.Length(max=MAX_VIDEO_FRAMES, error="takes at most 2 images (first and last frame)"),
+        metadata={"description": "0-2 frames: first, then last; also accepted as file_paths / filePaths"},
+    )
+
+    @pre_load
+    def _frame_aliases(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            for alias in ("file_paths", "filePaths"):
+                if alias in data and "images" not in data:
+                    data = {**data, "images": data[alias]}
+        return data
+
+    @post_load
+    def _make_request(self, data: dict[str, Any], **_: Any) -> VideoRequest:
+        width, height = data.pop("width", None), data.pop("height", None)
+        if (width is None) != (height is None):
+            raise InvalidRequestError("width and height go together (or send ratio)", param="width")
+        data["prompt"] = data["prompt"].strip()
+        data["frames"] = tuple(data.pop("images", ()))
+        return VideoRequest(**data, size=(width, height) if width and height else None)
+
+
+class ChatMessageSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    role = fields.String(required=True)
+    content = fields.Raw(allow_none=True, metadata={"description": "a string or a list of text/image_url parts"})
+
+
+class ChatCompletionSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    model = fields.String(load_default=None, metadata={"example": "jimeng-4.0:16:9"})
+    messages = fields.List(fields.Nested(ChatMessageSchema), required=True, validate=validate.Length(min=1))
+    stream = fields.Boolean(load_default=False)
 
 
 # -- responses (documentation only) -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ exception classes); never on requests or on the wire format.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from app.domain.models import Claim, Credits, DraftSpec, InputImage, Snapshot, Submitted
@@ -29,3 +30,9 @@ class GenerationBackend(Protocol):
 
 class UploadBackend(Protocol):
     def upload_images(self, session_id: str, images: list[InputImage], *, video: bool) -> list[str]: ...
+
+
+class ImageLoader(Protocol):
+    """Turns user image sources into checked image bytes (fetching URLs safely); raises 4xx errors."""
+
+    def load(self, sources: Sequence[object], *, param: str) -> tuple[InputImage, ...]: ...

@@ -2,6 +2,7 @@
 
 DomainError
  +-- InvalidRequestError        input that no upstream call could fix (unknown model, bad combination)
+ |    +-- ImageTooLargeError    413: one input image is over MAX_IMAGE_BYTES
  +-- GenerationTimeoutError     the deadline passed; the generation may still finish upstream
  +-- NotFoundError              a task id the account does not know
 """
@@ -23,6 +24,13 @@ class InvalidRequestError(DomainError):
         super().__init__(message)
         self.code = code
         self.param = param
+
+
+class ImageTooLargeError(InvalidRequestError):
+    """413 ``request_too_large``: one input image over its limit (the contract's 413, not a 400)."""
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message, code="request_too_large", param=param)
 
 
 class GenerationTimeoutError(DomainError):

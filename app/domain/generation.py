@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from loguru import logger
 
-from app.domain.backend import GenerationBackend, UploadBackend
+from app.domain.backend import GenerationBackend, ImageLoader, UploadBackend
 from app.domain.errors import GenerationTimeoutError, NotFoundError
 from app.domain.models import DraftSpec, GenerationResult, ImageRequest, InputImage, Snapshot, VideoRequest
 from app.domain.planning import Planner
@@ -62,6 +62,7 @@ class GenerationService:
         poller: Poller,
         limits: Limits,
         uploader: UploadBackend | None = None,
+        loader: ImageLoader | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.backend = backend
@@ -70,26 +71,32 @@ class GenerationService:
         self.poller = poller
         self.limits = limits
         self.uploader = uploader
+        self.loader = loader
         self._clock = clock
 
     # -- starting ---------------------------------------------------------------------------------------
 
+    def start(self, sessions: list[str], request: ImageRequest | VideoRequest) -> Job:
+        if isinstance(request, VideoRequest):
+            return self.start_video(sessions, request)
+        return self.start_images(sessions, request)
+
     def start_images(self, sessions: list[str], request: ImageRequest) -> Job:
         """Validate, choose a session, upload inputs, submit. Raises before any spend on bad input."""
         plan = self.planner.plan_images(request)
-        return self._start(sessions, plan.spec, request.images, kind="image", model=plan.model_id,
+        inputs = self._load(request.images, "images")
+        return self._start(sessions, plan.spec, inputs, kind="image", model=plan.model_id,
                            prompt=request.prompt, expected=plan.expected, n=request.n,
                            response_format=request.response_format)  # fmt: skip
 
     def start_video(self, sessions: list[str], request: VideoRequest) -> Job:
         plan = self.planner.plan_video(request)
-        return self._start(sessions, plan.spec, request.frames, kind="video", model=plan.model_id,
+        inputs = self._load(request.frames, "images")
+        return self._start(sessions, plan.spec, inputs, kind="video", model=plan.model_id,
                            prompt=request.prompt, expected=1, n=None,
                            response_format=request.response_format)  # fmt: skip
 
-    def _start(
-        self, sessions: list[str], spec: DraftSpec, inputs: tuple[InputImage, ...], **job_fields: object
-    ) -> Job:
+    def _start(self, sessions: list[str], spec: DraftSpec, inputs: tuple[InputImage, ...], **job_fields: object) -> Job:
         cost = self.planner.cost(job_fields["kind"])  # type: ignore[arg-type]
 
         def submit_on(session_id: str) -> str:
@@ -100,6 +107,14 @@ class GenerationService:
         session_id, history_id = self.pool.run(sessions, cost, submit_on)
         logger.info("generation {} submitted on session {} ({})", history_id, mask(session_id), spec.kind)
         return Job(history_id, session_id, created=int(self._clock()), input_images=len(inputs), **job_fields)  # type: ignore[arg-type]
+
+    def _load(self, sources: tuple[object, ...], param: str) -> tuple[InputImage, ...]:
+        """Fetch and check every input before any session is charged (bad input costs nothing)."""
+        if not sources:
+            return ()
+        if self.loader is None:
+            raise RuntimeError("no image loader configured")
+        return self.loader.load(sources, param=param)
 
     def _upload(self, session_id: str, images: tuple[InputImage, ...], *, video: bool) -> list[str]:
         if not images:
@@ -151,9 +166,13 @@ class GenerationService:
         else:
             urls = snapshot.image_urls[: job.n] if job.n else snapshot.image_urls
         if not urls:
-            raise GenerationFailedError(f"Generation {job.history_id} finished without a result URL", history_id=job.history_id)
+            raise GenerationFailedError(
+                f"Generation {job.history_id} finished without a result URL", history_id=job.history_id
+            )
         b64 = self._download_all(job, urls) if job.response_format == "b64_json" else ()
-        return GenerationResult(job.history_id, job.kind, job.model, urls, job.created, b64, job.prompt, job.input_images)
+        return GenerationResult(
+            job.history_id, job.kind, job.model, urls, job.created, b64, job.prompt, job.input_images
+        )
 
     def _download_all(self, job: Job, urls: tuple[str, ...]) -> tuple[str, ...]:
         try:

@@ -44,7 +44,7 @@ class ImageRequest:
     sample_strength: float = 0.5
     seed: int | None = None
     response_format: str = "url"
-    images: tuple[InputImage, ...] = ()
+    images: tuple[object, ...] = ()  # sources: URL / data URI strings, {"url": ...}, (filename, bytes) uploads
     run_async: bool = False
 
 
@@ -56,8 +56,9 @@ class VideoRequest:
     resolution: str = "720p"
     duration: int = 5
     response_format: str = "url"
-    frames: tuple[InputImage, ...] = ()
+    frames: tuple[object, ...] = ()  # first frame, then last frame; sources as ImageRequest.images
     run_async: bool = False
+    size: tuple[int, int] | None = None  # the reference's width/height, mapped to the nearest ratio
 
 
 @dataclass(frozen=True)

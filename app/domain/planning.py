@@ -32,6 +32,25 @@ class Planner:
     def cost(self, kind: str) -> int:
         return int(self.upstream.costs["video" if kind == "video" else "image"])
 
+    def kind_of(self, name: str | None) -> str:
+        """ "image" or "video" for a public model id (None: the default image model); 400 when unknown."""
+        if not name:
+            return "image"
+        model = self.upstream.model(name)
+        if model is None:
+            known = ", ".join(m.id for m in self.upstream.models)
+            raise InvalidRequestError(
+                f"Model {name!r} does not exist; models: {known}", code="model_not_found", param="model"
+            )
+        return model.type
+
+    def check(self, request: ImageRequest | VideoRequest) -> None:
+        """Validate a request against the tables without building anything to send."""
+        if isinstance(request, VideoRequest):
+            self.plan_video(request)
+        else:
+            self.plan_images(request)
+
     def model(self, name: str | None, kind: str) -> ModelInfo:
         """The model by public id (default when None); 400 model_not_found for unknown or wrong-kind ids."""
         if not name:
@@ -48,9 +67,7 @@ class Planner:
     def plan_images(self, request: ImageRequest) -> Plan:
         model = self.model(request.model, "image")
         if request.images and not model.blend:
-            raise InvalidRequestError(
-                f"Model {model.id} cannot compose images", code="model_not_found", param="model"
-            )
+            raise InvalidRequestError(f"Model {model.id} cannot compose images", code="model_not_found", param="model")
         ratio, resolution = self._image_ratio_and_tier(request)
         size = self.upstream.image_size(ratio, resolution)
         target = None if request.images else multi_image_target(model, request.prompt)
@@ -97,7 +114,15 @@ class Planner:
     def plan_video(self, request: VideoRequest) -> Plan:
         model = self.model(request.model, "video")
         ratios = self.upstream.video_ratios
-        ratio = request.ratio or DEFAULT_VIDEO_RATIO
+        ratio = request.ratio
+        if request.size is not None:
+            mapped = ratio_for_size(*request.size, ratios)
+            if ratio and ratio != mapped:
+                raise InvalidRequestError(
+                    f"width x height maps to ratio {mapped}, which conflicts with ratio {ratio}", param="ratio"
+                )
+            ratio = mapped
+        ratio = ratio or DEFAULT_VIDEO_RATIO
         if ratio not in ratios:
             raise InvalidRequestError(f"ratio must be one of {', '.join(ratios)}; got {ratio!r}", param="ratio")
         resolutions = [str(r) for r in self.upstream.video["resolutions"]]
@@ -105,6 +130,8 @@ class Planner:
             raise InvalidRequestError(
                 f"resolution must be one of {', '.join(resolutions)}; got {request.resolution!r}", param="resolution"
             )
+        if len(request.frames) > 2:
+            raise InvalidRequestError("a video takes at most 2 images (first and last frame)", param="images")
         durations = [int(d) for d in self.upstream.video["durations"]]
         if request.duration not in durations:
             raise InvalidRequestError(

@@ -62,6 +62,7 @@ def _builder(ctx: Ctx, account: Account, spec: drafts.DraftSpec, markers: Marker
             invisible_polls=markers.invisible_polls,
             duration_ms=spec.duration_ms,
             hash_prefix_ok=hash_ok,
+            image_uris=spec.image_uris,
         )
 
     return build

@@ -49,6 +49,7 @@ class Generation:
     duration_ms: int = 0
     charged: int = 0
     hash_prefix_ok: bool | None = None
+    image_uris: tuple[str, ...] = ()  # blend inputs and video frames, as committed through ImageX
     poll_count: int = 0
     first_terminal_answer: float | None = None
 

@@ -80,6 +80,7 @@ def _generation_stats(state: State, now: float) -> dict[str, Any]:
             "poll_count": g.poll_count,
             "status": g.snapshot(now).status,
             "hash_prefix_ok": g.hash_prefix_ok,
+            "image_uris": list(g.image_uris),
         }
         for g in generations
     }

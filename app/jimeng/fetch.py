@@ -1,0 +1,333 @@
+"""User-supplied images (URLs, data URIs, multipart files) to checked ``InputImage`` bytes.
+
+A user URL is fetched by this server, so it must not become a way into our own network (SSRF): every hop
+of a URL (at most 3 redirects) is resolved, each address is checked, and the connection goes to the very
+address that was checked (``_PinnedAdapter``), with the original name kept for ``Host``, SNI and the
+certificate check. The residual risks: a proxy set in the environment is not used (we connect directly);
+on requests < 2.32 the pinning hook does not exist and the connection resolves the name again (a DNS
+rebinding window between check and connect). Bytes are read with a size cap and a total time budget.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import ipaddress
+import re
+import socket
+import time
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from PIL import Image
+from requests.adapters import HTTPAdapter
+
+from app.domain.errors import ImageTooLargeError, InvalidRequestError
+from app.domain.models import InputImage
+
+MAX_REDIRECTS = 3
+FETCH_WORKERS = 5
+TOTAL_SECONDS = 60.0  # a server that drips bytes just under the read timeout still ends here
+CHUNK = 64 * 1024
+MIME_BY_FORMAT = {fmt: f"image/{fmt.lower()}" for fmt in ("PNG", "JPEG", "WEBP", "GIF", "BMP")}  # Pillow's names
+_GUARDED = ("unspecified", "loopback", "link_local", "multicast", "private", "reserved")  # ipaddress's is_* flags
+_DATA_URI = re.compile(r"data:(?P<mime>[^;,]*)(?P<params>(;[^;,]*)*),(?P<payload>.*)", re.IGNORECASE | re.DOTALL)
+_REDIRECTS = (301, 302, 303, 307, 308)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class FetchError(Exception):
+    """Why one URL could not be fetched; becomes ``image_fetch_failed`` with the URL and this reason."""
+
+
+# -- content ------------------------------------------------------------------------------------------
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The MIME type of PNG/JPEG/WebP/GIF/BMP bytes judged by content, or None.
+
+    Pillow reads only the header to identify the format (no pixel decoding); ``verify()`` then walks the
+    chunk structure where the format has one (PNG CRCs), which is cheap and catches truncated files.
+    """
+    if not data:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we never decode the pixels
+            with Image.open(io.BytesIO(data), formats=list(MIME_BY_FORMAT)) as image:
+                fmt = image.format
+                image.verify()
+    except Exception:  # Pillow's parsers raise many types on hostile input; any of them means "not an image"
+        return None
+    return MIME_BY_FORMAT.get(fmt or "")
+
+
+def decode_data_uri(uri: str, *, max_bytes: int, param: str) -> InputImage:
+    """A ``data:image/...;base64,...`` URI (whitespace and missing padding tolerated) as bytes."""
+    match = _DATA_URI.fullmatch(uri.strip())
+    if match is None:
+        raise InvalidRequestError(f"{param} is not a data URI", code="unsupported_image", param=param)
+    mime = match["mime"].strip().lower()
+    params = [part.strip().lower() for part in match["params"].split(";") if part.strip()]
+    if not mime.startswith("image/") or "base64" not in params:
+        raise InvalidRequestError(
+            f"{param} must be a data:image/...;base64, URI", code="unsupported_image", param=param
+        )
+    payload = re.sub(r"\s+", "", match["payload"])
+    if len(payload) * 3 // 4 > max_bytes + 2:
+        raise ImageTooLargeError(f"{param} is larger than {max_bytes} bytes", param=param)
+    try:
+        data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise InvalidRequestError(f"{param} is not valid base64", code="unsupported_image", param=param) from err
+    if len(data) > max_bytes:
+        raise ImageTooLargeError(f"{param} is larger than {max_bytes} bytes", param=param)
+    return InputImage(data, "data_uri", mime)
+
+
+# -- the address guard --------------------------------------------------------------------------------
+
+
+def address_refusal(address: str) -> str | None:
+    """Why an address must not be fetched from ("a private address 10.0.0.1"), or None if it is public."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    for flag in _GUARDED:
+        if getattr(ip, f"is_{flag}"):
+            return f"{'an' if flag[0] == 'u' else 'a'} {flag.replace('_', '-')} address {ip}"
+    return None if ip.is_global else f"a non-public address {ip}"  # 100.64/10 (CGNAT) and the like
+
+
+def resolve(host: str, port: int, *, allow_private: bool) -> str:
+    """The address to connect to; every address of the name must pass the guard, not just the first."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as err:
+        raise FetchError("the host name does not resolve") from err
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not allow_private:
+        for address in addresses:
+            if reason := address_refusal(address):
+                raise FetchError(f"resolves to {reason}")
+    return addresses[0]
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to one already-checked address whatever the URL's name resolves to now."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(max_retries=0)
+        self._address = address
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        name = host_params["host"]
+        if host_params["scheme"] == "https":  # SNI and the certificate check still use the name
+            pool_kwargs = {**pool_kwargs, "server_hostname": name, "assert_hostname": name}
+        return {**host_params, "host": self._address}, pool_kwargs
+
+
+# -- fetching -----------------------------------------------------------------------------------------
+
+
+def fetch_image_url(
+    url: str,
+    *,
+    http: requests.Session,
+    max_bytes: int,
+    allow_private: bool,
+    timeout: tuple[float, float],
+    param: str,
+) -> InputImage:
+    """GET a user's http(s) URL behind the address guard, following at most 3 redirects by hand."""
+    try:
+        data = _fetch(url, http, max_bytes, allow_private, timeout)
+    except FetchError as err:
+        message = f"Could not fetch {param} ({display_url(url)}): {err}"
+        raise InvalidRequestError(message, code="image_fetch_failed", param=param) from err
+    except ImageTooLargeError as err:
+        raise ImageTooLargeError(f"{param} ({display_url(url)}) is larger than {max_bytes} bytes", param=param) from err
+    return InputImage(data, "url")
+
+
+def _fetch(
+    url: str, http: requests.Session, max_bytes: int, allow_private: bool, timeout: tuple[float, float]
+) -> bytes:
+    deadline = time.monotonic() + TOTAL_SECONDS
+    for _ in range(MAX_REDIRECTS + 1):
+        adapter, response = _get(url, http, allow_private, timeout)
+        try:
+            with response:
+                location = response.headers.get("Location")
+                if response.status_code in _REDIRECTS and location:
+                    url = urljoin(url, location)
+                    continue
+                if not 200 <= response.status_code < 300:
+                    raise FetchError(f"HTTP {response.status_code}")
+                return _read_capped(response, max_bytes, deadline)
+        finally:
+            adapter.close()
+    raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
+
+
+def _get(
+    url: str, http: requests.Session, allow_private: bool, timeout: tuple[float, float]
+) -> tuple[HTTPAdapter, requests.Response]:
+    """One hop: check the URL, resolve and guard its host, send to the pinned address (streamed).
+
+    Only the session's default headers are used: its adapters would resolve the name again, and its
+    ``prepare_request`` could add ~/.netrc credentials for a host the user chose.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("only http and https URLs can be fetched")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as err:
+        raise FetchError("the URL has an invalid port") from err
+    address = resolve(parts.hostname, port, allow_private=allow_private)
+    prepared = requests.Request("GET", url, headers={**http.headers, "Accept": "image/*"}).prepare()
+    prepared.headers["Host"] = parts.netloc.rpartition("@")[2]
+    adapter = _PinnedAdapter(address)
+    try:
+        return adapter, adapter.send(prepared, stream=True, timeout=timeout, verify=True, proxies={})
+    except requests.exceptions.RequestException as err:
+        adapter.close()
+        raise FetchError(_reason(err)) from err
+
+
+def _read_capped(response: requests.Response, max_bytes: int, deadline: float) -> bytes:
+    """The body, decoded, refused past ``max_bytes`` or past the deadline.
+
+    ``read1`` returns whatever has arrived, so a server dripping one byte per read timeout still meets the
+    deadline; ``iter_content`` would block until a whole chunk is in (urllib3 < 2.3 has no ``read1``).
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ImageTooLargeError(f"larger than {max_bytes} bytes")
+    read1 = getattr(response.raw, "read1", None)
+    pieces = iter(lambda: read1(CHUNK, decode_content=True), b"") if read1 else response.iter_content(CHUNK)
+    chunks, size = [], 0
+    try:
+        for chunk in pieces:
+            size += len(chunk)
+            if size > max_bytes:
+                raise ImageTooLargeError(f"larger than {max_bytes} bytes")
+            if time.monotonic() > deadline:
+                raise FetchError(f"timed out (more than {TOTAL_SECONDS:g}s in total)")
+            chunks.append(chunk)
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as err:
+        raise FetchError(_reason(err)) from err
+    return b"".join(chunks)
+
+
+def _reason(err: Exception) -> str:
+    """A short reason without the URL (which may carry credentials) or library internals."""
+    if isinstance(err, requests.exceptions.Timeout) or "timed out" in str(err).lower():
+        return "timed out"
+    if isinstance(err, requests.exceptions.SSLError):
+        return "TLS handshake or certificate check failed"
+    if isinstance(err, requests.exceptions.ConnectionError | urllib3.exceptions.ProtocolError):
+        return "connection failed"
+    return type(err).__name__
+
+
+def display_url(url: str) -> str:
+    """The URL for an error message: no user info, no query when long, at most 120 characters."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    shown = f"{parts.scheme}://{netloc}{parts.path}"
+    if parts.query and len(url) <= 100 and "@" not in parts.netloc:
+        shown += f"?{parts.query}"
+    return shown if len(shown) <= 120 else shown[:117] + "..."
+
+
+# -- a request's images -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageFetcher:
+    """``app.domain.backend.ImageLoader`` with the service's limits bound once (from Settings)."""
+
+    http: requests.Session
+    max_bytes: int
+    allow_private: bool
+    timeout: tuple[float, float]
+
+    def load(self, sources: Sequence[object], *, param: str) -> tuple[InputImage, ...]:
+        return load_images(
+            sources, http=self.http, max_bytes=self.max_bytes, allow_private=self.allow_private,
+            timeout=self.timeout, param=param,
+        )  # fmt: skip
+
+
+def load_images(
+    items: Sequence[object],
+    *,
+    http: requests.Session,
+    max_bytes: int,
+    allow_private: bool,
+    timeout: tuple[float, float],
+    param: str = "images",
+) -> tuple[InputImage, ...]:
+    """Every item (URL, data URI, ``{"url": ...}``, or multipart ``(filename, bytes)``) as a checked image.
+
+    Items in hand are checked first, so a bad one is refused before any URL is fetched; then the URLs are
+    fetched concurrently, and the first failing one in input order decides the error.
+    """
+    names = [f"{param}[{index}]" for index in range(len(items))]
+    jobs = [_job(item, name, max_bytes) for item, name in zip(items, names, strict=True)]
+    urls = [(job, name) for job, name in zip(jobs, names, strict=True) if isinstance(job, str)]
+
+    def fetch(url: str, name: str) -> InputImage:
+        image = fetch_image_url(
+            url, http=http, max_bytes=max_bytes, allow_private=allow_private, timeout=timeout, param=name
+        )
+        return _checked(image, name)
+
+    with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, len(urls)) or 1, thread_name_prefix="fetch") as pool:
+        futures = {name: pool.submit(fetch, url, name) for url, name in urls}
+        return tuple(
+            job if isinstance(job, InputImage) else futures[name].result()
+            for job, name in zip(jobs, names, strict=True)
+        )
+
+
+def _job(item: object, name: str, max_bytes: int) -> InputImage | str:
+    """An item in hand (data URI, file) as a checked image; a URL stays a string to fetch."""
+    if isinstance(item, dict) and isinstance(item.get("url"), str):
+        item = item["url"]
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes | bytearray):
+        if len(item[1]) > max_bytes:
+            raise ImageTooLargeError(f"{name} is larger than {max_bytes} bytes", param=name)
+        return _checked(InputImage(bytes(item[1]), "upload"), name)
+    text = item.strip() if isinstance(item, str) else ""
+    if text[:5].lower() == "data:":
+        return _checked(decode_data_uri(text, max_bytes=max_bytes, param=name), name)
+    if urlsplit(text).scheme.lower() not in ("http", "https"):
+        message = f"{name} must be an http(s) URL, a data:image/...;base64, URI or an object with a url"
+        raise InvalidRequestError(message, code="invalid_value", param=name)
+    return text
+
+
+def _checked(image: InputImage, name: str) -> InputImage:
+    """The image with its MIME type judged by content; anything but the five formats is refused."""
+    mime = sniff_image(image.data)
+    if mime is None:
+        raise InvalidRequestError(
+            f"{name} is not a PNG, JPEG, WebP, GIF or BMP image", code="unsupported_image", param=name
+        )
+    return replace(image, mime=mime)
