@@ -119,7 +119,10 @@ class Settings:
         "POLL_FIRST_SECONDS", _float_range(0.05, 600), 4.0, "first poll of an image job without a learned estimate"
     )
     poll_first_video_seconds: float = setting(
-        "POLL_FIRST_VIDEO_SECONDS", _float_range(0.05, 3600), 15.0, "first poll of a video job without a learned estimate"
+        "POLL_FIRST_VIDEO_SECONDS",
+        _float_range(0.05, 3600),
+        15.0,
+        "first poll of a video job without a learned estimate",
     )
     poll_min_seconds: float = setting(
         "POLL_MIN_SECONDS", _float_range(0.05, 60), 0.4, "shortest poll interval (around the expected finish)"

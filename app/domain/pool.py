@@ -179,7 +179,9 @@ class SessionPool:
             f"Insufficient Jimeng credits: {best} left, {cost} needed.", available=best, needed=cost
         )
 
-    def _update(self, session_id: str, *, credits: Credits | None = None, expired: bool = False, failed: bool = False) -> None:
+    def _update(
+        self, session_id: str, *, credits: Credits | None = None, expired: bool = False, failed: bool = False
+    ) -> None:
         with self._guard:
             state = self._states.setdefault(session_id, AccountState())
             if credits is not None:

@@ -86,7 +86,9 @@ class JimengClient:
         credit = data.get("credit") if isinstance(data, dict) else None
         if not isinstance(credit, dict):
             raise UpstreamUnavailableError("Jimeng's credit answer has no credit object")
-        return Credits(_int(credit.get("gift_credit")), _int(credit.get("purchase_credit")), _int(credit.get("vip_credit")))
+        return Credits(
+            _int(credit.get("gift_credit")), _int(credit.get("purchase_credit")), _int(credit.get("vip_credit"))
+        )
 
     def receive_credits(self, session_id: str) -> Claim:
         body = {"time_zone": "Asia/Shanghai"}
@@ -104,7 +106,9 @@ class JimengClient:
         """Submit one draft; recover a lost answer by looking the submit id up instead of paying twice."""
         submit_id = new_uuid()
         body = self._draft_body(spec, submit_id)
-        extra = drafts.draft_query_extra("video" if spec.kind == "video" else "image", spec.model_key, config=self.upstream)
+        extra = drafts.draft_query_extra(
+            "video" if spec.kind == "video" else "image", spec.model_key, config=self.upstream
+        )
         for attempt in range(SUBMIT_ATTEMPTS):
             try:
                 data = self._envelope(self._request(GENERATE, session_id, body, extra=extra))
@@ -223,7 +227,15 @@ class JimengClient:
         params = signing.common_params(self.upstream.app, self._web_id, extra)
         kw: dict[str, Any] = {"json": body} if body is not None else {}
         logger.trace("upstream POST {} as session {}", path, mask(session_id))
-        return send(self.http, "POST", self.config.base_url + path, timeout=self.config.timeout, params=params, headers=headers, **kw)
+        return send(
+            self.http,
+            "POST",
+            self.config.base_url + path,
+            timeout=self.config.timeout,
+            params=params,
+            headers=headers,
+            **kw,
+        )
 
     @staticmethod
     def _envelope(payload: Any) -> Any:

@@ -33,7 +33,9 @@ def test_procfile_server_generates_images_and_keeps_session_ids_out_of_logs(
         task = requests.get(f"{url}/v1/tasks/{response.json()['history_id']}", headers=headers, timeout=30)
         assert task.json()["status"] == "succeeded"
         expired = requests.post(
-            f"{url}/v1/images/generations", json={"prompt": "x"}, headers={"Authorization": "Bearer a-expired-1234567"},
+            f"{url}/v1/images/generations",
+            json={"prompt": "x"},
+            headers={"Authorization": "Bearer a-expired-1234567"},
             timeout=30,
         )
         assert expired.status_code == 401

@@ -61,7 +61,9 @@ class Clock:
 
 
 def make_pool(accounts: FakeAccounts, clock: Clock | None = None) -> SessionPool:
-    return SessionPool(accounts, cache_seconds=60, clock=clock or Clock(), day=lambda: "2026-11-26", rng=random.Random(0))
+    return SessionPool(
+        accounts, cache_seconds=60, clock=clock or Clock(), day=lambda: "2026-11-26", rng=random.Random(0)
+    )
 
 
 def test_expired_and_empty_sessions_are_skipped() -> None:

@@ -1,0 +1,161 @@
+"""Chat completions over generations: reading messages and model suffixes, building completion shapes.
+
+The prompt is the text of the last user message; its ``image_url`` parts become composition inputs (image
+model) or first/last frames (video model). ``jimeng-4.0:16:9`` and ``jimeng-4.0:1792x1024`` pick the ratio.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain.errors import InvalidRequestError
+from app.domain.models import GenerationResult, ImageRequest, VideoRequest
+from app.domain.sizes import parse_size
+
+_RATIO = re.compile(r"^\d{1,2}:\d{1,2}$")
+_SIZE = re.compile(r"^\d{2,5}\s*[xX×]\s*\d{2,5}$")
+CHUNK_OBJECT = "chat.completion.chunk"
+
+
+@dataclass(frozen=True)
+class ChatPrompt:
+    text: str
+    image_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChatModel:
+    model_id: str | None
+    ratio: str | None = None
+    size: str | None = None
+
+
+def parse_messages(messages: list[dict[str, Any]]) -> ChatPrompt:
+    """The last user message as prompt text and image URLs; 400 when there is none or it is empty."""
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    if not users:
+        raise InvalidRequestError("messages must contain a user message (the prompt)", param="messages")
+    index = len(messages) - 1 - messages[::-1].index(users[-1])
+    texts, images = _read_content(users[-1].get("content"), f"messages[{index}].content")
+    text = "\n".join(t.strip() for t in texts if t.strip())
+    if not text:
+        raise InvalidRequestError("the last user message has no text to use as the prompt", param="messages")
+    return ChatPrompt(text, tuple(images))
+
+
+def _read_content(content: Any, param: str) -> tuple[list[str], list[str]]:
+    if isinstance(content, str):
+        return [content], []
+    if not isinstance(content, list):
+        raise InvalidRequestError("content must be a string or a list of parts", param=param)
+    texts: list[str] = []
+    images: list[str] = []
+    for number, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif kind == "image_url":
+            images.append(_image_url(part.get("image_url"), f"{param}[{number}]"))
+        else:
+            raise InvalidRequestError("each part must be {type: text} or {type: image_url}", param=f"{param}[{number}]")
+    return texts, images
+
+
+def _image_url(value: Any, param: str) -> str:
+    url = value.get("url") if isinstance(value, dict) else value
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidRequestError("image_url needs a url", param=param)
+    return url.strip()
+
+
+def parse_model(model: str | None) -> ChatModel:
+    """``name[:ratio|:WxH]``; a suffix that is neither is an error, not silently dropped."""
+    if not model:
+        return ChatModel(None)
+    name, _, suffix = model.partition(":")
+    suffix = suffix.strip()
+    if not suffix:
+        return ChatModel(name.strip())
+    if _RATIO.match(suffix):
+        return ChatModel(name.strip(), ratio=suffix)
+    if _SIZE.match(suffix):
+        return ChatModel(name.strip(), size=re.sub(r"\s", "", suffix).lower().replace("×", "x"))
+    raise InvalidRequestError(
+        f"model suffix {suffix!r} is neither a ratio (16:9) nor a size (1792x1024)", param="model"
+    )
+
+
+def markdown(result: GenerationResult) -> str:
+    """One ``![image_k](url)`` line per image, or a ``[video](url)`` link."""
+    if result.kind == "video":
+        return "\n".join(f"[video]({url})" for url in result.urls)
+    return "\n".join(f"![image_{k}]({url})" for k, url in enumerate(result.urls, start=1))
+
+
+def completion(result: GenerationResult, *, completion_id: str, model: str, created: int) -> dict[str, Any]:
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "history_id": result.history_id,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": markdown(result)},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
+
+
+@dataclass(frozen=True)
+class ChunkHeader:
+    """What every chunk of one stream repeats: same id, created, model (and history id once known)."""
+
+    completion_id: str
+    created: int
+    model: str
+
+    def chunk(
+        self, delta: dict[str, Any], *, finish_reason: str | None = None, history_id: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.completion_id,
+            "object": CHUNK_OBJECT,
+            "created": self.created,
+            "model": self.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}],
+        }
+        if history_id:
+            body["history_id"] = history_id
+        return body
+
+
+def progress_line(kind: str, finished: int, total: int, phase: str) -> str:
+    """A short status line for a progress chunk."""
+    if kind == "video":
+        return "Generating the video…\n" if phase != "queued" else "Queued at Jimeng…\n"
+    if total and finished:
+        return f"{finished} of {total} images ready…\n"
+    return "Generating…\n" if phase != "queued" else "Queued at Jimeng…\n"
+
+
+def chat_request(chat_model: ChatModel, prompt: ChatPrompt, kind: str) -> ImageRequest | VideoRequest:
+    """The generation a chat asks for: images (a composition when it carries images) or a video."""
+    if kind == "video":
+        size = parse_size(chat_model.size) if chat_model.size else None
+        return VideoRequest(
+            prompt=prompt.text, model=chat_model.model_id, ratio=chat_model.ratio, frames=prompt.image_urls, size=size
+        )
+    return ImageRequest(
+        prompt=prompt.text,
+        model=chat_model.model_id,
+        ratio=chat_model.ratio,
+        size=chat_model.size,
+        images=prompt.image_urls,
+    )
