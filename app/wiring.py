@@ -7,8 +7,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.api import chat, health, images, models, openapi, tasks, videos
+from app.api import chat, health, images, models, openapi, tasks, tokens, videos
 from app.api.body import reject_oversized_bodies
+from app.domain.accounts import AccountService
 from app.domain.generation import GenerationService, Limits
 from app.domain.planning import Planner
 from app.domain.poller import Poller
@@ -81,11 +82,13 @@ def register_generation(app: Flask, settings: Settings) -> None:
         min_interval=settings.poll_min_seconds,
         max_interval=settings.poll_max_seconds,
     )
+    pool = SessionPool(client, settings.credit_cache_seconds)
     app.extensions["jimeng"] = client
+    app.extensions["accounts"] = AccountService(client, pool)
     app.extensions["generation"] = GenerationService(
         backend=client,
         planner=Planner(upstream),
-        pool=SessionPool(client, settings.credit_cache_seconds),
+        pool=pool,
         poller=Poller(client, timing),
         limits=Limits(settings.image_timeout_seconds, settings.video_timeout_seconds),
         uploader=ImageUploader(client),
@@ -99,5 +102,5 @@ def register_generation(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (health.bp, models.bp, openapi.bp, images.bp, videos.bp, chat.bp, tasks.bp):
+    for blueprint in (health.bp, models.bp, openapi.bp, images.bp, videos.bp, chat.bp, tasks.bp, tokens.bp):
         app.register_blueprint(blueprint)

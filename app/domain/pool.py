@@ -115,6 +115,12 @@ class SessionPool:
                 self._refresh(session_id, state)
             return state
 
+    def remember_credits(self, session_id: str, credits: Credits) -> None:
+        """A fresh balance learned elsewhere (token endpoints): saves the next credit check."""
+        self._update(session_id, credits=credits)
+        with self._guard:
+            self._states[session_id].expired = False
+
     def mark_expired(self, session_id: str) -> None:
         self._update(session_id, expired=True, failed=True)
 
