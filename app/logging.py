@@ -7,6 +7,7 @@ values are masked even when unregistered.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -101,14 +102,21 @@ class InterceptHandler(logging.Handler):
         logger.opt(depth=6, exception=record.exc_info).log(level, "{}", record.getMessage())
 
 
+_own_sinks: list[int] = []
+
+
 def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
-    """One stdout sink; safe to call again (tests build many apps)."""
-    logger.remove()
+    """One stdout sink; safe to call again (tests build many apps). Sinks added by others (tests) stay."""
+    for sink_id in [0, *_own_sinks]:  # 0 is loguru's default stderr sink
+        with contextlib.suppress(ValueError):
+            logger.remove(sink_id)
+    _own_sinks.clear()
     logger.configure(patcher=_patch, extra={"_json": json_lines})
     if json_lines:
-        logger.add(sys.stdout, level=level, format="{extra[serialized]}", colorize=False, backtrace=False)
+        sink = logger.add(sys.stdout, level=level, format="{extra[serialized]}", colorize=False, backtrace=False)
     else:
-        logger.add(sys.stdout, level=level, format=TEXT_FORMAT, colorize=None, backtrace=False, diagnose=False)
+        sink = logger.add(sys.stdout, level=level, format=TEXT_FORMAT, colorize=None, backtrace=False, diagnose=False)
+    _own_sinks.append(sink)
     logging.basicConfig(handlers=[InterceptHandler()], level=0, force=True)
     for name in ("gunicorn.error", "gunicorn.access", "werkzeug", "urllib3"):
         named = logging.getLogger(name)

@@ -29,13 +29,20 @@ def emu(emulator_session: EmulatorServer) -> EmulatorServer:
     return emulator_session
 
 
-@pytest.fixture
+SESSION_IDS_SEEN: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
 def log_lines() -> Iterator[list[str]]:
-    """Every formatted log line written while the test runs (for the secrets checks)."""
+    """Every log line written while an e2e test runs; afterwards none may hold a full session id."""
     lines: list[str] = []
-    sink = logger.add(lines.append, level="TRACE", format="{message} | {extra}")
+    sink = logger.add(lines.append, level="TRACE", format="{message} | {extra} | {exception}")
+    SESSION_IDS_SEEN.clear()
     yield lines
     logger.remove(sink)
+    secrets = {s for s in SESSION_IDS_SEEN if len(s) > 8}
+    leaked = [line for line in lines if any(secret in line for secret in secrets)]
+    assert not leaked, f"full session ids in log lines: {leaked[:3]}"
 
 
 @dataclass
@@ -51,14 +58,19 @@ class Api:
         headers = kw.pop("headers", {})
         if token != "":
             headers.setdefault("Authorization", f"Bearer {token or self.token}")
-        response = requests.post(self.url + path, json=body, headers=headers, timeout=30, **kw)
-        self.bodies.append(response.text)
-        return response
+        return self._record(requests.post(self.url + path, json=body, headers=headers, timeout=30, **kw), headers)
 
     def get(self, path: str, *, token: str | None = None, **kw: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {token or self.token}"}
-        response = requests.get(self.url + path, headers=headers, timeout=30, **kw)
+        return self._record(requests.get(self.url + path, headers=headers, timeout=30, **kw), headers)
+
+    def _record(self, response: requests.Response, headers: dict[str, str]) -> requests.Response:
+        """Remember the body, and check it holds none of the session ids this request sent."""
+        tokens = [t.strip() for t in headers.get("Authorization", "").removeprefix("Bearer ").split(",")]
+        SESSION_IDS_SEEN.update(t for t in tokens if t)
         self.bodies.append(response.text)
+        leaked = [t for t in tokens if len(t) > 8 and t in response.text]
+        assert not leaked, f"a response body holds a full session id: {response.text[:300]}"
         return response
 
     def stats(self) -> dict[str, Any]:
