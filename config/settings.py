@@ -179,7 +179,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings.from_env(environ)
 
 
-def testing_settings(**overrides: Any) -> Settings:
+def settings_for_tests(**overrides: Any) -> Settings:
     """Settings for tests: loopback images allowed, short timeouts, independent of the caller's environment."""
     base = Settings(allow_private_image_urls=True, upstream_read_timeout=10.0, log_level="DEBUG")
     return base.with_overrides(**overrides)

@@ -9,14 +9,14 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from config.settings import testing_settings
+from config.settings import settings_for_tests
 from tests.support import LiveServer
 
 
 @pytest.fixture
 def make_app() -> Callable[..., Flask]:
     def build(**overrides: Any) -> Flask:
-        return create_app(testing_settings(**overrides))
+        return create_app(settings_for_tests(**overrides))
 
     return build
 

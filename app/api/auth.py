@@ -8,6 +8,7 @@ leave the server.
 from __future__ import annotations
 
 import hmac
+import re
 
 from flask import Request
 
@@ -16,6 +17,12 @@ from app.logging import mask, register_secret
 from config.settings import Settings
 
 _SCHEME = "bearer"
+# RFC 6265 cookie-octets: a sessionid travels verbatim in the Cookie header, so nothing else can be one
+_COOKIE_SAFE = re.compile(r"^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]{1,512}$")
+
+
+def is_cookie_safe(token: str) -> bool:
+    return bool(_COOKIE_SAFE.match(token))
 
 
 def parse_bearer(header: str | None) -> list[str]:
@@ -35,6 +42,8 @@ def parse_bearer(header: str | None) -> list[str]:
     tokens = list(dict.fromkeys(t.strip() for t in credentials.split(",") if t.strip()))
     if not tokens:
         raise MissingSessionError("Authorization header holds no session id; send 'Bearer <sessionid>'")
+    if not all(is_cookie_safe(token) for token in tokens):
+        raise MissingSessionError("Authorization holds a value that cannot be a Jimeng sessionid (cookie-safe ASCII)")
     return tokens
 
 

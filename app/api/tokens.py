@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from app.api import context
-from app.api.auth import parse_bearer, session_pool
+from app.api.auth import is_cookie_safe, session_pool
 from app.api.body import read_json_body
 from app.api.openapi import operation
 from app.domain.accounts import AccountAnswer, AccountService
@@ -37,7 +37,7 @@ def check_token() -> Response:
         session_pool(request, context.settings())
     token = TokenCheckSchema().load(read_json_body(request))["token"].strip()
     register_secret(token)
-    return jsonify(live=bool(parse_bearer(token)) and accounts().is_live(token))
+    return jsonify(live=is_cookie_safe(token) and accounts().is_live(token))
 
 
 @bp.post("/token/points")

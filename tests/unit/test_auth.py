@@ -23,7 +23,21 @@ def test_bearer_header_becomes_an_ordered_deduplicated_pool(header: str, expecte
     assert parse_bearer(header) == expected
 
 
-@pytest.mark.parametrize("header", [None, "", "   ", "Bearer", "Bearer ", "Bearer ,, ,", "Basic dXNlcjpwYXNz"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "   ",
+        "Bearer",
+        "Bearer ",
+        "Bearer ,, ,",
+        "Basic dXNlcjpwYXNz",
+        "Bearer ok,bad;id",
+        'Bearer "q"',
+        "Bearer Āb",
+    ],
+)
 def test_missing_or_empty_bearer_is_missing_session(header: str | None) -> None:
     with pytest.raises(MissingSessionError) as caught:
         parse_bearer(header)
