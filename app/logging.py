@@ -122,7 +122,7 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
         named = logging.getLogger(name)
         named.handlers = [InterceptHandler()]
         named.propagate = False
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # "pool is full" under bursts is expected
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the app writes its own access line
 
 

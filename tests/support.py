@@ -68,6 +68,15 @@ def procfile_command() -> list[str]:
 @contextmanager
 def gunicorn_server(env: Mapping[str, str], log_path: Path | None = None) -> Iterator[str]:
     """The Procfile command (gevent workers) on a free port; yields its base URL."""
+    with gunicorn_process(env, log_path) as (url, _):
+        yield url
+
+
+@contextmanager
+def gunicorn_process(
+    env: Mapping[str, str], log_path: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As gunicorn_server, also yielding the master process (to inspect its workers)."""
     port = free_port()
     full_env = {**os.environ, **env, "PORT": str(port)}
     command = procfile_command()
@@ -76,7 +85,7 @@ def gunicorn_server(env: Mapping[str, str], log_path: Path | None = None) -> Ite
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{url}/ping", process=process)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
