@@ -44,7 +44,7 @@ def _as_list(value: object) -> list[object]:
 
 
 def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:
-    """202 with the task right after the submit, or wait and answer with every image."""
+    """202 with the task right after the submit, or wait and answer with every image (or the video)."""
     if run_async:
         return jsonify(accepted_task(job.history_id, job.created, job.model)), 202
     result = context.service().wait(job, context.request_id())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
 from app.api import context
 from app.api.body import read_json_body
-from app.api.images import GENERATION_ERRORS
+from app.api.images import GENERATION_ERRORS, respond
 from app.api.openapi import operation
 from app.api.schemas import ImagesResponseSchema, TaskSchema, VideoGenerationSchema
-from app.domain.openai_shapes import accepted_task, images_response
 
 bp = Blueprint("videos", __name__)
 
@@ -19,9 +18,7 @@ def create_video() -> tuple[Response, int]:
     schema = VideoGenerationSchema(max_prompt_chars=context.settings().max_prompt_chars)
     video_request = schema.load(read_json_body(request))
     job = context.service().start_video(context.sessions(), video_request)
-    if context.wants_async(video_request.run_async):
-        return jsonify(accepted_task(job.history_id, job.created, job.model)), 202
-    return jsonify(images_response(context.service().wait(job, context.request_id()))), 200
+    return respond(job, context.wants_async(video_request.run_async))
 
 
 operation(
