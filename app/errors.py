@@ -91,6 +91,7 @@ _TRANSLATIONS: list[tuple[type[Exception], Translation]] = [
     (jimeng.JimengError, Translation(502, "upstream_error", "upstream_error")),
     (domain.GenerationTimeoutError, Translation(504, "timeout", "generation_timeout")),
     (domain.NotFoundError, Translation(404, _INVALID, "not_found")),
+    (domain.ClientGoneError, Translation(499, _INVALID, "client_closed_request")),
     (domain.ImageTooLargeError, Translation(413, _INVALID, "request_too_large")),
 ]
 

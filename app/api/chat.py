@@ -28,7 +28,7 @@ def create_chat_completion() -> Response:
     header = ChunkHeader(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), data["model"] or "jimeng-4.0")
     if data["stream"]:
         return sse.stream_chat(lambda: service.start(sessions, generation), header)
-    result = service.wait(service.start(sessions, generation), context.request_id())
+    result = service.wait(service.start(sessions, generation), context.request_id(), context.client_gone())
     return jsonify(completion(result, completion_id=header.completion_id, model=header.model, created=header.created))
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import select
+import socket
+from collections.abc import Callable
+
 from flask import current_app, g, request
 
 from app.api.auth import session_pool
@@ -23,6 +27,22 @@ def sessions() -> list[str]:
 
 def request_id() -> str:
     return str(g.get("request_id", "-"))
+
+
+def client_gone() -> Callable[[], bool]:
+    """A check whether the client closed its connection, without reading or blocking (a peek at its socket)."""
+    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+
+    def gone() -> bool:
+        if sock is None:
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
+    return gone
 
 
 def wants_async(flag: bool) -> bool:

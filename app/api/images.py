@@ -47,7 +47,7 @@ def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Re
     """202 with the task right after the submit, or wait and answer with every image (or the video)."""
     if run_async:
         return jsonify(accepted_task(job.history_id, job.created, job.model)), 202
-    result = context.service().wait(job, context.request_id())
+    result = context.service().wait(job, context.request_id(), context.client_gone())
     return jsonify(images_response(result, composition=composition)), 200
 
 

@@ -5,6 +5,7 @@ DomainError
  |    +-- ImageTooLargeError    413: one input image is over MAX_IMAGE_BYTES
  +-- GenerationTimeoutError     the deadline passed; the generation may still finish upstream
  +-- NotFoundError              a task id the account does not know
+ +-- ClientGoneError            the client hung up while waiting
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class ImageTooLargeError(InvalidRequestError):
 
 class GenerationTimeoutError(DomainError):
     pass
+
+
+class ClientGoneError(DomainError):
+    """The client hung up while its generation ran; nobody is left to answer (logged as 499)."""
 
 
 class NotFoundError(DomainError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from loguru import logger
 
 from app.domain.backend import GenerationBackend, ImageLoader, UploadBackend
-from app.domain.errors import GenerationTimeoutError, NotFoundError
+from app.domain.errors import ClientGoneError, GenerationTimeoutError, NotFoundError
 from app.domain.models import DraftSpec, GenerationResult, ImageRequest, InputImage, Snapshot, VideoRequest
 from app.domain.planning import Planner
 from app.domain.poller import Poller, PollEvent, Watch
@@ -28,6 +28,7 @@ from app.jimeng.errors import (
 )
 from app.secrets import mask
 
+CLIENT_CHECK_SECONDS = 1.0
 MAX_RESULT_BYTES = 64 * 1024 * 1024  # one result file for b64_json; a 4k PNG is far below it
 
 
@@ -131,11 +132,18 @@ class GenerationService:
             job.session_id, job.history_id, kind=job.kind, model=job.model, timeout=timeout, request_id=request_id
         )
 
-    def wait(self, job: Job, request_id: str = "-") -> GenerationResult:
-        """Block until the generation ends; raise its error (with the history id) if it did not succeed."""
+    def wait(self, job: Job, request_id: str = "-", client_gone: Callable[[], bool] | None = None) -> GenerationResult:
+        """Block until the generation ends; raise its error (with the history id) if it did not succeed.
+
+        ``client_gone`` is asked every CLIENT_CHECK_SECONDS: nobody polls for a client that hung up.
+        """
         watch = self.watch(job, request_id)
         try:
-            event = watch.result()
+            while (event := watch.next_event(timeout=CLIENT_CHECK_SECONDS)) is None or not event.terminal:
+                if event is None and client_gone is not None and client_gone():
+                    raise ClientGoneError(
+                        f"client left while generation {job.history_id} ran", history_id=job.history_id
+                    )
         finally:
             watch.cancel()
         return self.finish(job, event)

@@ -7,12 +7,14 @@ import json
 import random
 import socket
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
 
 from app.emulator import EmulatorServer
+from tests.e2e.conftest import Api
 from tests.support import gunicorn_process
 
 STREAMS = 100
@@ -92,3 +94,25 @@ def test_hundred_streams_hanging_up_leave_no_poll_and_no_connection(emu: Emulato
         assert total_polls(emu) == settled, "generations are still polled after their clients left"
         assert established_connections(server.pid, port) <= baseline
         assert set(submitted) <= set(emu.stats()["generations"])
+
+
+def test_a_waiting_request_whose_client_hangs_up_stops_polling(start_api: Callable[..., Api]) -> None:
+    api = start_api(poll_first_seconds=0.1, poll_min_seconds=0.05, poll_max_seconds=0.2)
+    port = int(api.url.rsplit(":", 1)[1])
+    body = json.dumps({"prompt": "cat [gen=30s]"})
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            (
+                "POST /v1/images/generations HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer waiting-session-0001\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+            ).encode()
+        )
+        deadline = time.monotonic() + 5
+        while not api.generations() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+    assert api.generations()
+    time.sleep(1.5)  # one client check (1 s) and a poll interval
+    settled = total_polls(api.emulator)
+    time.sleep(1.5)
+    assert total_polls(api.emulator) == settled
