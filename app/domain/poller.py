@@ -262,8 +262,8 @@ class Poller:
 
     def _learn(self, job: _Job, previous_poll: float | None, now: float, snapshot: Snapshot) -> None:
         if snapshot.phase is Phase.SUCCEEDED:
-            ready_at = (previous_poll + now) / 2 if previous_poll is not None else now
-            self.estimator.record(job.kind, job.model, ready_at - job.created)
+            earliest = (previous_poll if previous_poll is not None else job.created) - job.created
+            self.estimator.record(job.kind, job.model, earliest, now - job.created)
 
     def _finish(self, job: _Job, event: PollEvent) -> None:
         self._jobs.pop(id(job), None)

@@ -1,10 +1,15 @@
 """When to look at a generation next: pure functions, so the poller's timing is tested with a fake clock.
 
-The reference polls every second from the submit on. Most of those polls see nothing new. Here a job is
-first looked at halfway through the time such jobs usually take, then the gap halves as the expected finish
-approaches (down to ``min_interval``). A job that runs late is looked at again after half of its lateness
-(so the result waits at most a third of the lateness, and calls grow only logarithmically), never more often
-than ``min_interval`` and never less than ``max_interval``.
+The reference polls every second from the submit on. Most of those polls see nothing new. Here each job has
+an expected duration and a band of uncertainty around it, learned from recent completions of the same kind
+and model. The job is first looked at halfway to the start of the band, the gap halves on the way there
+(down to ``min_interval``), the band itself is covered at ``min_interval``, and a job later than the band is
+looked at again after half of its lateness (so the result waits at most a third of it and calls grow only
+logarithmically), never less often than ``max_interval``.
+
+A completion is only known to lie between the last two polls, so a learned duration carries that half-width
+as its uncertainty: a job timed precisely gives a narrow band, a job that was found late a wide one, and
+precise samples win over imprecise ones as soon as there are some.
 """
 
 from __future__ import annotations
@@ -16,6 +21,12 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Estimate:
+    expected: float  # seconds from submit to ready
+    spread: float  # half-width of the band in which it usually ends
+
+
+@dataclass(frozen=True)
 class PollTiming:
     first_image: float = 4.0  # first poll of an image job before any duration was learned
     first_video: float = 15.0
@@ -23,16 +34,19 @@ class PollTiming:
     max_interval: float = 10.0
     error_interval: float = 1.0  # after a failed poll (the client already retried inside the call)
 
-    def default_estimate(self, kind: str) -> float:
-        return 2 * (self.first_video if kind == "video" else self.first_image)
+    def default_estimate(self, kind: str) -> Estimate:
+        return Estimate(2 * (self.first_video if kind == "video" else self.first_image), 0.0)
 
 
-def next_delay(elapsed: float, estimate: float, timing: PollTiming) -> float:
-    """Seconds until the next poll of a job ``elapsed`` seconds old that usually takes ``estimate``."""
-    remaining = estimate - elapsed
-    if remaining > timing.min_interval:
-        return _clamp(remaining / 2, timing)
-    return _clamp(-remaining / 2, timing)
+def next_delay(elapsed: float, estimate: Estimate, timing: PollTiming) -> float:
+    """Seconds until the next poll of a job ``elapsed`` seconds old, given how long such jobs take."""
+    band_start = estimate.expected - estimate.spread
+    band_end = estimate.expected + estimate.spread
+    if band_start - elapsed > timing.min_interval:
+        return _clamp((band_start - elapsed) / 2, timing)
+    if elapsed < band_end:
+        return timing.min_interval
+    return _clamp((elapsed - band_end) / 2, timing)
 
 
 def _clamp(delay: float, timing: PollTiming) -> float:
@@ -40,21 +54,36 @@ def _clamp(delay: float, timing: PollTiming) -> float:
 
 
 class DurationEstimator:
-    """Median of the last completions per (kind, model): robust to one odd job, quick to follow a change."""
+    """Recent completions per (kind, model), each a midpoint and the half-width it is known to."""
 
     def __init__(self, timing: PollTiming, window: int = 7) -> None:
         self._timing = timing
-        self._samples: defaultdict[tuple[str, str], deque[float]] = defaultdict(lambda: deque(maxlen=window))
+        self._samples: defaultdict[tuple[str, str], deque[tuple[float, float]]] = defaultdict(
+            lambda: deque(maxlen=window)
+        )
         self._lock = threading.Lock()
 
-    def estimate(self, kind: str, model: str) -> float:
+    def estimate(self, kind: str, model: str) -> Estimate:
         with self._lock:
-            samples = self._samples.get((kind, model))
-            if not samples:
-                return self._timing.default_estimate(kind)
-            return statistics.median(samples)
+            samples = list(self._samples.get((kind, model), ()))
+        if not samples:
+            return self._timing.default_estimate(kind)
+        return combine(samples, precise_width=2 * self._timing.min_interval)
 
-    def record(self, kind: str, model: str, duration: float) -> None:
-        if duration > 0:
+    def record(self, kind: str, model: str, earliest: float, latest: float) -> None:
+        """A job of this kind was seen unfinished at ``earliest`` and finished at ``latest`` (seconds)."""
+        if latest > 0 and latest >= earliest:
             with self._lock:
-                self._samples[(kind, model)].append(duration)
+                self._samples[(kind, model)].append(((earliest + latest) / 2, (latest - earliest) / 2))
+
+
+def combine(samples: list[tuple[float, float]], precise_width: float) -> Estimate:
+    """The median of the precise samples with their spread; else the latest sample and its own width."""
+    precise = [(mid, width) for mid, width in samples if width <= precise_width]
+    if not precise:
+        mid, width = samples[-1]
+        return Estimate(mid, width)
+    mids = [mid for mid, _ in precise]
+    expected = statistics.median(mids)
+    deviation = statistics.median(abs(mid - expected) for mid in mids)
+    return Estimate(expected, max(deviation, *(width for _, width in precise)))

@@ -8,7 +8,7 @@ import pytest
 
 from app.domain.models import Phase, Snapshot
 from app.domain.poller import Poller
-from app.domain.schedule import DurationEstimator, PollTiming, next_delay
+from app.domain.schedule import DurationEstimator, Estimate, PollTiming, combine, next_delay
 from app.jimeng.errors import SessionExpiredError, UpstreamUnavailableError
 
 TIMING = PollTiming(first_image=4.0, first_video=15.0, min_interval=0.4, max_interval=10.0)
@@ -59,19 +59,24 @@ def run_until_quiet(poller: Poller, clock: FakeClock, limit: float = 3600.0) -> 
 
 
 @pytest.mark.parametrize(
-    ("elapsed", "estimate", "expected"),
+    ("elapsed", "expected_duration", "spread", "delay"),
     [
-        (0.0, 8.0, 4.0),  # first look halfway through the expected duration
-        (4.0, 8.0, 2.0),  # then the gap halves towards the finish
-        (7.5, 8.0, 0.4),  # never shorter than the minimum
-        (0.0, 120.0, 10.0),  # never longer than the maximum
-        (8.3, 8.0, 0.4),  # just late: the minimum
-        (11.0, 8.0, 1.5),  # late: half the lateness
-        (99.0, 8.0, 10.0),  # up to the maximum
+        (0.0, 8.0, 0.0, 4.0),  # first look halfway through the expected duration
+        (4.0, 8.0, 0.0, 2.0),  # then the gap halves towards the finish
+        (7.5, 8.0, 0.0, 0.4),  # never shorter than the minimum
+        (0.0, 120.0, 0.0, 10.0),  # never longer than the maximum
+        (8.3, 8.0, 0.0, 0.4),  # just late: the minimum
+        (11.0, 8.0, 0.0, 1.5),  # late: half the lateness
+        (99.0, 8.0, 0.0, 10.0),  # up to the maximum
+        (0.0, 30.0, 4.0, 10.0),  # an uncertain estimate: approach the start of its band
+        (24.0, 30.0, 4.0, 1.0),
+        (27.0, 30.0, 4.0, 0.4),  # inside the band: the minimum
+        (33.9, 30.0, 4.0, 0.4),
+        (38.0, 30.0, 4.0, 2.0),  # late past the band: half the lateness past it
     ],
 )
-def test_next_delay_table(elapsed: float, estimate: float, expected: float) -> None:
-    assert next_delay(elapsed, estimate, TIMING) == pytest.approx(expected)
+def test_next_delay_table(elapsed: float, expected_duration: float, spread: float, delay: float) -> None:
+    assert next_delay(elapsed, Estimate(expected_duration, spread), TIMING) == pytest.approx(delay)
 
 
 def test_an_8s_generation_takes_few_polls_and_is_seen_soon_after_ready() -> None:
@@ -104,15 +109,17 @@ def test_the_learned_duration_shapes_later_jobs() -> None:
     poller.watch("s1", "h1", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
     first_calls = len(source.calls)
-    assert poller.estimator.estimate("image", "m") == pytest.approx(30.0, rel=0.25)
-    source.calls.clear()
-    start = clock.now
-    source.ready_at["h2"] = start + 30.0
-    poller.watch("s1", "h2", kind="image", model="m", timeout=600)
-    run_until_quiet(poller, clock)
+    learned = poller.estimator.estimate("image", "m")
+    assert learned.expected - learned.spread <= 30.0 <= learned.expected + learned.spread
+    for name in ("h2", "h3"):
+        source.calls.clear()
+        start = clock.now
+        source.ready_at[name] = start + 30.0
+        poller.watch("s1", name, kind="image", model="m", timeout=600)
+        run_until_quiet(poller, clock)
+        assert clock.now - (start + 30.0) <= 0.4 + 1e-9
     assert len(source.calls) < first_calls
     assert len(source.calls) <= 9
-    assert clock.now - (start + 30.0) <= 0.6
 
 
 def test_jobs_of_one_session_share_a_call_and_sessions_do_not() -> None:
@@ -213,9 +220,37 @@ def test_progress_events_are_sent_only_when_something_changed() -> None:
     assert kinds == ["progress", "succeeded"]
 
 
-def test_estimator_uses_the_median_of_recent_durations() -> None:
+def test_estimator_uses_the_median_of_recent_precise_durations() -> None:
     estimator = DurationEstimator(TIMING, window=5)
-    assert estimator.estimate("video", "m") == 2 * TIMING.first_video
+    assert estimator.estimate("video", "m") == Estimate(2 * TIMING.first_video, 0.0)
     for duration in (8.0, 8.2, 100.0, 7.9, 8.1):
-        estimator.record("image", "m", duration)
-    assert estimator.estimate("image", "m") == pytest.approx(8.1)
+        estimator.record("image", "m", duration - 0.2, duration + 0.2)
+    assert estimator.estimate("image", "m").expected == pytest.approx(8.1)
+
+
+@pytest.mark.parametrize(
+    ("samples", "expected"),
+    [
+        ([(31.5, 4.7)], Estimate(31.5, 4.7)),  # only an imprecise sample: its whole band
+        ([(31.5, 4.7), (30.1, 0.2)], Estimate(30.1, 0.2)),  # a precise sample wins at once
+        ([(30.0, 0.2), (30.4, 0.2), (29.0, 0.2)], Estimate(30.0, 0.4)),  # spread of the precise ones
+    ],
+)
+def test_combine_prefers_precise_samples(samples: list[tuple[float, float]], expected: Estimate) -> None:
+    result = combine(samples, precise_width=0.8)
+    assert result.expected == pytest.approx(expected.expected)
+    assert result.spread == pytest.approx(expected.spread)
+
+
+def test_a_job_after_a_badly_timed_one_is_still_found_promptly() -> None:
+    """The first job of a model found 6 s late teaches a wide band; the next one is covered densely."""
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 1030.0})
+    poller = make(clock, source)
+    poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    run_until_quiet(poller, clock)
+    start = clock.now
+    source.ready_at["h2"] = start + 30.0
+    poller.watch("s1", "h2", kind="image", model="m", timeout=600)
+    run_until_quiet(poller, clock)
+    assert clock.now - (start + 30.0) <= 0.4 + 1e-9
