@@ -23,12 +23,12 @@ def create_chat_completion() -> Response:
     chat_model, prompt = parse_model(data["model"]), parse_messages(data["messages"])
     service = context.service()
     generation = chat_request(chat_model, prompt, service.planner.kind_of(chat_model.model_id))
-    service.planner.check(generation)
     sessions = context.sessions()
+    prepared = service.prepare(generation, param="messages.image_url")
     header = ChunkHeader(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), data["model"] or "jimeng-4.0")
     if data["stream"]:
-        return sse.stream_chat(lambda: service.start(sessions, generation), header)
-    result = service.wait(service.start(sessions, generation), context.request_id(), context.client_gone())
+        return sse.stream_chat(lambda: service.start(sessions, prepared), header)
+    result = service.wait(service.start(sessions, prepared), context.request_id(), context.client_gone())
     return jsonify(completion(result, completion_id=header.completion_id, model=header.model, created=header.created))
 
 

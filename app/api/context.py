@@ -36,9 +36,10 @@ def client_gone() -> Callable[[], bool]:
     def gone() -> bool:
         if sock is None:
             return False
-        try:
-            readable, _, _ = select.select([sock], [], [], 0)
-            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        try:  # poll, not select: select refuses descriptors >= 1024 (FD_SETSIZE), common at 1,000 clients
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0)) and sock.recv(1, socket.MSG_PEEK) == b""
         except (OSError, ValueError):
             return True
 

@@ -19,7 +19,7 @@ GENERATION_ERRORS = ("400", "401", "402", "413", "415", "429", "502", "504")
 def create_image() -> tuple[Response, int]:
     body = read_json_body(request)
     image_request = ImageGenerationSchema(max_prompt_chars=context.settings().max_prompt_chars).load(body)
-    job = context.service().start_images(context.sessions(), image_request)
+    job = context.service().start(context.sessions(), image_request)
     return respond(job, context.wants_async(image_request.run_async))
 
 
@@ -33,7 +33,7 @@ def create_composition() -> tuple[Response, int]:
         fields["images"] = [*_as_list(fields.get("images")), *uploads]
     schema = ImageCompositionSchema(max_prompt_chars=context.settings().max_prompt_chars)
     image_request = schema.load(fields)
-    job = context.service().start_images(context.sessions(), image_request)
+    job = context.service().start(context.sessions(), image_request)
     return respond(job, context.wants_async(image_request.run_async), composition=True)
 
 

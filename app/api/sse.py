@@ -12,13 +12,11 @@ or at the next write; either way the generator ends and its poll is cancelled.
 from __future__ import annotations
 
 import json
-import select
-import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Response, request, stream_with_context
+from flask import Response, stream_with_context
 from loguru import logger
 
 from app.api import context
@@ -28,7 +26,7 @@ from app.domain.poller import Watch
 from app.errors import describe_exception, error_body
 
 DISCONNECT_CHECK_SECONDS = 0.5
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def event(payload: dict[str, Any]) -> str:
@@ -39,26 +37,10 @@ DONE = "data: [DONE]\n\n"
 KEEPALIVE = ": keep-alive\n\n"
 
 
-def client_probe(environ: dict[str, Any]) -> Callable[[], bool]:
-    """A check that says whether the client closed its connection, without reading or blocking."""
-    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
-
-    def gone() -> bool:
-        if sock is None:
-            return False
-        try:
-            readable, _, _ = select.select([sock], [], [], 0)
-            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
-        except (OSError, ValueError):
-            return True
-
-    return gone
-
-
 def stream_chat(start: Callable[[], Job], header: ChunkHeader) -> Response:
     """The SSE response of a streamed chat completion; ``start`` submits (called inside the stream)."""
     keepalive = context.settings().sse_keepalive_seconds
-    stream = _ChatStream(start, header, keepalive, client_probe(request.environ), context.request_id())
+    stream = _ChatStream(start, header, keepalive, context.client_gone(), context.request_id())
     return Response(stream_with_context(stream.events()), mimetype="text/event-stream", headers=SSE_HEADERS)
 
 

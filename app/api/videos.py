@@ -17,7 +17,7 @@ bp = Blueprint("videos", __name__)
 def create_video() -> tuple[Response, int]:
     schema = VideoGenerationSchema(max_prompt_chars=context.settings().max_prompt_chars)
     video_request = schema.load(read_json_body(request))
-    job = context.service().start_video(context.sessions(), video_request)
+    job = context.service().start(context.sessions(), video_request)
     return respond(job, context.wants_async(video_request.run_async))
 
 

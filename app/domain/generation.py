@@ -54,6 +54,20 @@ class Job:
     input_images: int = 0
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A request validated and with its input images in hand; nothing spent yet."""
+
+    spec: DraftSpec
+    inputs: tuple[InputImage, ...]
+    kind: str
+    model: str
+    prompt: str
+    expected: int | None
+    n: int | None
+    response_format: str
+
+
 class GenerationService:
     def __init__(
         self,
@@ -77,37 +91,33 @@ class GenerationService:
 
     # -- starting ---------------------------------------------------------------------------------------
 
-    def start(self, sessions: list[str], request: ImageRequest | VideoRequest) -> Job:
+    def prepare(self, request: ImageRequest | VideoRequest, *, param: str = "images") -> Prepared:
+        """Validate against the tables and fetch and check every input image: all that can be refused
+        without spending anything (so a stream can refuse it before its first byte)."""
         if isinstance(request, VideoRequest):
-            return self.start_video(sessions, request)
-        return self.start_images(sessions, request)
-
-    def start_images(self, sessions: list[str], request: ImageRequest) -> Job:
-        """Validate, choose a session, upload inputs, submit. Raises before any spend on bad input."""
+            plan = self.planner.plan_video(request)
+            return Prepared(plan.spec, self._load(request.frames, param), "video", plan.model_id,
+                            request.prompt, 1, None, request.response_format)  # fmt: skip
         plan = self.planner.plan_images(request)
-        inputs = self._load(request.images, "images")
-        return self._start(sessions, plan.spec, inputs, kind="image", model=plan.model_id,
-                           prompt=request.prompt, expected=plan.expected, n=request.n,
-                           response_format=request.response_format)  # fmt: skip
+        return Prepared(plan.spec, self._load(request.images, param), "image", plan.model_id,
+                        request.prompt, plan.expected, request.n, request.response_format)  # fmt: skip
 
-    def start_video(self, sessions: list[str], request: VideoRequest) -> Job:
-        plan = self.planner.plan_video(request)
-        inputs = self._load(request.frames, "images")
-        return self._start(sessions, plan.spec, inputs, kind="video", model=plan.model_id,
-                           prompt=request.prompt, expected=1, n=None,
-                           response_format=request.response_format)  # fmt: skip
-
-    def _start(self, sessions: list[str], spec: DraftSpec, inputs: tuple[InputImage, ...], **job_fields: object) -> Job:
-        cost = self.planner.cost(job_fields["kind"])  # type: ignore[arg-type]
+    def start(self, sessions: list[str], request: ImageRequest | VideoRequest | Prepared) -> Job:
+        """Choose a session, upload the inputs, submit; failover happens only before Jimeng accepts."""
+        prepared = request if isinstance(request, Prepared) else self.prepare(request)
+        spec, inputs = prepared.spec, prepared.inputs
 
         def submit_on(session_id: str) -> str:
             uris = self._upload(session_id, inputs, video=spec.kind == "video")
-            final = spec if not uris else _with_uris(spec, uris)
+            final = spec if not uris else replace(spec, image_uris=tuple(uris))
             return self.backend.submit(session_id, final).history_id
 
-        session_id, history_id = self.pool.run(sessions, cost, submit_on)
+        session_id, history_id = self.pool.run(sessions, self.planner.cost(prepared.kind), submit_on)
         logger.info("generation {} submitted on session {} ({})", history_id, mask(session_id), spec.kind)
-        return Job(history_id, session_id, created=int(self._clock()), input_images=len(inputs), **job_fields)  # type: ignore[arg-type]
+        return Job(
+            history_id, session_id, prepared.kind, prepared.model, prepared.prompt, int(self._clock()),
+            prepared.expected, prepared.n, prepared.response_format, len(inputs),
+        )  # fmt: skip
 
     def _load(self, sources: tuple[object, ...], param: str) -> tuple[InputImage, ...]:
         """Fetch and check every input before any session is charged (bad input costs nothing)."""
@@ -220,7 +230,3 @@ def failed_generation_error(history_id: str, snapshot: Snapshot | None) -> Jimen
     return GenerationFailedError(
         f"Jimeng failed generation {history_id}{code_text}", fail_code=fail_code or None, history_id=history_id
     )
-
-
-def _with_uris(spec: DraftSpec, uris: list[str]) -> DraftSpec:
-    return replace(spec, image_uris=tuple(uris))

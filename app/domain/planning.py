@@ -44,13 +44,6 @@ class Planner:
             )
         return model.type
 
-    def check(self, request: ImageRequest | VideoRequest) -> None:
-        """Validate a request against the tables without building anything to send."""
-        if isinstance(request, VideoRequest):
-            self.plan_video(request)
-        else:
-            self.plan_images(request)
-
     def model(self, name: str | None, kind: str) -> ModelInfo:
         """The model by public id (default when None); 400 model_not_found for unknown or wrong-kind ids."""
         if not name:

@@ -40,6 +40,7 @@ class AccountState:
     checked_at: float = float("-inf")
     failed_at: float = float("-inf")
     claimed_on: str | None = None
+    unverified: bool = False  # the credit check failed and no balance is known: worth a try, last
 
 
 def shanghai_day(now: datetime | None = None) -> str:
@@ -99,10 +100,10 @@ class SessionPool:
     def choose(self, sessions: list[str], cost: int, all_sessions: list[str] | None = None) -> str:
         """The best live session with ``cost`` credits, claiming daily credits once when all are short."""
         states = {s: self.state(s) for s in sessions}
-        ranked = rank(self._candidates(states), cost, self._rng)
+        ranked = rank(self._candidates(states, cost), cost, self._rng)
         if not ranked and self._claim_daily(states, cost):
             states = {s: self._states[s] for s in sessions}
-            ranked = rank(self._candidates(states), cost, self._rng)
+            ranked = rank(self._candidates(states, cost), cost, self._rng)
         if ranked:
             return ranked[0]
         raise self._no_session_error(all_sessions or sessions, cost)
@@ -135,24 +136,26 @@ class SessionPool:
     def _refresh(self, session_id: str, state: AccountState) -> None:
         try:
             state.credits = self._backend.credits(session_id)
-            state.expired = False
+            state.expired = state.unverified = False
         except SessionExpiredError:
             state.expired, state.credits = True, None
         except JimengError as err:
+            # Unknown is not empty: the submit itself will say if the credits are short (and then fail over).
             logger.warning("credit check of session {} failed: {}", mask(session_id), err)
             state.failed_at = self._clock()
-            if state.credits is None:
-                raise
+            state.unverified = state.credits is None
             return
         state.checked_at = self._clock()
 
-    def _candidates(self, states: dict[str, AccountState]) -> list[Candidate]:
+    def _candidates(self, states: dict[str, AccountState], cost: int) -> list[Candidate]:
         now = self._clock()
-        return [
+        known = [
             Candidate(s, st.credits.total, now - st.failed_at < RECENT_FAILURE_SECONDS)
             for s, st in states.items()
             if not st.expired and st.credits is not None
         ]
+        unverified = [Candidate(s, cost, True) for s, st in states.items() if st.unverified and not st.expired]
+        return known + unverified
 
     def _claim_daily(self, states: dict[str, AccountState], cost: int) -> bool:
         """Claim today's free credits on every live short session that has not claimed yet."""

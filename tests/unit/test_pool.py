@@ -9,7 +9,7 @@ import pytest
 
 from app.domain.models import Claim, Credits
 from app.domain.pool import Candidate, SessionPool, rank
-from app.jimeng.errors import InsufficientCreditsError, SessionExpiredError
+from app.jimeng.errors import InsufficientCreditsError, SessionExpiredError, UpstreamUnavailableError
 
 
 @pytest.mark.parametrize(
@@ -109,6 +109,31 @@ def test_spending_updates_the_cache_without_a_call() -> None:
     pool.spend("a", 2)
     assert pool.choose(["a", "b"], 1) == "b"
     assert accounts.calls == ["credits:a", "credits:b"]
+
+
+def test_a_failed_credit_check_does_not_block_the_session() -> None:
+    accounts = FakeAccounts({"flaky": 5})
+    pool = make_pool(accounts)
+
+    def broken_credits(session_id: str) -> Credits:
+        raise UpstreamUnavailableError("HTTP 502")
+
+    accounts.credits = broken_credits  # type: ignore[method-assign]
+    assert pool.choose(["flaky"], 1) == "flaky"  # unknown is not empty: the submit will tell
+
+
+def test_verified_sessions_come_before_unverified_ones() -> None:
+    accounts = FakeAccounts({"known": 1, "flaky": 50})
+    pool = make_pool(accounts)
+    real = accounts.credits
+
+    def credits(session_id: str) -> Credits:
+        if session_id == "flaky":
+            raise UpstreamUnavailableError("reset")
+        return real(session_id)
+
+    accounts.credits = credits  # type: ignore[method-assign]
+    assert pool.choose(["flaky", "known"], 1) == "known"
 
 
 def test_run_fails_over_on_refusals_before_acceptance() -> None:
