@@ -36,7 +36,7 @@ CREDIT_RECEIVE = "/commerce/v1/benefits/credit_receive"
 UPLOAD_TOKEN = "/mweb/v1/get_upload_token"
 GENERATE = "/mweb/v1/aigc_draft/generate"
 HISTORY = "/mweb/v1/get_history_by_ids"
-SUBMIT_ATTEMPTS = 3
+SUBMIT_ATTEMPTS = 5  # each retry follows a look-up by submit id that found no generation: never paid twice
 LOOKUP_ATTEMPTS = 6
 
 
