@@ -40,6 +40,7 @@ def demo(args: argparse.Namespace) -> int:
         JIMENG_DEMO="1",
         PORT=str(args.port),
     )
+    env.setdefault("HOST", "127.0.0.1")  # the demo is for this machine
     env.setdefault("WEB_CONCURRENCY", "1")
     server = subprocess.Popen(gunicorn_command(), env=env)
     print(_demo_banner(args.port, emulator.url), flush=True)

@@ -14,7 +14,7 @@ except SettingsError as _err:
     sys.stderr.write(f"jimeng-api: configuration error: {_err}\n")
     raise SystemExit(1) from None
 
-bind = f"0.0.0.0:{_settings.port}"
+bind = f"{_settings.host}:{_settings.port}"
 worker_class = "gevent"
 workers = _settings.web_concurrency
 worker_connections = _settings.gunicorn_worker_connections
@@ -27,3 +27,4 @@ errorlog = "-"
 loglevel = _settings.log_level.lower() if _settings.log_level not in ("TRACE", "SUCCESS") else "info"
 capture_output = False
 forwarded_allow_ips = "*" if _settings.trust_proxy else "127.0.0.1"
+control_socket_disable = True  # gunicorn >= 25's admin socket: one shared path would collide between instances

@@ -6,6 +6,7 @@ key, because a gateway that starts with a silently wrong timeout or URL fails mu
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -38,6 +39,16 @@ def _url(raw: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("expected an http(s) URL such as https://jimeng.jianying.com")
     return raw.strip().rstrip("/")
+
+
+def _host(raw: str) -> str:
+    value = raw.strip()
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if value != "localhost":
+            raise ValueError("expected an IP address such as 0.0.0.0 or 127.0.0.1") from None
+    return value
 
 
 def _level(raw: str) -> str:
@@ -81,6 +92,7 @@ def setting(env: str, parse: Callable[[str], Any], default: Any, doc: str) -> An
 @dataclass(frozen=True)
 class Settings:
     port: int = setting("PORT", _int_range(1, 65535), 5100, "HTTP port")
+    host: str = setting("HOST", _host, "0.0.0.0", "address gunicorn binds (127.0.0.1 for local-only)")
     log_level: str = setting("LOG_LEVEL", _level, "INFO", "loguru level")
     log_json: bool = setting("LOG_JSON", _bool, False, "one JSON object per log line")
     trust_proxy: bool = setting("TRUST_PROXY", _bool, False, "honour X-Forwarded-* (Heroku, Render)")

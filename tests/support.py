@@ -51,7 +51,7 @@ def wait_until_up(url: str, timeout: float = 20.0, process: subprocess.Popen[byt
             with requests.get(url, timeout=1) as response:
                 if response.status_code < 500:
                     return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still booting may not answer yet
             pass
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
@@ -78,7 +78,7 @@ def gunicorn_process(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """As gunicorn_server, also yielding the master process (to inspect its workers)."""
     port = free_port()
-    full_env = {**os.environ, **env, "PORT": str(port)}
+    full_env = {**os.environ, "HOST": "127.0.0.1", **env, "PORT": str(port)}
     command = procfile_command()
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)
