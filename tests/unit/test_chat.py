@@ -1,0 +1,287 @@
+"""Chat completions as pure functions (app.domain.chat): messages, model suffixes, Markdown, chunk builders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.domain.chat import (
+    ChatModel,
+    ChatPrompt,
+    ChunkHeader,
+    chat_request,
+    completion,
+    markdown,
+    parse_messages,
+    parse_model,
+)
+from app.domain.errors import InvalidRequestError
+from app.domain.models import GenerationResult, ImageRequest, VideoRequest
+
+IMAGE_URLS = tuple(f"https://cdn.example/h/{k}.png?x-expires=1&x-signature=ab" for k in range(4))
+VIDEO_URL = "http://127.0.0.1:9/media/42/video.mp4?x-expires=1&x-signature=cd"
+
+
+def image_result(urls: tuple[str, ...] = IMAGE_URLS) -> GenerationResult:
+    return GenerationResult("4721606420748", "image", "jimeng-4.0", urls, 1759132800)
+
+
+def video_result() -> GenerationResult:
+    return GenerationResult("4721606420749", "video", "jimeng-video-3.0", (VIDEO_URL,), 1759132800)
+
+
+def user(content: Any) -> dict[str, Any]:
+    return {"role": "user", "content": content}
+
+
+# -- messages ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [
+        ([user("a cat")], ChatPrompt("a cat")),
+        ([user("  a cat on a mat \n")], ChatPrompt("a cat on a mat")),
+        ([user([{"type": "text", "text": "a cat"}])], ChatPrompt("a cat")),
+        (
+            [user([{"type": "text", "text": "blend"}, {"type": "image_url", "image_url": {"url": "https://x/a.png"}}])],
+            ChatPrompt("blend", ("https://x/a.png",)),
+        ),
+        (
+            [user([{"type": "image_url", "image_url": "https://x/a.png"}, {"type": "text", "text": "mix"}])],
+            ChatPrompt("mix", ("https://x/a.png",)),
+        ),
+        (
+            [
+                user(
+                    [
+                        {"type": "text", "text": "first line"},
+                        {"type": "image_url", "image_url": {"url": " data:image/png;base64,AAAA "}},
+                        {"type": "text", "text": "  "},
+                        {"type": "text", "text": "second line"},
+                        {"type": "image_url", "image_url": {"url": "https://x/b.png"}},
+                    ]
+                )
+            ],
+            ChatPrompt("first line\nsecond line", ("data:image/png;base64,AAAA", "https://x/b.png")),
+        ),
+        ([user("old prompt"), {"role": "assistant", "content": "done"}, user("new prompt")], ChatPrompt("new prompt")),
+        (
+            [{"role": "system", "content": "be nice"}, user("a dog"), {"role": "assistant", "content": "ok"}],
+            ChatPrompt("a dog"),
+        ),
+        ([user("bad"), user("good"), {"role": "assistant", "content": "![image_1](x)"}], ChatPrompt("good")),
+    ],
+)
+def test_the_prompt_is_the_last_user_message(messages: list[dict[str, Any]], expected: ChatPrompt) -> None:
+    assert parse_messages(messages) == expected
+
+
+@pytest.mark.parametrize(
+    ("messages", "param"),
+    [
+        ([], "messages"),
+        ([{"role": "system", "content": "you draw"}], "messages"),
+        ([{"role": "assistant", "content": "hello"}], "messages"),
+        (["a bare string"], "messages"),
+        ([user("")], "messages"),
+        ([user("   \n\t")], "messages"),
+        ([user([])], "messages"),
+        ([user([{"type": "image_url", "image_url": {"url": "https://x/a.png"}}])], "messages"),
+        ([user("a cat"), user([{"type": "text", "text": " "}])], "messages"),
+        ([user(None)], "messages[0].content"),
+        ([user(42)], "messages[0].content"),
+        ([user({"type": "text", "text": "x"})], "messages[0].content"),
+        (
+            [{"role": "system", "content": "s"}, {"role": "assistant", "content": "a"}, user([{"type": "audio"}])],
+            "messages[2].content[0]",
+        ),
+        (
+            [
+                {"role": "system", "content": "s"},
+                {"role": "assistant", "content": "a"},
+                user([{"type": "text", "text": "x"}, {"type": "input_audio", "input_audio": {}}]),
+            ],
+            "messages[2].content[1]",
+        ),
+        ([user([{"type": "text", "text": 5}])], "messages[0].content[0]"),
+        ([user(["plain string part"])], "messages[0].content[0]"),
+        ([user([{"type": "text", "text": "x"}, {"type": "image_url"}])], "messages[0].content[1]"),
+        (
+            [user([{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {"url": " "}}])],
+            "messages[0].content[1]",
+        ),
+        ([user([{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {}}])], "messages[0].content[1]"),
+    ],
+)
+def test_unusable_messages_are_400_naming_the_field(messages: list[Any], param: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_messages(messages)
+    assert caught.value.param == param
+    assert caught.value.code == "invalid_value"
+
+
+# -- model suffixes ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (None, ChatModel(None)),
+        ("", ChatModel(None)),
+        ("jimeng-4.0", ChatModel("jimeng-4.0")),
+        ("jimeng-4.0:", ChatModel("jimeng-4.0")),
+        ("jimeng-4.0:16:9", ChatModel("jimeng-4.0", ratio="16:9")),
+        ("jimeng-3.1:21:9", ChatModel("jimeng-3.1", ratio="21:9")),
+        ("jimeng-4.0:1792x1024", ChatModel("jimeng-4.0", size="1792x1024")),
+        ("jimeng-4.0:1024X1792", ChatModel("jimeng-4.0", size="1024x1792")),
+        ("jimeng-4.0: 1024 x 1024", ChatModel("jimeng-4.0", size="1024x1024")),
+        ("jimeng-video-3.0:9:16", ChatModel("jimeng-video-3.0", ratio="9:16")),
+        ("jimeng-video-3.0-pro:1280x720", ChatModel("jimeng-video-3.0-pro", size="1280x720")),
+    ],
+)
+def test_a_model_suffix_picks_the_ratio_or_size(model: str | None, expected: ChatModel) -> None:
+    assert parse_model(model) == expected
+
+
+@pytest.mark.parametrize(
+    "model", ["jimeng-4.0:wide", "jimeng-4.0:16-9", "jimeng-4.0:16:9:1", "jimeng-4.0:1792", "jimeng-4.0:hd:16:9"]
+)
+def test_a_suffix_that_is_neither_ratio_nor_size_is_400_on_model(model: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_model(model)
+    assert caught.value.param == "model"
+
+
+# -- Markdown and the completion ------------------------------------------------------------------------
+
+
+def test_markdown_has_one_image_line_per_image_in_order() -> None:
+    lines = markdown(image_result()).split("\n")
+    assert lines == [f"![image_{k + 1}]({url})" for k, url in enumerate(IMAGE_URLS)]
+
+
+def test_markdown_of_a_video_is_one_link() -> None:
+    assert markdown(video_result()) == f"[video]({VIDEO_URL})"
+
+
+def test_completion_is_an_openai_chat_completion_with_the_history_id() -> None:
+    body = completion(image_result(), completion_id="chatcmpl-abc", model="jimeng-4.0:16:9", created=1759132801)
+    assert body == {
+        "id": "chatcmpl-abc",
+        "object": "chat.completion",
+        "created": 1759132801,
+        "model": "jimeng-4.0:16:9",
+        "history_id": "4721606420748",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": markdown(image_result())},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
+
+
+def test_completion_of_a_video_links_the_video() -> None:
+    body = completion(video_result(), completion_id="chatcmpl-v", model="jimeng-video-3.0", created=1)
+    assert body["choices"][0]["message"]["content"] == f"[video]({VIDEO_URL})"
+    assert body["history_id"] == "4721606420749"
+
+
+# -- chunks -----------------------------------------------------------------------------------------------
+
+
+def test_every_chunk_repeats_id_created_and_model() -> None:
+    header = ChunkHeader("chatcmpl-1", 1759132800, "jimeng-4.0")
+    chunks = [
+        header.chunk({"role": "assistant", "content": ""}),
+        header.chunk({"content": "Generating…\n"}, history_id="123"),
+        header.chunk({}, finish_reason="stop", history_id="123"),
+    ]
+    for chunk in chunks:
+        assert (chunk["id"], chunk["object"], chunk["created"], chunk["model"]) == (
+            "chatcmpl-1",
+            "chat.completion.chunk",
+            1759132800,
+            "jimeng-4.0",
+        )
+        assert len(chunk["choices"]) == 1
+        assert chunk["choices"][0]["index"] == 0
+    assert [c["choices"][0]["delta"] for c in chunks] == [
+        {"role": "assistant", "content": ""},
+        {"content": "Generating…\n"},
+        {},
+    ]
+    assert [c["choices"][0]["finish_reason"] for c in chunks] == [None, None, "stop"]
+
+
+def test_a_chunk_carries_the_history_id_only_once_it_is_known() -> None:
+    header = ChunkHeader("chatcmpl-1", 1, "jimeng-4.0")
+    assert "history_id" not in header.chunk({"role": "assistant", "content": ""})
+    assert "history_id" not in header.chunk({"content": "x"}, history_id=None)
+    assert header.chunk({"content": "x"}, history_id="4721606420748")["history_id"] == "4721606420748"
+
+
+# -- the generation a chat asks for ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("chat_model", "prompt", "expected"),
+    [
+        (ChatModel(None), ChatPrompt("a cat"), ImageRequest(prompt="a cat")),
+        (
+            ChatModel("jimeng-4.0", ratio="16:9"),
+            ChatPrompt("a cat"),
+            ImageRequest(prompt="a cat", model="jimeng-4.0", ratio="16:9"),
+        ),
+        (
+            ChatModel("jimeng-4.0", size="1792x1024"),
+            ChatPrompt("a cat"),
+            ImageRequest(prompt="a cat", model="jimeng-4.0", size="1792x1024"),
+        ),
+        (
+            ChatModel("jimeng-3.1"),
+            ChatPrompt("blend", ("https://x/a.png", "https://x/b.png")),
+            ImageRequest(prompt="blend", model="jimeng-3.1", images=("https://x/a.png", "https://x/b.png")),
+        ),
+    ],
+)
+def test_an_image_model_asks_for_images_or_a_composition(
+    chat_model: ChatModel, prompt: ChatPrompt, expected: ImageRequest
+) -> None:
+    assert chat_request(chat_model, prompt, "image") == expected
+
+
+@pytest.mark.parametrize(
+    ("chat_model", "prompt", "expected"),
+    [
+        (
+            ChatModel("jimeng-video-3.0"),
+            ChatPrompt("a wave"),
+            VideoRequest(prompt="a wave", model="jimeng-video-3.0"),
+        ),
+        (
+            ChatModel("jimeng-video-3.0", ratio="9:16"),
+            ChatPrompt("a wave", ("https://x/first.png",)),
+            VideoRequest(prompt="a wave", model="jimeng-video-3.0", ratio="9:16", frames=("https://x/first.png",)),
+        ),
+        (
+            ChatModel("jimeng-video-3.0-pro", size="1080x1920"),
+            ChatPrompt("a wave", ("https://x/first.png", "https://x/last.png")),
+            VideoRequest(
+                prompt="a wave",
+                model="jimeng-video-3.0-pro",
+                frames=("https://x/first.png", "https://x/last.png"),
+                size=(1080, 1920),
+            ),
+        ),
+    ],
+)
+def test_a_video_model_asks_for_a_video_with_frames(
+    chat_model: ChatModel, prompt: ChatPrompt, expected: VideoRequest
+) -> None:
+    assert chat_request(chat_model, prompt, "video") == expected
