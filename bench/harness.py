@@ -124,7 +124,9 @@ def procfile_command() -> list[str]:
 def service_env(upstream_url: str, port: int, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """The caller's environment minus poller/timeout tuning, pointed at the emulator, one worker by default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(TUNING_ENV_PREFIXES)}
-    env.update({"HOST": "127.0.0.1", "PORT": str(port), "JIMENG_BASE_URL": upstream_url, "JIMENG_IMAGEX_URL": upstream_url})
+    env.update(
+        {"HOST": "127.0.0.1", "PORT": str(port), "JIMENG_BASE_URL": upstream_url, "JIMENG_IMAGEX_URL": upstream_url}
+    )
     env.setdefault("WEB_CONCURRENCY", "1")
     env.update(overrides or {})
     return env
