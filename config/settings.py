@@ -137,7 +137,7 @@ class Settings:
         "first poll of a video job without a learned estimate",
     )
     poll_min_seconds: float = setting(
-        "POLL_MIN_SECONDS", _float_range(0.05, 60), 0.4, "shortest poll interval (around the expected finish)"
+        "POLL_MIN_SECONDS", _float_range(0.05, 60), 0.3, "shortest poll interval (around the expected finish)"
     )
     poll_max_seconds: float = setting(
         "POLL_MAX_SECONDS", _float_range(0.1, 600), 10.0, "longest poll interval (long jobs back off to it)"

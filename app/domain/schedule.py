@@ -2,8 +2,9 @@
 
 The reference polls every second from the submit on. Most of those polls see nothing new. Here each job has
 an expected duration and a band of uncertainty around it, learned from recent completions of the same kind
-and model. The job is first looked at halfway to the start of the band, the gap halves on the way there
-(down to ``min_interval``), the band itself is covered at ``min_interval``, and a job later than the band is
+and model. The job is first looked at three quarters of the way to the start of the band, each later look
+again three quarters of the remaining way (down to ``min_interval``), the band itself is covered at
+``min_interval``, and a job later than the band is
 looked at again after half of its lateness (so the result waits at most a third of it and calls grow only
 logarithmically), never less often than ``max_interval``.
 
@@ -30,7 +31,7 @@ class Estimate:
 class PollTiming:
     first_image: float = 4.0  # first poll of an image job before any duration was learned
     first_video: float = 15.0
-    min_interval: float = 0.4
+    min_interval: float = 0.3
     max_interval: float = 10.0
     error_interval: float = 1.0  # after a failed poll (the client already retried inside the call)
 
@@ -38,12 +39,15 @@ class PollTiming:
         return Estimate(2 * (self.first_video if kind == "video" else self.first_image), 0.0)
 
 
+APPROACH = 0.75  # of the time left to the band: few looks while nothing can have happened yet
+
+
 def next_delay(elapsed: float, estimate: Estimate, timing: PollTiming) -> float:
     """Seconds until the next poll of a job ``elapsed`` seconds old, given how long such jobs take."""
     band_start = estimate.expected - estimate.spread
     band_end = estimate.expected + estimate.spread
     if band_start - elapsed > timing.min_interval:
-        return _clamp((band_start - elapsed) / 2, timing)
+        return _clamp((band_start - elapsed) * APPROACH, timing)
     if elapsed < band_end:
         return timing.min_interval
     return _clamp((elapsed - band_end) / 2, timing)

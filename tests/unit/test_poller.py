@@ -61,15 +61,15 @@ def run_until_quiet(poller: Poller, clock: FakeClock, limit: float = 3600.0) -> 
 @pytest.mark.parametrize(
     ("elapsed", "expected_duration", "spread", "delay"),
     [
-        (0.0, 8.0, 0.0, 4.0),  # first look halfway through the expected duration
-        (4.0, 8.0, 0.0, 2.0),  # then the gap halves towards the finish
+        (0.0, 8.0, 0.0, 6.0),  # first look three quarters of the way
+        (6.0, 8.0, 0.0, 1.5),  # then three quarters of the remaining way
         (7.5, 8.0, 0.0, 0.4),  # never shorter than the minimum
         (0.0, 120.0, 0.0, 10.0),  # never longer than the maximum
         (8.3, 8.0, 0.0, 0.4),  # just late: the minimum
         (11.0, 8.0, 0.0, 1.5),  # late: half the lateness
         (99.0, 8.0, 0.0, 10.0),  # up to the maximum
         (0.0, 30.0, 4.0, 10.0),  # an uncertain estimate: approach the start of its band
-        (24.0, 30.0, 4.0, 1.0),
+        (24.0, 30.0, 4.0, 1.5),
         (27.0, 30.0, 4.0, 0.4),  # inside the band: the minimum
         (33.9, 30.0, 4.0, 0.4),
         (38.0, 30.0, 4.0, 2.0),  # late past the band: half the lateness past it
@@ -99,7 +99,7 @@ def test_no_poll_before_the_first_estimate() -> None:
     poller = make(clock, source)
     poller.watch("s1", "h1", kind="image", model="m", timeout=600)
     assert poller.poll_due() == 0
-    assert poller.next_due() == pytest.approx(1000.0 + TIMING.first_image)
+    assert poller.next_due() == pytest.approx(1000.0 + 0.75 * 2 * TIMING.first_image)
 
 
 def test_the_learned_duration_shapes_later_jobs() -> None:
@@ -128,7 +128,7 @@ def test_jobs_of_one_session_share_a_call_and_sessions_do_not() -> None:
     poller = make(clock, source)
     for session, hid in (("A", "a1"), ("A", "a2"), ("B", "b1")):
         poller.watch(session, hid, kind="image", model="m", timeout=600)
-    clock.now = 1004.0
+    clock.now = 1006.0
     poller.poll_due()
     assert sorted(source.calls) == [("A", ("a1", "a2")), ("B", ("b1",))]
 
@@ -142,7 +142,7 @@ def test_jobs_due_soon_ride_along_and_far_ones_wait() -> None:
     poller.watch("A", "soon", kind="image", model="m", timeout=600)
     clock.now = 1003.0
     poller.watch("A", "late", kind="image", model="m", timeout=600)
-    clock.now = 1004.0
+    clock.now = 1006.0
     poller.poll_due()
     assert source.calls == [("A", ("early", "soon"))]
 
@@ -164,7 +164,7 @@ def test_cancelled_job_is_never_polled_again() -> None:
     source = FakeSource(clock, ready_at={"h1": 1100.0})
     poller = make(clock, source)
     watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
-    clock.now = 1004.0
+    clock.now = 1006.0
     poller.poll_due()
     watch.cancel()
     run_until_quiet(poller, clock)
