@@ -11,12 +11,12 @@ RUN pip install .
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PORT=5100
-RUN useradd --create-home --uid 10001 jimeng
+RUN useradd --create-home --uid 10001 --user-group jimeng
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv
 COPY wsgi.py ./
 COPY config ./config
-USER jimeng
+USER 10001:10001
 EXPOSE 5100
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ping' % os.environ.get('PORT', '5100'), timeout=2)"]
