@@ -20,6 +20,8 @@ import threading
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
+APPROACH = 0.75  # of the time left to the band: few looks while nothing can have happened yet
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -36,10 +38,8 @@ class PollTiming:
     error_interval: float = 1.0  # after a failed poll (the client already retried inside the call)
 
     def default_estimate(self, kind: str) -> Estimate:
-        return Estimate(2 * (self.first_video if kind == "video" else self.first_image), 0.0)
-
-
-APPROACH = 0.75  # of the time left to the band: few looks while nothing can have happened yet
+        """Before anything was learned: an estimate whose first look falls at ``first_image``/``first_video``."""
+        return Estimate((self.first_video if kind == "video" else self.first_image) / APPROACH, 0.0)
 
 
 def next_delay(elapsed: float, estimate: Estimate, timing: PollTiming) -> float:

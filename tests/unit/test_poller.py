@@ -89,7 +89,7 @@ def test_an_8s_generation_takes_few_polls_and_is_seen_soon_after_ready() -> None
     while event is not None and not event.terminal:
         event = watch.next_event(timeout=0)
     assert event is not None and event.kind == "succeeded"
-    assert len(source.calls) <= 7
+    assert len(source.calls) <= 9  # a cold start: nothing learned about this model yet
     assert clock.now - 1008.0 <= 0.4 + 1e-9
 
 
@@ -99,7 +99,7 @@ def test_no_poll_before_the_first_estimate() -> None:
     poller = make(clock, source)
     poller.watch("s1", "h1", kind="image", model="m", timeout=600)
     assert poller.poll_due() == 0
-    assert poller.next_due() == pytest.approx(1000.0 + 0.75 * 2 * TIMING.first_image)
+    assert poller.next_due() == pytest.approx(1000.0 + TIMING.first_image)
 
 
 def test_the_learned_duration_shapes_later_jobs() -> None:
@@ -142,7 +142,7 @@ def test_jobs_due_soon_ride_along_and_far_ones_wait() -> None:
     poller.watch("A", "soon", kind="image", model="m", timeout=600)
     clock.now = 1003.0
     poller.watch("A", "late", kind="image", model="m", timeout=600)
-    clock.now = 1006.0
+    clock.now = 1004.0
     poller.poll_due()
     assert source.calls == [("A", ("early", "soon"))]
 
@@ -222,7 +222,7 @@ def test_progress_events_are_sent_only_when_something_changed() -> None:
 
 def test_estimator_uses_the_median_of_recent_precise_durations() -> None:
     estimator = DurationEstimator(TIMING, window=5)
-    assert estimator.estimate("video", "m") == Estimate(2 * TIMING.first_video, 0.0)
+    assert estimator.estimate("video", "m") == Estimate(TIMING.first_video / 0.75, 0.0)
     for duration in (8.0, 8.2, 100.0, 7.9, 8.1):
         estimator.record("image", "m", duration - 0.2, duration + 0.2)
     assert estimator.estimate("image", "m").expected == pytest.approx(8.1)
