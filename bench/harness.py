@@ -17,8 +17,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -457,3 +458,53 @@ def request_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[s
 
 def mib(value: float | None) -> float | None:
     return None if value is None else round(value / 2**20, 1)
+
+
+# -- the common frame of every benchmark's main() ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    """How a benchmark prints and records its document."""
+
+    name: str
+    header: Sequence[str]
+    rows: Callable[[dict[str, Any]], list[list[str]]]
+    readme_section: Callable[[dict[str, Any]], str]
+
+
+def execute(report: Report, args: Any, run: Callable[[Any, Path], dict[str, Any]]) -> dict[str, Any]:
+    """Run a benchmark with its logs in a fresh folder, print its table, record it unless --quick/--no-write.
+
+    Exits 130 on Ctrl-C and 1 when the benchmark could not run at all; a missed target is not an error.
+    """
+    exit_on_sigterm()
+    log_dir = Path(tempfile.mkdtemp(prefix=f"bench-{report.name}-"))
+    print(f"logs of the emulator and the service: {log_dir}", flush=True)
+    try:
+        document = run(args, log_dir)
+    except KeyboardInterrupt:
+        print("interrupted; the emulator and the service were stopped", file=sys.stderr)
+        raise SystemExit(130) from None
+    except Exception as err:  # start-up failed, the emulator went away: not a missed target
+        print(f"bench.{report.name} could not run: {type(err).__name__}: {err}", file=sys.stderr)
+        raise SystemExit(1) from err
+    print()
+    print(text_table(report.header, report.rows(document)))
+    if getattr(args, "quick", False) or getattr(args, "no_write", False):
+        print("\nresults not written (--quick / --no-write)")
+    else:
+        written = (write_json(report.name, document), update_readme(report.name, report.readme_section(document)))
+        print(f"\nwrote {written[0]} and {written[1]}")
+    return document
+
+
+def report_failures(results: Sequence[Mapping[str, Any]], what: str, failed: int) -> int:
+    """Exit status 1 with the first errors when ``failed`` requests failed outright, else 0."""
+    if not failed:
+        return 0
+    print(f"\n{failed} {what}(s) failed; first errors:", file=sys.stderr)
+    for result in results:
+        for error in result["errors"]:
+            print(f"  {result['name']}: {error}", file=sys.stderr)
+    return 1

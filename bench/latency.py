@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -385,34 +384,15 @@ def failures(document: dict[str, Any]) -> int:
     return sum(r["generations"] - r["succeeded"] for r in document["warm_ups"] + document["scenarios"])
 
 
+REPORT = harness.Report(NAME, HEADER, rows, readme_section)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    harness.exit_on_sigterm()
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-latency-"))
-    print(f"logs of the emulator and the service: {log_dir}", flush=True)
-    try:
-        document = run(args, log_dir)
-    except KeyboardInterrupt:
-        print("interrupted; the emulator and the service were stopped", file=sys.stderr)
-        return 130
-    print()
-    print(harness.text_table(HEADER, rows(document)))
+    document = harness.execute(REPORT, args, run)
     for item in _unique_reasons(document["skipped"]):
         print(f"skipped: {item['reason']}")
-    if args.quick or args.no_write:
-        print("\nresults not written (--quick / --no-write)")
-    else:
-        print(
-            f"\nwrote {harness.write_json(NAME, document)} and {harness.update_readme(NAME, readme_section(document))}"
-        )
-    failed = failures(document)
-    if failed:
-        print(f"\n{failed} generation(s) failed; first errors:", file=sys.stderr)
-        for result in document["warm_ups"] + document["scenarios"]:
-            for error in result["errors"]:
-                print(f"  {result['name']}: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return harness.report_failures(document["warm_ups"] + document["scenarios"], "generation", failures(document))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -322,27 +321,11 @@ def readme_section(document: dict[str, Any]) -> str:
     )
 
 
+REPORT = harness.Report(NAME, HEADER, rows, readme_section)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    harness.exit_on_sigterm()
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    print(f"logs of the emulator and the service: {log_dir}", flush=True)
-    try:
-        document = run(args, log_dir)
-    except KeyboardInterrupt:
-        print("interrupted; the emulator and the service were stopped", file=sys.stderr)
-        return 130
-    except Exception as err:  # the benchmark could not run (start-up, emulator gone): not a missed target
-        print(f"bench.load could not run: {type(err).__name__}: {err}", file=sys.stderr)
-        return 1
-    print()
-    print(harness.text_table(HEADER, rows(document)))
-    if args.quick or args.no_write:
-        print("\nresults not written (--quick / --no-write)")
-    else:
-        print(
-            f"\nwrote {harness.write_json(NAME, document)} and {harness.update_readme(NAME, readme_section(document))}"
-        )
+    harness.execute(REPORT, parse_args(argv), run)
     return 0
 
 

@@ -26,7 +26,6 @@ import re
 import selectors
 import socket
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -387,32 +386,13 @@ def failures(document: dict[str, Any]) -> int:
     return sum(result["streams"] - result["succeeded"] for result in document["scenarios"])
 
 
+REPORT = harness.Report(NAME, HEADER, rows, readme_section)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    harness.exit_on_sigterm()
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-sse-"))
-    print(f"logs of the emulator and the service: {log_dir}", flush=True)
-    try:
-        document = run(args, log_dir)
-    except KeyboardInterrupt:
-        print("interrupted; the emulator and the service were stopped", file=sys.stderr)
-        return 130
-    print()
-    print(harness.text_table(HEADER, rows(document)))
-    if args.quick or args.no_write:
-        print("\nresults not written (--quick / --no-write)")
-    else:
-        print(
-            f"\nwrote {harness.write_json(NAME, document)} and {harness.update_readme(NAME, readme_section(document))}"
-        )
-    failed = failures(document)
-    if failed:
-        print(f"\n{failed} stream(s) failed; first errors:", file=sys.stderr)
-        for result in document["scenarios"]:
-            for error in result["errors"]:
-                print(f"  {result['name']}: {error}", file=sys.stderr)
-        return 1
-    return 0
+    document = harness.execute(REPORT, args, run)
+    return harness.report_failures(document["scenarios"], "stream", failures(document))
 
 
 if __name__ == "__main__":
