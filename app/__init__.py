@@ -17,6 +17,7 @@ def create_app(config: Any = None) -> Flask:
     wiring.register_settings(app, settings)
     wiring.register_logging(app, settings)
     wiring.register_proxy_fix(app, settings)
+    wiring.register_cors(app)
     wiring.register_error_handlers(app)
     wiring.register_upstream(app, settings)
     wiring.register_generation(app, settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import chat, health, images, models, openapi, tasks, tokens, videos
@@ -54,6 +54,26 @@ def register_logging(app: Flask, settings: Settings) -> None:
 def register_proxy_fix(app: Flask, settings: Settings) -> None:
     if settings.trust_proxy:  # Heroku and Render terminate TLS in one proxy hop
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
+
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Prefer, X-Request-Id",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Expose-Headers": "X-Request-Id",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def register_cors(app: Flask) -> None:
+    """Browser clients (LobeChat, web playgrounds) call OpenAI-style APIs cross-origin, as OpenAI allows.
+    Credentials are Bearer headers, never cookies, so a wildcard origin exposes nothing extra."""
+
+    def add_headers(response: Response) -> Response:
+        response.headers.update(CORS_HEADERS)
+        return response
+
+    app.after_request(add_headers)
 
 
 def register_error_handlers(app: Flask) -> None:

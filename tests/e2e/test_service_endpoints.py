@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
 import requests
 from openapi_spec_validator import validate
 
-from tests.support import gunicorn_server
+from tests.support import ROOT, gunicorn_server
 
 ERROR_KEYS = {"message", "type", "param", "code", "history_id"}
 
@@ -90,6 +93,25 @@ def test_openapi_is_valid_3_1_and_lists_models(base_url: str) -> None:
     assert spec["openapi"].startswith("3.1")
     assert "/v1/models" in spec["paths"]
     assert "/v1/models/{model_id}" in spec["paths"]
+
+
+def test_cors_preflight_and_headers_let_browser_clients_call(base_url: str) -> None:
+    preflight = requests.options(
+        f"{base_url}/v1/images/generations",
+        headers={"Origin": "https://chat.example", "Access-Control-Request-Method": "POST"},
+        timeout=5,
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert requests.get(f"{base_url}/v1/models", timeout=5).headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_gunicorn_config_uses_gevent_workers() -> None:
+    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "--print-config", "wsgi:app"]
+    printed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+    assert re.search(r"^worker_class\s+= gevent$", printed, re.MULTILINE)
+    assert re.search(r"^preload_app\s+= False$", printed, re.MULTILINE)
 
 
 def test_procfile_command_serves_with_gevent_workers(tmp_path: object) -> None:
