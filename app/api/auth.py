@@ -13,7 +13,8 @@ import re
 from flask import Request
 
 from app.errors import InvalidApiKeyError, MissingSessionError
-from app.logging import mask, register_secret
+from app.logging import register_secret
+from app.secrets import mask
 from config.settings import Settings
 
 _SCHEME = "bearer"

@@ -182,7 +182,9 @@ class JimengClient:
         now_ms = int(self._clock() * 1000)
         size = ImageSize(spec.width, spec.height, spec.ratio_code)
         seed = spec.seed if spec.seed is not None else new_seed()
-        common = {"config": self.upstream, "model_key": spec.model_key, "submit_id": submit_id, "now_ms": now_ms}
+        common: dict[str, Any] = {
+            "config": self.upstream, "model_key": spec.model_key, "submit_id": submit_id, "now_ms": now_ms,
+        }  # fmt: skip
         if spec.kind == "video":
             first, end = [*spec.image_uris, None, None][:2]
             return drafts.video_body(

@@ -55,10 +55,10 @@ def _image_draft(
     draft_id, component_id = ids
     draft_version, component_version = versions
     generate_type = "blend" if "blend" in abilities else "generate"
-    component = {"type": "image_base_component", "id": component_id, "min_version": component_version}
+    component: dict[str, Any] = {"type": "image_base_component", "id": component_id, "min_version": component_version}
     component |= {"aigc_mode": "workbench", "metadata": metadata, "generate_type": generate_type}
     component["abilities"] = abilities
-    draft = {"type": "draft", "id": draft_id, "min_version": draft_version, "min_features": []}
+    draft: dict[str, Any] = {"type": "draft", "id": draft_id, "min_version": draft_version, "min_features": []}
     draft |= {"is_from_tsn": True, "version": draft_version, "main_component_id": component_id}
     draft["component_list"] = [component]
     return draft
@@ -177,10 +177,10 @@ def _video_draft(
 ) -> dict[str, Any]:
     """A video draft: no ``min_features``, and the component's keys in the baseline's order (10.3)."""
     draft_id, component_id = ids
-    component = {"type": "video_base_component", "id": component_id}
+    component: dict[str, Any] = {"type": "video_base_component", "id": component_id}
     component |= {"min_version": str(video["component_min_version"]), "metadata": metadata}
     component |= {"generate_type": "gen_video", "aigc_mode": "workbench", "abilities": gen_video}
-    draft = {"type": "draft", "id": draft_id, "min_version": str(video["draft_min_version"])}
+    draft: dict[str, Any] = {"type": "draft", "id": draft_id, "min_version": str(video["draft_min_version"])}
     draft |= {"is_from_tsn": True, "version": version, "main_component_id": component_id}
     return draft | {"component_list": [component]}
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import requests
-from requests_aws4auth import AWS4Auth  # type: ignore[import-untyped]  # no py.typed marker
+from requests_aws4auth import AWS4Auth  # untyped (no py.typed marker): mypy is told to ignore missing stubs
 
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 _SIGNING_URL = "https://imagex.invalid/"  # host is not signed: only the path "/" and the query matter
@@ -93,8 +93,8 @@ def signing_steps(
     return SigningSteps(
         canonical_request=canonical,
         string_to_sign=auth.get_sig_string(prepared, canonical, auth.signing_key.scope),
-        authorization=prepared.headers["Authorization"],
-        content_sha256=prepared.headers["x-amz-content-sha256"],
+        authorization=_text(prepared.headers["Authorization"]),
+        content_sha256=_text(prepared.headers["x-amz-content-sha256"]),
     )
 
 
@@ -127,3 +127,8 @@ def imagex_headers(
     if body:
         headers["x-amz-content-sha256"] = steps.content_sha256
     return headers
+
+
+def _text(value: str | bytes) -> str:
+    """requests types header values as str | bytes; the signer always sets str."""
+    return value.decode("ascii") if isinstance(value, bytes) else value
