@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -30,3 +31,21 @@ def test_demo_serves_the_api_against_the_emulator_and_stops_on_sigterm() -> None
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert b"curl http://127.0.0.1:" in output
+
+
+def test_serve_runs_the_production_server_from_any_directory(tmp_path: object) -> None:
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve"],
+        cwd=str(tmp_path),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/ping", process=process)  # type: ignore[arg-type]
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["status"] == "ok"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
