@@ -2,7 +2,7 @@
 
 A user URL is fetched by this server, so it must not become a way into our own network (SSRF): every hop
 of a URL (at most 3 redirects) is resolved, each address is checked, and the connection goes to the very
-address that was checked (``_PinnedAdapter``), with the original name kept for ``Host``, SNI and the
+address that was checked (``address_guard.PinnedAdapter``), with the original name kept for ``Host``, SNI and the
 certificate check. The residual risks: a proxy set in the environment is not used (we connect directly);
 on requests < 2.32 the pinning hook does not exist and the connection resolves the name again (a DNS
 rebinding window between check and connect). Bytes are read with a size cap and a total time budget.
@@ -13,15 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import ipaddress
 import re
-import socket
 import time
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -31,20 +28,15 @@ from requests.adapters import HTTPAdapter
 
 from app.domain.errors import ImageTooLargeError, InvalidRequestError
 from app.domain.models import InputImage
+from app.jimeng.address_guard import FetchError, PinnedAdapter, resolve
 
 MAX_REDIRECTS = 3
 FETCH_WORKERS = 5
 TOTAL_SECONDS = 60.0  # a server that drips bytes just under the read timeout still ends here
 CHUNK = 64 * 1024
 MIME_BY_FORMAT = {fmt: f"image/{fmt.lower()}" for fmt in ("PNG", "JPEG", "WEBP", "GIF", "BMP")}  # Pillow's names
-_GUARDED = ("unspecified", "loopback", "link_local", "multicast", "private", "reserved")  # ipaddress's is_* flags
 _DATA_URI = re.compile(r"data:(?P<mime>[^;,]*)(?P<params>(;[^;,]*)*),(?P<payload>.*)", re.IGNORECASE | re.DOTALL)
 _REDIRECTS = (301, 302, 303, 307, 308)
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-class FetchError(Exception):
-    """Why one URL could not be fetched; becomes ``image_fetch_failed`` with the URL and this reason."""
 
 
 # -- content ------------------------------------------------------------------------------------------
@@ -90,54 +82,6 @@ def decode_data_uri(uri: str, *, max_bytes: int, param: str) -> InputImage:
     if len(data) > max_bytes:
         raise ImageTooLargeError(f"{param} is larger than {max_bytes} bytes", param=param)
     return InputImage(data, "data_uri", mime)
-
-
-# -- the address guard --------------------------------------------------------------------------------
-
-
-def address_refusal(address: str) -> str | None:
-    """Why an address must not be fetched from ("a private address 10.0.0.1"), or None if it is public."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        elif ip in _NAT64:
-            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    for flag in _GUARDED:
-        if getattr(ip, f"is_{flag}"):
-            return f"{'an' if flag[0] == 'u' else 'a'} {flag.replace('_', '-')} address {ip}"
-    return None if ip.is_global else f"a non-public address {ip}"  # 100.64/10 (CGNAT) and the like
-
-
-def resolve(host: str, port: int, *, allow_private: bool) -> str:
-    """The address to connect to; every address of the name must pass the guard, not just the first."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as err:
-        raise FetchError("the host name does not resolve") from err
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not allow_private:
-        for address in addresses:
-            if reason := address_refusal(address):
-                raise FetchError(f"resolves to {reason}")
-    return addresses[0]
-
-
-class _PinnedAdapter(HTTPAdapter):
-    """Connects to one already-checked address whatever the URL's name resolves to now."""
-
-    def __init__(self, address: str) -> None:
-        super().__init__(max_retries=0)
-        self._address = address
-
-    def build_connection_pool_key_attributes(
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        name = host_params["host"]
-        if host_params["scheme"] == "https":  # SNI and the certificate check still use the name
-            pool_kwargs = {**pool_kwargs, "server_hostname": name, "assert_hostname": name}
-        return {**host_params, "host": self._address}, pool_kwargs
 
 
 # -- fetching -----------------------------------------------------------------------------------------
@@ -201,7 +145,7 @@ def _get(
     address = resolve(parts.hostname, port, allow_private=allow_private)
     prepared = requests.Request("GET", url, headers={**http.headers, "Accept": "image/*"}).prepare()
     prepared.headers["Host"] = parts.netloc.rpartition("@")[2]
-    adapter = _PinnedAdapter(address)
+    adapter = PinnedAdapter(address)
     try:
         return adapter, adapter.send(prepared, stream=True, timeout=timeout, verify=True, proxies={})
     except requests.exceptions.RequestException as err:
