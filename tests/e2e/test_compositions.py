@@ -163,7 +163,10 @@ def test_guard_refuses_loopback_urls_before_fetching_them(
     assert api.submits() == 0
 
 
-@pytest.mark.parametrize(("group", "kind"), [("imagex", "http_502"), ("upload", "reset"), ("imagex", "reset")])
+@pytest.mark.parametrize(
+    ("group", "kind"),
+    [(group, kind) for group in ("imagex", "upload") for kind in ("http_502", "reset", "truncate")],
+)
 def test_upload_faults_still_end_in_exactly_one_generation(api: Api, group: str, kind: str) -> None:
     api.emulator.configure(fault_seed=11, faults={group: {kind: 0.4}})
     images = [data_uri(png_bytes()), data_uri(png_bytes(5, 9))]
