@@ -4,7 +4,7 @@ The reference polls every second from the submit on. Most of those polls see not
 an expected duration and a band of uncertainty around it, learned from recent completions of the same kind
 and model. The job is first looked at three quarters of the way to the start of the band, each later look
 again three quarters of the remaining way (down to ``min_interval``), the band itself is covered at
-``min_interval``, and a job later than the band is
+``min_interval`` (a wide band at a tenth of its half-width), and a job later than the band is
 looked at again after half of its lateness (so the result waits at most a third of it and calls grow only
 logarithmically), never less often than ``max_interval``.
 
@@ -21,6 +21,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 
 APPROACH = 0.75  # of the time left to the band: few looks while nothing can have happened yet
+BAND_LOOKS = 10  # looks per half-width across a band: keeps a wide band from costing dozens of polls
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ def next_delay(elapsed: float, estimate: Estimate, timing: PollTiming) -> float:
     band_end = estimate.expected + estimate.spread
     if band_start - elapsed > timing.min_interval:
         return _clamp((band_start - elapsed) * APPROACH, timing)
-    if elapsed < band_end:
-        return timing.min_interval
+    if elapsed < band_end:  # a wide band (an imprecise sample) is covered a little less densely
+        return _clamp(max(timing.min_interval, estimate.spread / BAND_LOOKS), timing)
     return _clamp((elapsed - band_end) / 2, timing)
 
 
