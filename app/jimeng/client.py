@@ -87,14 +87,16 @@ class JimengClient:
         if not isinstance(credit, dict):
             raise UpstreamUnavailableError("Jimeng's credit answer has no credit object")
         return Credits(
-            _int(credit.get("gift_credit")), _int(credit.get("purchase_credit")), _int(credit.get("vip_credit"))
+            records.as_int(credit.get("gift_credit")),
+            records.as_int(credit.get("purchase_credit")),
+            records.as_int(credit.get("vip_credit")),
         )
 
     def receive_credits(self, session_id: str) -> Claim:
         body = {"time_zone": "Asia/Shanghai"}
         data = self._read(CREDIT_RECEIVE, session_id, body, referer=self.upstream.credit_referer)
         data = data if isinstance(data, dict) else {}
-        return Claim(_int(data.get("receive_quota")), _int(data.get("cur_total_credits")))
+        return Claim(records.as_int(data.get("receive_quota")), records.as_int(data.get("cur_total_credits")))
 
     def upload_token(self, session_id: str) -> dict[str, Any]:
         data = self._read(UPLOAD_TOKEN, session_id, {"scene": int(self.upstream.imagex["upload_scene"])})
@@ -267,13 +269,6 @@ def _snapshot(history_id: str, view: records.RecordView) -> Snapshot:
         image_urls=view.image_urls,
         video_url=view.video_url or None,
     )
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _read_capped(response: requests.Response, max_bytes: int) -> bytes:

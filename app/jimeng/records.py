@@ -102,7 +102,7 @@ def _first_url(item: Any, paths: Sequence[Sequence[str | int]]) -> str:
     return next((url for path in paths if (url := _url(_dig(item, path)))), "")
 
 
-def _int(value: Any) -> int:
+def as_int(value: Any) -> int:
     """An integer field that may arrive as a number or a digit string; 0 when it is neither."""
     if isinstance(value, bool):
         return 0
@@ -158,10 +158,10 @@ def read_record(record: Any) -> RecordView:
     items = items if isinstance(items, list) else []
     image_urls = tuple(url for item in items if (url := _first_url(item, _IMAGE_URL_PATHS)))
     return RecordView(
-        status=_int(record.get("status")),
+        status=as_int(record.get("status")),
         fail_code=_text(record.get("fail_code")),
-        finished=_int(record.get("finished_image_count")),
-        total=_int(record.get("total_image_count")),
+        finished=as_int(record.get("finished_image_count")),
+        total=as_int(record.get("total_image_count")),
         image_urls=image_urls,
         video_url=_first_url(items[0], _VIDEO_URL_PATHS) if items else "",
         history_record_id=_text(record.get("history_record_id")),
