@@ -211,9 +211,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         "faults": {"all": FAULTS},
         "reference_seed": REFERENCE_SEED,
         "extra_seeds": list(EXTRA_SEEDS),
-        "service_command": " ".join(harness.procfile_command()[2:]),
-        "web_concurrency": 1,
-        "poll_settings": "service defaults (POLL_* not set)",
+        **harness.service_settings(),
         "targets": {"lost": 0, "made_twice": 0, "success_share": TARGET_SUCCESS_SHARE, "acceptance_min": 19},
     }
 

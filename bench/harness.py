@@ -473,6 +473,18 @@ class Report:
     readme_section: Callable[[dict[str, Any]], str]
 
 
+def service_settings(emulator_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """How every benchmark runs the service: recorded with its figures so they can be compared."""
+    recorded: dict[str, Any] = {
+        "service_command": " ".join(procfile_command()[2:]),
+        "web_concurrency": 1,
+        "poll_settings": "service defaults (POLL_* not set)",
+    }
+    if emulator_config is not None:
+        recorded["emulator_config"] = emulator_config
+    return recorded
+
+
 def execute(report: Report, args: Any, run: Callable[[Any, Path], dict[str, Any]]) -> dict[str, Any]:
     """Run a benchmark with its logs in a fresh folder, print its table, record it unless --quick/--no-write.
 

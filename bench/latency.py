@@ -287,10 +287,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         "mode": "quick" if args.quick else ("long" if args.long else "default"),
         "repeat": args.repeat,
         "concurrency": args.concurrency,
-        "service_command": " ".join(harness.procfile_command()[2:]),
-        "web_concurrency": 1,
-        "poll_settings": "service defaults (POLL_* not set)",
-        "emulator_config": EMULATOR_CONFIG,
+        **harness.service_settings(EMULATOR_CONFIG),
         "targets": {"calls_per_8s_generation": TARGET_CALLS_8S, "added_p50": TARGET_P50, "added_p95": TARGET_P95},
     }
 

@@ -289,11 +289,8 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         "generation_seconds": args.seconds,
         "repeat": args.repeat,
         "concurrency": args.concurrency,
-        "service_command": " ".join(harness.procfile_command()[2:]),
-        "web_concurrency": 1,
-        "poll_settings": "service defaults (POLL_* not set)",
+        **harness.service_settings(EMULATOR_CONFIG),
         "sse_keepalive_seconds": "service default",
-        "emulator_config": EMULATOR_CONFIG,
         "targets": {"first_byte_p95": {str(k): v for k, v in TARGET_FIRST_BYTE.items()}},
     }
 
