@@ -1,8 +1,8 @@
 """The one place where exceptions become HTTP answers in OpenAI's error shape.
 
-Every error body is ``{"error": {"message", "type", "param", "code", "history_id"}}`` with the status of the
-contract's error table. Upstream (``JimengError``) and domain errors are translated here and nowhere else, so
-a new error class needs one line in ``_TRANSLATIONS`` and the contract stays in one file.
+Every error body is ``{"error": {"message", "type", "param", "code", "history_id"}}``. The error classes and
+their codes are the domain's (``app/domain/errors.py``); their HTTP status and ``type`` are decided here and
+nowhere else, so a new error class needs one line in ``_TRANSLATIONS``.
 """
 
 from __future__ import annotations
@@ -17,83 +17,33 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from app.domain import errors as domain
-from app.jimeng import errors as jimeng
-
-
-class ApiError(Exception):
-    """An error the HTTP layer raises itself; subclasses fix status, type and code."""
-
-    status_code = 400
-    type = "invalid_request_error"
-    code = "invalid_value"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        param: str | None = None,
-        code: str | None = None,
-        history_id: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.param = param
-        self.history_id = history_id
-        if code:
-            self.code = code
-
-
-class InvalidJsonError(ApiError):
-    code = "invalid_json"
-
-
-class MissingSessionError(ApiError):
-    status_code = 401
-    type = "authentication_error"
-    code = "missing_session"
-
-
-class InvalidApiKeyError(ApiError):
-    status_code = 401
-    type = "authentication_error"
-    code = "invalid_api_key"
-
-
-class NotFoundApiError(ApiError):
-    status_code = 404
-    code = "not_found"
-
-
-class RequestTooLargeError(ApiError):
-    status_code = 413
-    code = "request_too_large"
-
-
-class UnsupportedMediaTypeError(ApiError):
-    status_code = 415
-    code = "unsupported_media_type"
 
 
 @dataclass(frozen=True)
 class Translation:
     status: int
     type: str
-    code: str
 
 
 _INVALID = "invalid_request_error"
-_TRANSLATIONS: list[tuple[type[Exception], Translation]] = [
-    (jimeng.SessionExpiredError, Translation(401, "authentication_error", "session_expired")),
-    (jimeng.InsufficientCreditsError, Translation(402, "insufficient_quota", "insufficient_credits")),
-    (jimeng.ContentFilteredError, Translation(400, _INVALID, "content_filtered")),
-    (jimeng.RateLimitedError, Translation(429, "rate_limit_exceeded", "upstream_rate_limited")),
-    (jimeng.GenerationFailedError, Translation(502, "upstream_error", "generation_failed")),
-    (jimeng.JimengError, Translation(502, "upstream_error", "upstream_error")),
-    (domain.GenerationTimeoutError, Translation(504, "timeout", "generation_timeout")),
-    (domain.NotFoundError, Translation(404, _INVALID, "not_found")),
-    (domain.ClientGoneError, Translation(499, _INVALID, "client_closed_request")),
-    (domain.ImageTooLargeError, Translation(413, _INVALID, "request_too_large")),
-]
+# Most specific first: the first class an error is an instance of decides its status and type.
+_TRANSLATIONS: tuple[tuple[type[domain.DomainError], Translation], ...] = (
+    (domain.ImageTooLargeError, Translation(413, _INVALID)),
+    (domain.RequestTooLargeError, Translation(413, _INVALID)),
+    (domain.UnsupportedMediaTypeError, Translation(415, _INVALID)),
+    (domain.InvalidRequestError, Translation(400, _INVALID)),
+    (domain.AuthenticationError, Translation(401, "authentication_error")),
+    (domain.NotFoundError, Translation(404, _INVALID)),
+    (domain.ClientGoneError, Translation(499, _INVALID)),
+    (domain.GenerationTimeoutError, Translation(504, "timeout")),
+    (domain.SessionExpiredError, Translation(401, "authentication_error")),
+    (domain.InsufficientCreditsError, Translation(402, "insufficient_quota")),
+    (domain.ContentFilteredError, Translation(400, _INVALID)),
+    (domain.RateLimitedError, Translation(429, "rate_limit_exceeded")),
+    (domain.JimengError, Translation(502, "upstream_error")),
+)
+
+_UNCLASSIFIED = Translation(500, "server_error")  # a bare DomainError: a bug, but still in the contract's shape
 
 _HTTP_CODES = {
     404: "not_found",
@@ -121,24 +71,22 @@ def error_body(
     return {"error": {"message": message, "type": type, "param": param, "code": code, "history_id": history_id}}
 
 
-def describe_exception(err: Exception) -> tuple[int, dict[str, Any]]:
-    """(status, body) for any known exception; unknown ones are the caller's 500."""
-    if isinstance(err, ApiError):
-        return err.status_code, error_body(
-            err.message, type=err.type, code=err.code, param=err.param, history_id=err.history_id
-        )
-    if isinstance(err, domain.InvalidRequestError):  # the table may override 400 (ImageTooLargeError: 413)
-        tr = next((tr for cls, tr in _TRANSLATIONS if isinstance(err, cls)), Translation(400, _INVALID, err.code))
-        return tr.status, error_body(err.message, type=tr.type, code=tr.code, param=err.param)
+def describe(err: domain.DomainError) -> tuple[int, dict[str, Any]]:
+    """(status, body) of a domain error."""
+    translation = next((tr for cls, tr in _TRANSLATIONS if isinstance(err, cls)), _UNCLASSIFIED)
+    body = error_body(err.message, type=translation.type, code=err.code, param=err.param, history_id=err.history_id)
+    return translation.status, body
+
+
+def describe_exception(err: BaseException) -> tuple[int, dict[str, Any]] | None:
+    """(status, body) for a domain or validation error; None for anything else (a bug: the caller's 500)."""
+    if isinstance(err, domain.DomainError):
+        return describe(err)
     if isinstance(err, ValidationError):
         param, message = first_validation_message(err.normalized_messages())
         code = "missing_field" if message == "Missing data for required field." else "invalid_value"
         return 400, error_body(f"{param}: {message}" if param else message, type=_INVALID, code=code, param=param)
-    for cls, tr in _TRANSLATIONS:
-        if isinstance(err, cls):
-            history_id = getattr(err, "history_id", None)
-            return tr.status, error_body(str(err), type=tr.type, code=tr.code, history_id=history_id)
-    raise LookupError(type(err).__name__)
+    return None
 
 
 def first_validation_message(messages: Any, prefix: str = "") -> tuple[str | None, str]:
@@ -174,10 +122,10 @@ def _handle_http(err: HTTPException) -> Response:
 
 
 def _handle_known(err: Exception) -> Response:
-    try:
-        status, body = describe_exception(err)
-    except LookupError:
+    described = describe_exception(err)
+    if described is None:
         return _handle_unexpected(err)
+    status, body = described
     if status >= 500:
         logger.warning("request failed: {} {} ({})", status, body["error"]["code"], body["error"]["message"])
     return _render(status, body)
@@ -192,6 +140,6 @@ def _handle_unexpected(err: Exception) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http)
-    for cls in (ApiError, ValidationError, domain.DomainError, jimeng.JimengError):
+    for cls in (ValidationError, domain.DomainError):
         app.register_error_handler(cls, _handle_known)
     app.register_error_handler(Exception, _handle_unexpected)

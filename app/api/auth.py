@@ -12,7 +12,7 @@ import re
 
 from flask import Request
 
-from app.errors import InvalidApiKeyError, MissingSessionError
+from app.domain.errors import InvalidApiKeyError, MissingSessionError
 from app.logging import register_secret
 from app.secrets import mask
 from config.settings import Settings

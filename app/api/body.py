@@ -16,7 +16,7 @@ from flask import Request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.errors import InvalidJsonError, RequestTooLargeError, UnsupportedMediaTypeError
+from app.domain.errors import InvalidJsonError, RequestTooLargeError, UnsupportedMediaTypeError
 
 JSON_TYPES = ("application/json", "text/json")
 _JSON5_POSITION = re.compile(r"^<string>:(?P<line>\d+) (?P<what>.*?)(?: at column (?P<column>\d+))?$")

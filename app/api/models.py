@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from app.errors import NotFoundApiError
+from app.domain.errors import NotFoundError
 from config.upstream import ModelInfo
 
 bp = Blueprint("models", __name__)
@@ -32,5 +32,5 @@ def list_models() -> Response:
 def retrieve_model(model_id: str) -> Response:
     model = current_app.extensions["upstream"].model(model_id)
     if model is None:
-        raise NotFoundApiError(f"Model {model_id!r} does not exist; GET /v1/models lists the models", param="model")
+        raise NotFoundError(f"Model {model_id!r} does not exist; GET /v1/models lists the models", param="model")
     return jsonify(model_entry(model))

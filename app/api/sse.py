@@ -100,10 +100,11 @@ class _ChatStream:
         return event(self.header.chunk(delta, finish_reason=finish_reason, history_id=self.history_id))
 
     def _error(self, err: Exception) -> str:
-        try:
-            _, body = describe_exception(err)
-        except LookupError:
+        described = describe_exception(err)
+        if described is None:
             logger.opt(exception=err).error("stream failed [request {}]", self.rid)
             body = error_body(f"internal error (request id {self.rid})", type="server_error", code="internal_error")
+        else:
+            body = described[1]
         body["error"]["history_id"] = body["error"].get("history_id") or self.history_id
         return event(body)

@@ -13,7 +13,7 @@ from app.domain.errors import NotFoundError
 from app.domain.generation import failed_generation_error
 from app.domain.models import Phase
 from app.domain.openai_shapes import task_object
-from app.errors import describe_exception
+from app.errors import describe
 
 bp = Blueprint("tasks", __name__)
 TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # history ids are digits; submit ids UUIDs
@@ -26,7 +26,7 @@ def retrieve_task(task_id: str) -> Response:
     snapshot = context.service().lookup(context.sessions(), task_id)
     error = None
     if snapshot.phase is Phase.FAILED:
-        error = describe_exception(failed_generation_error(snapshot.history_id, snapshot))[1]["error"]
+        error = describe(failed_generation_error(snapshot.history_id, snapshot))[1]["error"]
     return jsonify(task_object(snapshot, error))
 
 

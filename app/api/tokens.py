@@ -12,7 +12,7 @@ from app.api.auth import is_cookie_safe, session_pool
 from app.api.body import read_json_body
 from app.api.openapi import operation
 from app.domain.accounts import AccountAnswer, AccountService
-from app.errors import describe_exception
+from app.errors import describe
 from app.logging import register_secret
 from app.secrets import mask
 
@@ -72,7 +72,7 @@ def _claim(answer: AccountAnswer) -> dict[str, Any]:
 
 def _with_error(entry: dict[str, Any], answer: AccountAnswer) -> dict[str, Any]:
     if answer.error is not None:
-        entry["error"] = describe_exception(answer.error)[1]["error"]
+        entry["error"] = describe(answer.error)[1]["error"]
     return entry
 
 

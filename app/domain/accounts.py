@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from app.domain.backend import GenerationBackend
+from app.domain.errors import JimengError, SessionExpiredError
 from app.domain.models import Claim, Credits
 from app.domain.pool import SessionPool
-from app.jimeng.errors import JimengError, SessionExpiredError
 
 T = TypeVar("T")
 MAX_PARALLEL = 8

@@ -1,46 +1,181 @@
-"""Errors of the generation flow itself, independent of HTTP and of the upstream client.
+"""The service's one error vocabulary: what can go wrong with a request or its generation.
 
-DomainError
- +-- InvalidRequestError        input that no upstream call could fix (unknown model, bad combination)
- |    +-- ImageTooLargeError    413: one input image is over MAX_IMAGE_BYTES
- +-- GenerationTimeoutError     the deadline passed; the generation may still finish upstream
- +-- NotFoundError              a task id the account does not know
- +-- ClientGoneError            the client hung up while waiting
+    DomainError                         base; immutable once created
+     +-- InvalidRequestError            400: input no upstream call could fix; ``param`` names the field
+     |    +-- InvalidJsonError          400: the body is not a JSON object
+     |    +-- ImageTooLargeError        413: one input image is over MAX_IMAGE_BYTES
+     |    +-- RequestTooLargeError      413: the whole body is over MAX_BODY_BYTES
+     |    +-- UnsupportedMediaTypeError 415: a content type the endpoint does not read
+     +-- AuthenticationError            401: no usable Authorization
+     |    +-- MissingSessionError
+     |    +-- InvalidApiKeyError
+     +-- NotFoundError                  404: a task id, model or route nobody knows
+     +-- ClientGoneError                499: the client hung up while its generation ran
+     +-- GenerationTimeoutError         504: the deadline passed; the generation may still finish upstream
+     +-- JimengError                    what Jimeng said, or failed to say (``ret`` when it said it)
+          +-- SessionExpiredError        the sessionid is not (or no longer) logged in
+          +-- InsufficientCreditsError   the account cannot pay for the draft
+          +-- ContentFilteredError       moderation refused the prompt or an input image
+          +-- RateLimitedError           throttling that outlived our retries
+          +-- InvalidParametersError     Jimeng refused the draft we built
+          +-- GenerationFailedError      the generation failed (``fail_code``)
+          +-- UpstreamUnavailableError   transport errors, 5xx, malformed answers (after retries)
+               +-- SubmitOutcomeUnknownError  a submit's answer was lost and no look-up could tell its fate
+
+Each class owns its OpenAI error ``code``; ``app/errors.py`` owns the HTTP status and ``type`` of each class.
+An error is never changed after it is raised: many waiters may hold the same one (a batched poll fails every
+job of a session at once), so ``for_generation`` returns a copy carrying one generation's history id.
 """
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, Self
+
+CONTENT_FILTERED_FAIL_CODE = "2038"  # a finished record's fail_code when moderation refused the job
+
 
 class DomainError(Exception):
-    def __init__(self, message: str, *, history_id: str | None = None) -> None:
+    """Base of every error the service answers with; fields are read-only after ``__init__``."""
+
+    code: ClassVar[str] = "error"
+    message: str
+    param: str | None
+    history_id: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        history_id: str | None = None,
+        **details: Any,
+    ) -> None:
         super().__init__(message)
-        self.message = message
-        self.history_id = history_id
+        fields = self.__dict__
+        fields.update(details, message=message, param=param, history_id=history_id)
+        if code is not None:
+            fields["code"] = code
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name.startswith("__"):  # Python's own (__traceback__, __cause__, __notes__ ...)
+            super().__setattr__(name, value)
+            return
+        raise AttributeError(f"{type(self).__name__} is immutable; use for_generation() for a copy with an id")
+
+    def for_generation(self, history_id: str | None) -> Self:
+        """This error as seen by one generation: a copy carrying its history id (self when it already does)."""
+        if history_id is None or history_id == self.history_id:
+            return self
+        twin = type(self).__new__(type(self), *self.args)
+        twin.__dict__.update(self.__dict__, history_id=history_id)
+        return twin
+
+
+# -- the request ------------------------------------------------------------------------------------------
 
 
 class InvalidRequestError(DomainError):
-    """400: ``code`` is one of the contract's invalid_request_error codes, ``param`` the field."""
+    """400; ``code`` is one of the contract's invalid_request_error codes (invalid_value by default)."""
 
-    def __init__(self, message: str, *, code: str = "invalid_value", param: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.param = param
+    code = "invalid_value"
+
+
+class InvalidJsonError(InvalidRequestError):
+    code = "invalid_json"
 
 
 class ImageTooLargeError(InvalidRequestError):
-    """413 ``request_too_large``: one input image over its limit (the contract's 413, not a 400)."""
+    """413: one input image over its limit (the contract's 413, not a 400)."""
 
-    def __init__(self, message: str, *, param: str | None = None) -> None:
-        super().__init__(message, code="request_too_large", param=param)
+    code = "request_too_large"
 
 
-class GenerationTimeoutError(DomainError):
-    pass
+class RequestTooLargeError(InvalidRequestError):
+    code = "request_too_large"
+
+
+class UnsupportedMediaTypeError(InvalidRequestError):
+    code = "unsupported_media_type"
+
+
+class AuthenticationError(DomainError):
+    code = "missing_session"
+
+
+class MissingSessionError(AuthenticationError):
+    code = "missing_session"
+
+
+class InvalidApiKeyError(AuthenticationError):
+    code = "invalid_api_key"
+
+
+class NotFoundError(DomainError):
+    """404 for a task id the account does not know (or a model or route that does not exist)."""
+
+    code = "not_found"
 
 
 class ClientGoneError(DomainError):
     """The client hung up while its generation ran; nobody is left to answer (logged as 499)."""
 
+    code = "client_closed_request"
 
-class NotFoundError(DomainError):
-    """404 for a task id the account does not know."""
+
+class GenerationTimeoutError(DomainError):
+    code = "generation_timeout"
+
+
+# -- the upstream ----------------------------------------------------------------------------------------
+
+
+class JimengError(DomainError):
+    """Base of everything Jimeng said, or failed to say; ``ret`` is its envelope code when it said it."""
+
+    code = "upstream_error"
+    ret: str | None
+
+    def __init__(self, message: str, *, ret: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, ret=ret, **kwargs)
+
+
+class SessionExpiredError(JimengError):
+    code = "session_expired"
+
+
+class InsufficientCreditsError(JimengError):
+    code = "insufficient_credits"
+    available: int | None
+    needed: int | None
+
+    def __init__(self, message: str, *, available: int | None = None, needed: int | None = None, **kw: Any) -> None:
+        super().__init__(message, available=available, needed=needed, **kw)
+
+
+class ContentFilteredError(JimengError):
+    code = "content_filtered"
+
+
+class RateLimitedError(JimengError):
+    code = "upstream_rate_limited"
+
+
+class InvalidParametersError(JimengError):
+    pass
+
+
+class GenerationFailedError(JimengError):
+    code = "generation_failed"
+    fail_code: str | None
+
+    def __init__(self, message: str, *, fail_code: str | None = None, **kw: Any) -> None:
+        super().__init__(message, fail_code=fail_code, **kw)
+
+
+class UpstreamUnavailableError(JimengError):
+    pass
+
+
+class SubmitOutcomeUnknownError(UpstreamUnavailableError):
+    pass

@@ -15,17 +15,20 @@ from dataclasses import dataclass, replace
 from loguru import logger
 
 from app.domain.backend import GenerationBackend, ImageLoader, UploadBackend
-from app.domain.errors import ClientGoneError, GenerationTimeoutError, NotFoundError
+from app.domain.errors import (
+    ClientGoneError,
+    ContentFilteredError,
+    DomainError,
+    GenerationFailedError,
+    GenerationTimeoutError,
+    JimengError,
+    NotFoundError,
+    SessionExpiredError,
+)
 from app.domain.models import DraftSpec, GenerationResult, ImageRequest, InputImage, Snapshot, VideoRequest
 from app.domain.planning import Planner
 from app.domain.poller import Poller, PollEvent, Watch
 from app.domain.pool import SessionPool
-from app.jimeng.errors import (
-    ContentFilteredError,
-    GenerationFailedError,
-    JimengError,
-    SessionExpiredError,
-)
 from app.secrets import mask
 
 CLIENT_CHECK_SECONDS = 1.0
@@ -172,9 +175,9 @@ class GenerationService:
                 f"Generation {hid} did not finish within {timeout:.0f}s; it may still finish: GET /v1/tasks/{hid}",
                 history_id=hid,
             )
+        if isinstance(event.error, DomainError):
+            return event.error.for_generation(hid)
         if event.error is not None:
-            if isinstance(event.error, JimengError):
-                event.error.history_id = hid
             return event.error
         return failed_generation_error(hid, event.snapshot)
 
@@ -197,8 +200,7 @@ class GenerationService:
             with ThreadPoolExecutor(max_workers=min(len(urls), 4)) as pool:
                 blobs = list(pool.map(lambda url: self.backend.download(url, MAX_RESULT_BYTES), urls))
         except JimengError as err:
-            err.history_id = job.history_id
-            raise
+            raise err.for_generation(job.history_id) from err
         return tuple(base64.b64encode(blob).decode("ascii") for blob in blobs)
 
     # -- tasks ------------------------------------------------------------------------------------------

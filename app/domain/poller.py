@@ -22,9 +22,9 @@ from typing import Protocol
 
 from loguru import logger
 
+from app.domain.errors import JimengError, SessionExpiredError
 from app.domain.models import Phase, Snapshot
 from app.domain.schedule import DurationEstimator, PollTiming, next_delay
-from app.jimeng.errors import JimengError, SessionExpiredError
 
 BATCH_AHEAD = 1.0  # seconds: jobs of a polled session due this soon ride along in the same call
 MAX_IDS_PER_CALL = 100
@@ -238,9 +238,8 @@ class Poller:
         previous_poll, job.last_poll = job.last_poll, now
         job.polls += 1
         snapshot = snapshots.get(job.history_id) if snapshots is not None else None
-        if isinstance(error, SessionExpiredError):
-            error.history_id = job.history_id
-            return self._finish(job, PollEvent("failed", job.last, error))
+        if isinstance(error, SessionExpiredError):  # one error for the whole batch: each job gets its own copy
+            return self._finish(job, PollEvent("failed", job.last, error.for_generation(job.history_id)))
         if snapshot is not None and snapshot.phase.terminal:
             self._learn(job, previous_poll, now, snapshot)
             kind = "succeeded" if snapshot.phase is Phase.SUCCEEDED else "failed"

@@ -19,8 +19,8 @@ from typing import Protocol, TypeVar
 
 from loguru import logger
 
+from app.domain.errors import InsufficientCreditsError, JimengError, SessionExpiredError
 from app.domain.models import Claim, Credits
-from app.jimeng.errors import InsufficientCreditsError, JimengError, SessionExpiredError
 from app.secrets import mask
 
 T = TypeVar("T")

@@ -17,14 +17,14 @@ from typing import Any
 import requests
 from loguru import logger
 
-from app.domain.models import Claim, Credits, DraftSpec, Phase, Snapshot, Submitted
-from app.jimeng import drafts, records, signing
-from app.jimeng.errors import (
+from app.domain.errors import (
     JimengError,
     SubmitOutcomeUnknownError,
     UpstreamUnavailableError,
-    error_from_envelope,
 )
+from app.domain.models import Claim, Credits, DraftSpec, Phase, Snapshot, Submitted
+from app.jimeng import drafts, records, signing
+from app.jimeng.errors import error_from_envelope
 from app.jimeng.ids import new_seed, new_uuid
 from app.jimeng.transport import Backoff, TransientError, new_http_session, send, with_retries
 from app.secrets import mask

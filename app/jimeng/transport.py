@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 
-from app.jimeng.errors import JimengError, RateLimitedError, UpstreamUnavailableError
+from app.domain.errors import JimengError, RateLimitedError, UpstreamUnavailableError
 
 T = TypeVar("T")
 POOL_SIZE = 256  # connections kept per host; bursts above it open short-lived extra connections

@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 import requests
 from loguru import logger
 
+from app.domain.errors import UpstreamUnavailableError
 from app.domain.models import InputImage
 from app.jimeng.client import JimengClient
-from app.jimeng.errors import UpstreamUnavailableError
 from app.jimeng.sigv4 import amz_date_now, crc32_hex, imagex_headers
 from app.jimeng.transport import TransientError, with_retries
 from app.secrets import mask

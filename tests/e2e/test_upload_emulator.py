@@ -13,11 +13,11 @@ import pytest
 import requests
 from PIL import Image
 
+from app.domain.errors import UpstreamUnavailableError
 from app.domain.models import InputImage
 from app.emulator import EmulatorServer, start_emulator
 from app.jimeng import upload as upload_module
 from app.jimeng.client import ClientConfig, JimengClient
-from app.jimeng.errors import UpstreamUnavailableError
 from app.jimeng.transport import new_http_session
 from app.jimeng.upload import ImageUploader
 from config.upstream import load_upstream

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from app.api.auth import is_known_key, parse_bearer
-from app.errors import MissingSessionError
+from app.domain.errors import MissingSessionError
+from app.errors import describe_exception
 
 
 @pytest.mark.parametrize(
@@ -41,7 +42,7 @@ def test_bearer_header_becomes_an_ordered_deduplicated_pool(header: str, expecte
 def test_missing_or_empty_bearer_is_missing_session(header: str | None) -> None:
     with pytest.raises(MissingSessionError) as caught:
         parse_bearer(header)
-    assert caught.value.status_code == 401
+    assert describe_exception(caught.value)[0] == 401  # type: ignore[index]
     assert caught.value.code == "missing_session"
 
 

@@ -4,7 +4,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from app.api.body import form_fields, parse_lenient_json
-from app.errors import InvalidJsonError
+from app.domain.errors import InvalidJsonError
 
 
 @pytest.mark.parametrize(

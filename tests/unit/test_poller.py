@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from app.domain.errors import SessionExpiredError, UpstreamUnavailableError
 from app.domain.models import Phase, Snapshot
 from app.domain.poller import Poller
 from app.domain.schedule import DurationEstimator, Estimate, PollTiming, combine, next_delay
-from app.jimeng.errors import SessionExpiredError, UpstreamUnavailableError
 
 TIMING = PollTiming(first_image=4.0, first_video=15.0, min_interval=0.4, max_interval=10.0)
 
@@ -198,6 +198,20 @@ def test_an_expired_session_during_polling_fails_with_the_history_id() -> None:
     assert event is not None and event.kind == "failed"
     assert isinstance(event.error, SessionExpiredError)
     assert event.error.history_id == "h1"
+
+
+def test_jobs_failed_by_one_batched_poll_each_get_their_own_history_id() -> None:
+    """One error fails a whole batch; no waiter may see another generation's id (another user's, in a pool)."""
+    clock = FakeClock()
+    shared = SessionExpiredError("logged out")
+    source = FakeSource(clock, ready_at={"h1": 1010.0, "h2": 1010.0, "h3": 1010.0}, error=shared)
+    poller = make(clock, source)
+    watches = [poller.watch("s1", hid, kind="image", model="m", timeout=600) for hid in ("h1", "h2", "h3")]
+    run_until_quiet(poller, clock)
+    assert len(source.calls) == 1  # one batched poll failed all three
+    errors = [w.next_event(timeout=0).error for w in watches]  # type: ignore[union-attr]
+    assert [e.history_id for e in errors] == ["h1", "h2", "h3"]  # type: ignore[union-attr]
+    assert shared.history_id is None
 
 
 def test_failed_generation_is_a_failed_event_with_its_snapshot() -> None:

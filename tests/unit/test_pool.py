@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from app.domain.errors import InsufficientCreditsError, SessionExpiredError, UpstreamUnavailableError
 from app.domain.models import Claim, Credits
 from app.domain.pool import Candidate, SessionPool, rank
-from app.jimeng.errors import InsufficientCreditsError, SessionExpiredError, UpstreamUnavailableError
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from app.jimeng.errors import RateLimitedError, UpstreamUnavailableError
+from app.domain.errors import RateLimitedError, UpstreamUnavailableError
 from app.jimeng.transport import Backoff, TransientError, with_retries
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import requests
 
+from app.domain.errors import UpstreamUnavailableError
 from app.domain.models import InputImage
 from app.jimeng.client import ClientConfig, JimengClient
-from app.jimeng.errors import UpstreamUnavailableError
 from app.jimeng.sigv4 import crc32_hex
 from app.jimeng.upload import ImageUploader
 from config.upstream import load_upstream
