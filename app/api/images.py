@@ -10,6 +10,7 @@ from app.api.openapi import operation
 from app.api.schemas import ImageCompositionSchema, ImageGenerationSchema, ImagesResponseSchema, TaskSchema
 from app.domain.generation import Job
 from app.domain.openai_shapes import accepted_task, images_response
+from app.domain.sources import Upload
 
 bp = Blueprint("images", __name__)
 GENERATION_ERRORS = ("400", "401", "402", "413", "415", "429", "502", "504")
@@ -28,7 +29,7 @@ def create_image() -> tuple[Response, int]:
 def create_composition() -> tuple[Response, int]:
     """JSON ``images`` (URLs, data URIs, ``{url}``) or multipart file fields ``image`` / ``image[]``."""
     fields, files = read_json_or_form(request)
-    uploads = [(f.filename or "upload", f.read()) for key in ("image", "image[]") for f in files.getlist(key)]
+    uploads = [Upload(f.filename or "upload", f.read()) for key in ("image", "image[]") for f in files.getlist(key)]
     if uploads:
         fields["images"] = [*_as_list(fields.get("images")), *uploads]
     schema = ImageCompositionSchema(max_prompt_chars=context.settings().max_prompt_chars)

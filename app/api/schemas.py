@@ -9,6 +9,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 
 from app.domain.errors import InvalidRequestError
 from app.domain.models import ImageRequest, VideoRequest
+from app.domain.sources import SOURCE_FORMS, ImageSource, Upload, parse_image_source
 
 
 class ErrorObjectSchema(Schema):
@@ -102,16 +103,16 @@ MAX_VIDEO_FRAMES = 2
 
 
 class ImageSourceField(fields.Field):
-    """One input image: an http(s) URL or data URI string, or ``{"url": ...}`` (uploads come as files)."""
+    """One input image: an http(s) URL or data URI string, or ``{"url": ...}``; multipart files arrive as
+    ``Upload`` already."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> object:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if isinstance(value, dict) and isinstance(value.get("url"), str) and value["url"].strip():
-            return {"url": value["url"].strip()}
-        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], bytes):
-            return value  # a multipart upload: (filename, bytes)
-        raise ValidationError('must be an image URL, a data:image/... URI, or {"url": ...}')
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> ImageSource:
+        if isinstance(value, Upload):
+            return value
+        try:
+            return parse_image_source(value, param=attr or "images")
+        except InvalidRequestError as err:
+            raise ValidationError(f"must be {SOURCE_FORMS}") from err
 
     def _jsonschema_type_mapping(self) -> dict[str, Any]:
         return {"oneOf": [{"type": "string"}, {"type": "object", "properties": {"url": {"type": "string"}}}]}

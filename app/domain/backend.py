@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from app.domain.models import Claim, Credits, DraftSpec, InputImage, Snapshot, Submitted
+from app.domain.sources import ImageSource
 
 
 class GenerationBackend(Protocol):
@@ -35,4 +36,4 @@ class UploadBackend(Protocol):
 class ImageLoader(Protocol):
     """Turns user image sources into checked image bytes (fetching URLs safely); raises 4xx errors."""
 
-    def load(self, sources: Sequence[object], *, param: str) -> tuple[InputImage, ...]: ...
+    def load(self, sources: Sequence[ImageSource], *, param: str) -> tuple[InputImage, ...]: ...

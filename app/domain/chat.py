@@ -13,6 +13,7 @@ from typing import Any
 from app.domain.errors import InvalidRequestError
 from app.domain.models import GenerationResult, ImageRequest, VideoRequest
 from app.domain.sizes import parse_size
+from app.domain.sources import ImageSource, parse_image_source
 
 _RATIO = re.compile(r"^\d{1,2}:\d{1,2}$")
 _SIZE = re.compile(r"^\d{2,5}\s*[xX×]\s*\d{2,5}$")
@@ -22,7 +23,7 @@ CHUNK_OBJECT = "chat.completion.chunk"
 @dataclass(frozen=True)
 class ChatPrompt:
     text: str
-    image_urls: tuple[str, ...] = ()
+    images: tuple[ImageSource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,13 @@ def parse_messages(messages: list[dict[str, Any]]) -> ChatPrompt:
     return ChatPrompt(text, tuple(images))
 
 
-def _read_content(content: Any, param: str) -> tuple[list[str], list[str]]:
+def _read_content(content: Any, param: str) -> tuple[list[str], list[ImageSource]]:
     if isinstance(content, str):
         return [content], []
     if not isinstance(content, list):
         raise InvalidRequestError("content must be a string or a list of parts", param=param)
     texts: list[str] = []
-    images: list[str] = []
+    images: list[ImageSource] = []
     for number, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
         if kind == "text" and isinstance(part.get("text"), str):
@@ -63,11 +64,11 @@ def _read_content(content: Any, param: str) -> tuple[list[str], list[str]]:
     return texts, images
 
 
-def _image_url(value: Any, param: str) -> str:
+def _image_url(value: Any, param: str) -> ImageSource:
     url = value.get("url") if isinstance(value, dict) else value
     if not isinstance(url, str) or not url.strip():
         raise InvalidRequestError("image_url needs a url", param=param)
-    return url.strip()
+    return parse_image_source(url, param=f"{param}.image_url")
 
 
 def parse_model(model: str | None) -> ChatModel:
@@ -150,12 +151,12 @@ def chat_request(chat_model: ChatModel, prompt: ChatPrompt, kind: str) -> ImageR
     if kind == "video":
         size = parse_size(chat_model.size) if chat_model.size else None
         return VideoRequest(
-            prompt=prompt.text, model=chat_model.model_id, ratio=chat_model.ratio, frames=prompt.image_urls, size=size
+            prompt=prompt.text, model=chat_model.model_id, ratio=chat_model.ratio, frames=prompt.images, size=size
         )
     return ImageRequest(
         prompt=prompt.text,
         model=chat_model.model_id,
         ratio=chat_model.ratio,
         size=chat_model.size,
-        images=prompt.image_urls,
+        images=prompt.images,
     )

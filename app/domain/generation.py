@@ -29,6 +29,7 @@ from app.domain.models import DraftSpec, GenerationResult, ImageRequest, InputIm
 from app.domain.planning import Planner
 from app.domain.poller import Poller, PollEvent, Watch
 from app.domain.pool import SessionPool
+from app.domain.sources import ImageSource
 from app.secrets import mask
 
 CLIENT_CHECK_SECONDS = 1.0
@@ -122,7 +123,7 @@ class GenerationService:
             prepared.expected, prepared.n, prepared.response_format, len(inputs),
         )  # fmt: skip
 
-    def _load(self, sources: tuple[object, ...], param: str) -> tuple[InputImage, ...]:
+    def _load(self, sources: tuple[ImageSource, ...], param: str) -> tuple[InputImage, ...]:
         """Fetch and check every input before any session is charged (bad input costs nothing)."""
         if not sources:
             return ()

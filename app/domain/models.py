@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.domain.sources import ImageSource
+
 
 class Phase(StrEnum):
     """A generation's state as the contract's tasks show it."""
@@ -44,7 +46,7 @@ class ImageRequest:
     sample_strength: float = 0.5
     seed: int | None = None
     response_format: str = "url"
-    images: tuple[object, ...] = ()  # sources: URL / data URI strings, {"url": ...}, (filename, bytes) uploads
+    images: tuple[ImageSource, ...] = ()
     run_async: bool = False
 
 
@@ -56,7 +58,7 @@ class VideoRequest:
     resolution: str = "720p"
     duration: int = 5
     response_format: str = "url"
-    frames: tuple[object, ...] = ()  # first frame, then last frame; sources as ImageRequest.images
+    frames: tuple[ImageSource, ...] = ()  # first frame, then last frame
     run_async: bool = False
     size: tuple[int, int] | None = None  # the reference's width/height, mapped to the nearest ratio
 

@@ -28,6 +28,7 @@ from requests.adapters import HTTPAdapter
 
 from app.domain.errors import ImageTooLargeError, InvalidRequestError
 from app.domain.models import InputImage
+from app.domain.sources import DataUri, ImageSource, ImageUrl, Upload
 from app.jimeng.address_guard import FetchError, PinnedAdapter, resolve
 
 MAX_REDIRECTS = 3
@@ -211,7 +212,7 @@ class ImageFetcher:
     allow_private: bool
     timeout: tuple[float, float]
 
-    def load(self, sources: Sequence[object], *, param: str) -> tuple[InputImage, ...]:
+    def load(self, sources: Sequence[ImageSource], *, param: str) -> tuple[InputImage, ...]:
         return load_images(
             sources, http=self.http, max_bytes=self.max_bytes, allow_private=self.allow_private,
             timeout=self.timeout, param=param,
@@ -219,7 +220,7 @@ class ImageFetcher:
 
 
 def load_images(
-    items: Sequence[object],
+    sources: Sequence[ImageSource],
     *,
     http: requests.Session,
     max_bytes: int,
@@ -227,14 +228,14 @@ def load_images(
     timeout: tuple[float, float],
     param: str = "images",
 ) -> tuple[InputImage, ...]:
-    """Every item (URL, data URI, ``{"url": ...}``, or multipart ``(filename, bytes)``) as a checked image.
+    """Every source (URL, data URI or upload) as a checked image, named ``param[i]`` in errors.
 
-    Items in hand are checked first, so a bad one is refused before any URL is fetched; then the URLs are
+    Sources in hand are checked first, so a bad one is refused before any URL is fetched; then the URLs are
     fetched concurrently, and the first failing one in input order decides the error.
     """
-    names = [f"{param}[{index}]" for index in range(len(items))]
-    jobs = [_job(item, name, max_bytes) for item, name in zip(items, names, strict=True)]
-    urls = [(job, name) for job, name in zip(jobs, names, strict=True) if isinstance(job, str)]
+    names = [f"{param}[{index}]" for index in range(len(sources))]
+    in_hand = {name: _in_hand(source, name, max_bytes) for source, name in zip(sources, names, strict=True)}
+    urls = [(source.url, name) for source, name in zip(sources, names, strict=True) if isinstance(source, ImageUrl)]
 
     def fetch(url: str, name: str) -> InputImage:
         image = fetch_image_url(
@@ -244,27 +245,18 @@ def load_images(
 
     with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, len(urls)) or 1, thread_name_prefix="fetch") as pool:
         futures = {name: pool.submit(fetch, url, name) for url, name in urls}
-        return tuple(
-            job if isinstance(job, InputImage) else futures[name].result()
-            for job, name in zip(jobs, names, strict=True)
-        )
+        return tuple(in_hand[name] or futures[name].result() for name in names)
 
 
-def _job(item: object, name: str, max_bytes: int) -> InputImage | str:
-    """An item in hand (data URI, file) as a checked image; a URL stays a string to fetch."""
-    if isinstance(item, dict) and isinstance(item.get("url"), str):
-        item = item["url"]
-    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes | bytearray):
-        if len(item[1]) > max_bytes:
+def _in_hand(source: ImageSource, name: str, max_bytes: int) -> InputImage | None:
+    """A source whose bytes are here (data URI, upload) as a checked image; None for a URL to fetch."""
+    if isinstance(source, Upload):
+        if len(source.data) > max_bytes:
             raise ImageTooLargeError(f"{name} is larger than {max_bytes} bytes", param=name)
-        return _checked(InputImage(bytes(item[1]), "upload"), name)
-    text = item.strip() if isinstance(item, str) else ""
-    if text[:5].lower() == "data:":
-        return _checked(decode_data_uri(text, max_bytes=max_bytes, param=name), name)
-    if urlsplit(text).scheme.lower() not in ("http", "https"):
-        message = f"{name} must be an http(s) URL, a data:image/...;base64, URI or an object with a url"
-        raise InvalidRequestError(message, code="invalid_value", param=name)
-    return text
+        return _checked(InputImage(source.data, "upload"), name)
+    if isinstance(source, DataUri):
+        return _checked(decode_data_uri(source.uri, max_bytes=max_bytes, param=name), name)
+    return None
 
 
 def _checked(image: InputImage, name: str) -> InputImage:

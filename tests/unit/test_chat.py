@@ -18,6 +18,7 @@ from app.domain.chat import (
 )
 from app.domain.errors import InvalidRequestError
 from app.domain.models import GenerationResult, ImageRequest, VideoRequest
+from app.domain.sources import DataUri, ImageUrl
 
 IMAGE_URLS = tuple(f"https://cdn.example/h/{k}.png?x-expires=1&x-signature=ab" for k in range(4))
 VIDEO_URL = "http://127.0.0.1:9/media/42/video.mp4?x-expires=1&x-signature=cd"
@@ -46,11 +47,11 @@ def user(content: Any) -> dict[str, Any]:
         ([user([{"type": "text", "text": "a cat"}])], ChatPrompt("a cat")),
         (
             [user([{"type": "text", "text": "blend"}, {"type": "image_url", "image_url": {"url": "https://x/a.png"}}])],
-            ChatPrompt("blend", ("https://x/a.png",)),
+            ChatPrompt("blend", (ImageUrl("https://x/a.png"),)),
         ),
         (
             [user([{"type": "image_url", "image_url": "https://x/a.png"}, {"type": "text", "text": "mix"}])],
-            ChatPrompt("mix", ("https://x/a.png",)),
+            ChatPrompt("mix", (ImageUrl("https://x/a.png"),)),
         ),
         (
             [
@@ -64,7 +65,7 @@ def user(content: Any) -> dict[str, Any]:
                     ]
                 )
             ],
-            ChatPrompt("first line\nsecond line", ("data:image/png;base64,AAAA", "https://x/b.png")),
+            ChatPrompt("first line\nsecond line", (DataUri("data:image/png;base64,AAAA"), ImageUrl("https://x/b.png"))),
         ),
         ([user("old prompt"), {"role": "assistant", "content": "done"}, user("new prompt")], ChatPrompt("new prompt")),
         (
@@ -245,8 +246,10 @@ def test_a_chunk_carries_the_history_id_only_once_it_is_known() -> None:
         ),
         (
             ChatModel("jimeng-3.1"),
-            ChatPrompt("blend", ("https://x/a.png", "https://x/b.png")),
-            ImageRequest(prompt="blend", model="jimeng-3.1", images=("https://x/a.png", "https://x/b.png")),
+            ChatPrompt("blend", (ImageUrl("https://x/a.png"), ImageUrl("https://x/b.png"))),
+            ImageRequest(
+                prompt="blend", model="jimeng-3.1", images=(ImageUrl("https://x/a.png"), ImageUrl("https://x/b.png"))
+            ),
         ),
     ],
 )
@@ -266,16 +269,18 @@ def test_an_image_model_asks_for_images_or_a_composition(
         ),
         (
             ChatModel("jimeng-video-3.0", ratio="9:16"),
-            ChatPrompt("a wave", ("https://x/first.png",)),
-            VideoRequest(prompt="a wave", model="jimeng-video-3.0", ratio="9:16", frames=("https://x/first.png",)),
+            ChatPrompt("a wave", (ImageUrl("https://x/first.png"),)),
+            VideoRequest(
+                prompt="a wave", model="jimeng-video-3.0", ratio="9:16", frames=(ImageUrl("https://x/first.png"),)
+            ),
         ),
         (
             ChatModel("jimeng-video-3.0-pro", size="1080x1920"),
-            ChatPrompt("a wave", ("https://x/first.png", "https://x/last.png")),
+            ChatPrompt("a wave", (ImageUrl("https://x/first.png"), ImageUrl("https://x/last.png"))),
             VideoRequest(
                 prompt="a wave",
                 model="jimeng-video-3.0-pro",
-                frames=("https://x/first.png", "https://x/last.png"),
+                frames=(ImageUrl("https://x/first.png"), ImageUrl("https://x/last.png")),
                 size=(1080, 1920),
             ),
         ),

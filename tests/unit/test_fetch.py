@@ -18,6 +18,7 @@ import requests
 from PIL import Image
 
 from app.domain.errors import ImageTooLargeError, InvalidRequestError
+from app.domain.sources import DataUri, ImageUrl, Upload, parse_image_source
 from app.errors import describe_exception
 from app.jimeng import address_guard, fetch
 
@@ -353,9 +354,14 @@ def test_an_unresolvable_name_is_a_fetch_failure(monkeypatch: pytest.MonkeyPatch
 # -- a request's images -------------------------------------------------------------------------------
 
 
-def _load(items: list[Any], **kw: Any) -> tuple[Any, ...]:
+def _load(items: list[Any], param: str = "images") -> tuple[Any, ...]:
+    """Items as a request carries them (parsed like the schemas do), then loaded."""
+    sources = [
+        Upload(*item) if isinstance(item, tuple) else parse_image_source(item, param=f"{param}[{index}]")
+        for index, item in enumerate(items)
+    ]
     with requests.Session() as http:
-        return fetch.load_images(items, http=http, max_bytes=MAX, allow_private=True, timeout=TIMEOUT, **kw)
+        return fetch.load_images(sources, http=http, max_bytes=MAX, allow_private=True, timeout=TIMEOUT, param=param)
 
 
 def test_every_form_of_image_loads_in_input_order(server: Any) -> None:
@@ -416,7 +422,7 @@ def test_an_oversized_multipart_file_is_a_413() -> None:
 def test_the_image_fetcher_binds_the_limits_for_the_service() -> None:
     with requests.Session() as http:
         loader = fetch.ImageFetcher(http, max_bytes=MAX, allow_private=False, timeout=TIMEOUT)
-        (image,) = loader.load([f"data:image/png;base64,{PNG_B64}"], param="frames")
+        (image,) = loader.load([DataUri(f"data:image/png;base64,{PNG_B64}")], param="frames")
         with pytest.raises(InvalidRequestError) as caught:
-            loader.load(["http://127.0.0.1:9/a.png"], param="frames")
+            loader.load([ImageUrl("http://127.0.0.1:9/a.png")], param="frames")
     assert (image.mime, caught.value.param, caught.value.code) == ("image/png", "frames[0]", "image_fetch_failed")
