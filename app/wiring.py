@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.api import chat, health, images, models, openapi, tasks, tokens, videos
 from app.api.body import reject_oversized_bodies
 from app.domain.accounts import AccountService
-from app.domain.generation import GenerationService, Limits
+from app.domain.generation import Deadlines, GenerationService
 from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
@@ -38,7 +38,6 @@ def resolve_settings(config: Any) -> Settings:
 def register_settings(app: Flask, settings: Settings) -> None:
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
@@ -107,10 +106,10 @@ def register_generation(app: Flask, settings: Settings) -> None:
     app.extensions["accounts"] = AccountService(client, pool)
     app.extensions["generation"] = GenerationService(
         backend=client,
-        planner=Planner(upstream),
+        planner=Planner(upstream, max_prompt_chars=settings.max_prompt_chars),
         pool=pool,
         poller=Poller(client, timing),
-        limits=Limits(settings.image_timeout_seconds, settings.video_timeout_seconds),
+        deadlines=Deadlines(image=settings.image_timeout_seconds, video=settings.video_timeout_seconds),
         uploader=ImageUploader(client),
         loader=ImageFetcher(
             http=new_http_session(),  # not the upstream pool: these are the users' hosts

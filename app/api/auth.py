@@ -14,7 +14,6 @@ from flask import Request
 
 from app.domain.errors import InvalidApiKeyError, MissingSessionError
 from app.logging import register_secret
-from app.secrets import mask
 from config.settings import Settings
 
 _SCHEME = "bearer"
@@ -66,7 +65,3 @@ def session_pool(request: Request, settings: Settings) -> list[str]:
             raise InvalidApiKeyError("Invalid API key")
         tokens = list(settings.jimeng_session_ids)
     return tokens
-
-
-def masked(tokens: list[str]) -> list[str]:
-    return [mask(token) for token in tokens]

@@ -6,9 +6,10 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.api import context
 from app.api.body import read_json_body, read_json_or_form
-from app.api.openapi import operation
+from app.api.openapi import documented
 from app.api.schemas import ImageCompositionSchema, ImageGenerationSchema, ImagesResponseSchema, TaskSchema
 from app.domain.generation import Job
+from app.domain.models import GenerationRequest
 from app.domain.openai_shapes import accepted_task, images_response
 from app.domain.sources import Upload
 
@@ -17,25 +18,30 @@ GENERATION_ERRORS = ("400", "401", "402", "413", "415", "429", "502", "504")
 
 
 @bp.post("/v1/images/generations")
+@documented(
+    summary="Text to image", request=ImageGenerationSchema, response=ImagesResponseSchema, accepted=TaskSchema,
+    auth=True, errors=GENERATION_ERRORS,
+)  # fmt: skip
 def create_image() -> tuple[Response, int]:
-    body = read_json_body(request)
-    image_request = ImageGenerationSchema(max_prompt_chars=context.settings().max_prompt_chars).load(body)
-    job = context.service().start(context.sessions(), image_request)
-    return respond(job, context.wants_async(image_request.run_async))
+    image_request = ImageGenerationSchema().load(read_json_body(request))
+    return respond(submit(image_request), context.wants_async(image_request.run_async))
 
 
 @bp.post("/v1/images/compositions")
 @bp.post("/v1/images/edits")
+@documented(
+    summary="Image to image from input images (JSON or multipart)", request=ImageCompositionSchema,
+    multipart=ImageCompositionSchema, response=ImagesResponseSchema, accepted=TaskSchema, auth=True,
+    errors=GENERATION_ERRORS,
+)  # fmt: skip
 def create_composition() -> tuple[Response, int]:
     """JSON ``images`` (URLs, data URIs, ``{url}``) or multipart file fields ``image`` / ``image[]``."""
     fields, files = read_json_or_form(request)
     uploads = [Upload(f.filename or "upload", f.read()) for key in ("image", "image[]") for f in files.getlist(key)]
     if uploads:
         fields["images"] = [*_as_list(fields.get("images")), *uploads]
-    schema = ImageCompositionSchema(max_prompt_chars=context.settings().max_prompt_chars)
-    image_request = schema.load(fields)
-    job = context.service().start(context.sessions(), image_request)
-    return respond(job, context.wants_async(image_request.run_async), composition=True)
+    image_request = ImageCompositionSchema().load(fields)
+    return respond(submit(image_request), context.wants_async(image_request.run_async), composition=True)
 
 
 def _as_list(value: object) -> list[object]:
@@ -44,33 +50,15 @@ def _as_list(value: object) -> list[object]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
+def submit(generation: GenerationRequest) -> Job:
+    """Authenticate, check and load everything, then submit: the one way every generation endpoint starts."""
+    service, sessions = context.service(), context.sessions()
+    return service.start(sessions, service.prepare(generation))
+
+
 def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:
     """202 with the task right after the submit, or wait and answer with every image (or the video)."""
     if run_async:
         return jsonify(accepted_task(job.history_id, job.created, job.model)), 202
-    result = context.service().wait(job, context.request_id(), context.client_gone())
+    result = context.service().wait(job, request_id=context.request_id(), client_gone=context.client_gone())
     return jsonify(images_response(result, composition=composition)), 200
-
-
-operation(
-    path="/v1/images/generations",
-    method="post",
-    summary="Text to image",
-    request=ImageGenerationSchema,
-    response=ImagesResponseSchema,
-    accepted=TaskSchema,
-    auth=True,
-    errors=GENERATION_ERRORS,
-)
-for _path in ("/v1/images/compositions", "/v1/images/edits"):
-    operation(
-        path=_path,
-        method="post",
-        summary="Image to image from 1-10 images (JSON or multipart)",
-        request=ImageCompositionSchema,
-        multipart=ImageCompositionSchema,
-        response=ImagesResponseSchema,
-        accepted=TaskSchema,
-        auth=True,
-        errors=GENERATION_ERRORS,
-    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from app.api.openapi import documented
+from app.api.schemas import ModelListSchema, ModelSchema
 from app.domain.errors import NotFoundError
 from config.upstream import ModelInfo
 
@@ -23,12 +25,14 @@ def model_entry(model: ModelInfo) -> dict[str, object]:
 
 
 @bp.get("/v1/models")
+@documented(summary="List the models", response=ModelListSchema)
 def list_models() -> Response:
     upstream = current_app.extensions["upstream"]
     return jsonify(object="list", data=[model_entry(m) for m in upstream.models])
 
 
 @bp.get("/v1/models/<path:model_id>")
+@documented(summary="One model", response=ModelSchema, errors=("404",))
 def retrieve_model(model_id: str) -> Response:
     model = current_app.extensions["upstream"].model(model_id)
     if model is None:

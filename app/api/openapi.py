@@ -1,29 +1,38 @@
-"""/openapi.json, generated from the marshmallow schemas so the description cannot drift from validation.
+"""/openapi.json, generated from the app's own routes and marshmallow schemas, so docs cannot drift.
 
-Each endpoint module declares its operations with ``operation(...)`` next to its views; the spec is built
-once per app from that table with apispec's marshmallow plugin.
+A view carries its documentation with ``@documented(...)`` under its route decorator; the spec walks the
+app's URL map, so the paths, methods and path parameters are the routes themselves. The enums of ``model``,
+``ratio``, ``resolution`` and ``duration`` are read from the same tables the planner checks requests against.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Response, current_app, jsonify
+from apispec.ext.marshmallow import MarshmallowPlugin, resolver
+from flask import Blueprint, Flask, Response, current_app, jsonify
 from marshmallow import Schema
 
-from app.api.schemas import ErrorSchema, HealthSchema, ModelListSchema, ModelSchema
+from app.api.schemas import ErrorSchema, ImageCompositionSchema, ImageGenerationSchema, VideoGenerationSchema
+from app.domain.models import GenerationKind
 from app.version import __version__
+from config.upstream import UpstreamConfig
 
 bp = Blueprint("openapi", __name__)
+View = TypeVar("View", bound=Callable[..., Any])
+OPERATION_ATTRIBUTE = "openapi_operation"
+_RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 ERROR_STATUSES = {
     "400": "Invalid request",
     "401": "Missing or expired session",
     "402": "Not enough credits",
     "404": "Not found",
+    "405": "Method not allowed",
     "413": "Body or image too large",
     "415": "Unsupported content type",
     "429": "Jimeng rate limit",
@@ -32,10 +41,8 @@ ERROR_STATUSES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Operation:
-    path: str
-    method: str
     summary: str
     response: type[Schema] | str | None = None
     request: type[Schema] | None = None
@@ -43,17 +50,57 @@ class Operation:
     auth: bool = False
     errors: tuple[str, ...] = ()
     accepted: type[Schema] | None = None  # the 202 body of "async": true
-    parameters: tuple[dict[str, Any], ...] = ()
 
 
-OPERATIONS: list[Operation] = []
+def documented(**kwargs: Any) -> Callable[[View], View]:
+    """Attach an OpenAPI operation to a view (put it under the route decorator)."""
+    operation = Operation(**kwargs)
+
+    def attach(view: View) -> View:
+        setattr(view, OPERATION_ATTRIBUTE, operation)
+        return view
+
+    return attach
 
 
-def operation(**kwargs: Any) -> None:
-    """Declare one documented operation (called at import time by the endpoint modules)."""
-    op = Operation(**kwargs)
-    if op not in OPERATIONS:
-        OPERATIONS.append(op)
+def undocumented_endpoints(app: Flask) -> list[str]:
+    """Routes without ``@documented``: a test keeps this empty."""
+    return sorted(
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and not hasattr(app.view_functions[rule.endpoint], OPERATION_ATTRIBUTE)
+    )
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    spec = APISpec(
+        title="jimeng-api",
+        version=__version__,
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "OpenAI-compatible endpoints in front of Jimeng AI image and video generation."},
+    )
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "Jimeng sessionid(s), comma-separated"}
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+        operation = getattr(app.view_functions[rule.endpoint], OPERATION_ATTRIBUTE, None)
+        if operation is None:
+            continue
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in sorted(rule.arguments)
+        ]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(_RULE_ARGUMENT.sub(r"{\1}", rule.rule), {})[method.lower()] = _operation_dict(
+                operation, parameters
+            )
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    document = spec.to_dict()
+    _add_table_enums(document, app.extensions["upstream"])
+    return document
 
 
 def _media(schema: type[Schema] | str | None) -> dict[str, Any]:
@@ -64,15 +111,15 @@ def _media(schema: type[Schema] | str | None) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _operation_dict(op: Operation) -> dict[str, Any]:
+def _operation_dict(op: Operation, parameters: list[dict[str, Any]]) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": {"description": "OK", **_media(op.response)}}
     if op.accepted is not None:
         responses["202"] = {"description": "Accepted: the generation runs on (async)", **_media(op.accepted)}
     for status in op.errors:
         responses[status] = {"description": ERROR_STATUSES[status], **_media(ErrorSchema)}
     result: dict[str, Any] = {"summary": op.summary, "responses": responses}
-    if op.parameters:
-        result["parameters"] = list(op.parameters)
+    if parameters:
+        result["parameters"] = parameters
     content: dict[str, Any] = {}
     if op.request is not None:
         content["application/json"] = {"schema": op.request}
@@ -85,43 +132,38 @@ def _operation_dict(op: Operation) -> dict[str, Any]:
     return result
 
 
-def build_spec() -> dict[str, Any]:
-    spec = APISpec(
-        title="jimeng-api",
-        version=__version__,
-        openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin()],
-        info={"description": "OpenAI-compatible endpoints in front of Jimeng AI image and video generation."},
-    )
-    spec.components.security_scheme(
-        "bearer", {"type": "http", "scheme": "bearer", "description": "Jimeng sessionid(s), comma-separated"}
-    )
-    paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
-        paths.setdefault(op.path, {})[op.method] = _operation_dict(op)
-    for path, operations in paths.items():
-        spec.path(path=path, operations=operations)
-    return spec.to_dict()
+def table_enums(upstream: UpstreamConfig) -> dict[type[Schema], dict[str, list[Any]]]:
+    """The allowed values of each request schema's table fields: what ``Planner`` accepts, from one source."""
+    image_models = [m.id for m in upstream.models_of(GenerationKind.IMAGE)]
+    image_models += [alias for alias, target in upstream.aliases.items() if target in image_models]
+    video_models = [m.id for m in upstream.models_of(GenerationKind.VIDEO)]
+    image: dict[str, list[Any]] = {
+        "model": image_models,
+        "ratio": list(upstream.image_ratios),
+        "resolution": list(upstream.image_sizes),
+    }
+    video: dict[str, list[Any]] = {
+        "model": video_models,
+        "ratio": list(upstream.video_ratios),
+        "resolution": [str(r) for r in upstream.video["resolutions"]],
+        "duration": [int(d) for d in upstream.video["durations"]],
+    }
+    return {ImageGenerationSchema: image, ImageCompositionSchema: image, VideoGenerationSchema: video}
+
+
+def _add_table_enums(document: dict[str, Any], upstream: UpstreamConfig) -> None:
+    components = document.get("components", {}).get("schemas", {})
+    for schema, enums in table_enums(upstream).items():
+        properties = components.get(resolver(schema), {}).get("properties", {})
+        for name, values in enums.items():
+            if name in properties:
+                properties[name]["enum"] = values
 
 
 @bp.get("/openapi.json")
+@documented(summary="This description", response="application/json")
 def openapi_json() -> Response:
     cached = current_app.extensions.get("openapi")
     if cached is None:
-        cached = current_app.extensions["openapi"] = build_spec()
+        cached = current_app.extensions["openapi"] = build_spec(current_app)
     return jsonify(cached)
-
-
-operation(path="/ping", method="get", summary="Liveness probe", response="text/plain")
-operation(path="/healthz", method="get", summary="Health and version", response=HealthSchema)
-operation(path="/", method="get", summary="Welcome page", response="text/html")
-operation(path="/openapi.json", method="get", summary="This description", response="application/json")
-operation(path="/v1/models", method="get", summary="List the models", response=ModelListSchema)
-operation(
-    path="/v1/models/{model_id}",
-    method="get",
-    summary="One model",
-    response=ModelSchema,
-    errors=("404",),
-    parameters=({"name": "model_id", "in": "path", "required": True, "schema": {"type": "string"}},),
-)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 from app.domain.errors import InvalidRequestError
-from app.domain.models import ImageRequest, VideoRequest
+from app.domain.models import ImageRequest, ResponseFormat, VideoRequest
 from app.domain.sources import SOURCE_FORMS, ImageSource, Upload, parse_image_source
 
 
@@ -47,37 +47,29 @@ class HealthSchema(Schema):
 
 
 class PromptSchema(Schema):
-    """Shared by every generation request: the prompt rule, ignored unknown fields, ``async``."""
+    """Shared by every generation request: ignored unknown fields, ``prompt``, ``model``, ``async``.
+
+    Schemas only read shapes (types, required fields); every limit and table is the planner's
+    (``app/domain/planning.py``), so all entry points, chat included, are held to the same rules.
+    """
 
     class Meta:
         unknown = EXCLUDE
 
     prompt = fields.String(required=True, metadata={"description": "What to generate"})
     model = fields.String()
-    response_format = fields.String(load_default="url", validate=validate.OneOf(["url", "b64_json"]))
+    response_format = fields.Enum(ResponseFormat, by_value=True, load_default=ResponseFormat.URL)
     run_async = fields.Boolean(data_key="async", load_default=False, metadata={"description": "Answer 202 at once"})
-
-    def __init__(self, *, max_prompt_chars: int = 2000, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.max_prompt_chars = max_prompt_chars
-
-    @validates("prompt")
-    def _check_prompt(self, value: str, **_: Any) -> None:
-        text = value.strip()
-        if not text:
-            raise ValidationError("must not be empty")
-        if len(text) > self.max_prompt_chars:
-            raise ValidationError(f"is {len(text)} characters long; the limit is {self.max_prompt_chars}")
 
 
 class ImageGenerationSchema(PromptSchema):
     ratio = fields.String(metadata={"example": "16:9"})
-    resolution = fields.String(metadata={"enum": ["1k", "2k", "4k"]})
+    resolution = fields.String()
     size = fields.String(metadata={"example": "1792x1024"})
-    n = fields.Integer(validate=validate.Range(min=1, max=4))
+    n = fields.Integer()
     negative_prompt = fields.String(load_default="")
-    sample_strength = fields.Float(load_default=0.5, validate=validate.Range(min=0, max=1))
-    seed = fields.Integer(validate=validate.Range(min=0, max=2**32 - 1))
+    sample_strength = fields.Float(load_default=0.5)
+    seed = fields.Integer()
 
     @pre_load
     def _refuse_width_and_height(self, data: Any, **_: Any) -> Any:
@@ -94,12 +86,7 @@ class ImageGenerationSchema(PromptSchema):
 
     @post_load
     def _make_request(self, data: dict[str, Any], **_: Any) -> ImageRequest:
-        data["prompt"] = data["prompt"].strip()
         return ImageRequest(**data)
-
-
-MAX_INPUT_IMAGES = 10
-MAX_VIDEO_FRAMES = 2
 
 
 class ImageSourceField(fields.Field):
@@ -122,38 +109,24 @@ class ImageCompositionSchema(ImageGenerationSchema):
     images = fields.List(
         ImageSourceField(),
         required=True,
-        validate=validate.Length(min=1, max=MAX_INPUT_IMAGES, error="needs 1 to 10 images, got {input}"),
-        metadata={"description": "1-10 images: URLs, data URIs or {url}; multipart: file fields image / image[]"},
+        validate=validate.Length(min=1, error="needs at least one image"),
+        metadata={"description": "Input images: URLs, data URIs or {url}; multipart: file fields image / image[]"},
     )
-
-    @pre_load
-    def _count_images(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("images"), list | tuple):
-            count = len(data["images"])
-            if not 1 <= count <= MAX_INPUT_IMAGES:
-                raise InvalidRequestError(
-                    f"images: needs 1 to {MAX_INPUT_IMAGES} images, got {count}", code="too_many_images"
-                    if count > MAX_INPUT_IMAGES else "invalid_value", param="images",
-                )  # fmt: skip
-        return data
 
     @post_load
     def _make_request(self, data: dict[str, Any], **_: Any) -> ImageRequest:
-        data["prompt"] = data["prompt"].strip()
-        data["images"] = tuple(data["images"])
-        return ImageRequest(**data)
+        return ImageRequest(**{**data, "images": tuple(data["images"])})
 
 
 class VideoGenerationSchema(PromptSchema):
-    ratio = fields.String(metadata={"enum": ["1:1", "4:3", "3:4", "16:9", "9:16", "21:9"]})
+    ratio = fields.String(metadata={"example": "16:9"})
     width = fields.Integer(validate=validate.Range(min=1, max=16384), metadata={"description": "mapped to a ratio"})
     height = fields.Integer(validate=validate.Range(min=1, max=16384), metadata={"description": "mapped to a ratio"})
-    resolution = fields.String(load_default="720p", validate=validate.OneOf(["720p", "1080p"]))
-    duration = fields.Integer(load_default=5, validate=validate.OneOf([5, 10]))
+    resolution = fields.String()
+    duration = fields.Integer()
     images = fields.List(
         ImageSourceField(),
-        validate=validate.Length(max=MAX_VIDEO_FRAMES, error="takes at most 2 images (first and last frame)"),
-        metadata={"description": "0-2 frames: first, then last; also accepted as file_paths / filePaths"},
+        metadata={"description": "First frame, then last frame; also accepted as file_paths / filePaths"},
     )
 
     @pre_load
@@ -169,9 +142,8 @@ class VideoGenerationSchema(PromptSchema):
         width, height = data.pop("width", None), data.pop("height", None)
         if (width is None) != (height is None):
             raise InvalidRequestError("width and height go together (or send ratio)", param="width")
-        data["prompt"] = data["prompt"].strip()
-        data["frames"] = tuple(data.pop("images", ()))
-        return VideoRequest(**data, size=(width, height) if width and height else None)
+        frames = tuple(data.pop("images", ()))
+        return VideoRequest(**data, frames=frames, size=(width, height) if width and height else None)
 
 
 class ChatMessageSchema(Schema):

@@ -5,15 +5,16 @@ whenever the generation's state changes, a ``: keep-alive`` comment when nothing
 ``SSE_KEEPALIVE_SECONDS``, the result, a ``finish_reason: "stop"`` chunk and ``data: [DONE]``. An error after
 the stream began is a ``data: {"error": ...}`` event (with the history id) before ``[DONE]``.
 
-A client that went away is noticed within ``DISCONNECT_CHECK_SECONDS`` (a non-blocking peek at its socket)
-or at the next write; either way the generator ends and its poll is cancelled.
+The generation is followed by ``GenerationService.follow`` (the same loop a waiting request uses): a client
+that went away is noticed within its check interval (a non-blocking peek at its socket) or at the next
+write; either way the generator ends and its poll is cancelled.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from typing import Any
 
 from flask import Response, stream_with_context
@@ -21,11 +22,10 @@ from loguru import logger
 
 from app.api import context
 from app.domain.chat import ChunkHeader, markdown, progress_line
-from app.domain.generation import Job
-from app.domain.poller import Watch
+from app.domain.follow import Finished, Gone, Idle, Progress
+from app.domain.generation import GenerationService, Job
 from app.errors import describe_exception, error_body
 
-DISCONNECT_CHECK_SECONDS = 0.5
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -37,21 +37,29 @@ DONE = "data: [DONE]\n\n"
 KEEPALIVE = ": keep-alive\n\n"
 
 
-def stream_chat(start: Callable[[], Job], header: ChunkHeader) -> Response:
+def stream_chat(service: GenerationService, start: Callable[[], Job], header: ChunkHeader) -> Response:
     """The SSE response of a streamed chat completion; ``start`` submits (called inside the stream)."""
-    keepalive = context.settings().sse_keepalive_seconds
-    stream = _ChatStream(start, header, keepalive, context.client_gone(), context.request_id())
+    stream = _ChatStream(
+        service, start, header, context.settings().sse_keepalive_seconds, context.client_gone(), context.request_id()
+    )
     return Response(stream_with_context(stream.events()), mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
 class _ChatStream:
+    """Formats what ``GenerationService.follow`` yields as chat completion chunks."""
+
     def __init__(
-        self, start: Callable[[], Job], header: ChunkHeader, keepalive: float, gone: Callable[[], bool], rid: str
+        self,
+        service: GenerationService,
+        start: Callable[[], Job],
+        header: ChunkHeader,
+        keepalive: float,
+        gone: Callable[[], bool],
+        rid: str,
     ) -> None:
-        self.start, self.header, self.keepalive, self.gone, self.rid = start, header, keepalive, gone, rid
+        self.service, self.start, self.header = service, start, header
+        self.keepalive, self.gone, self.rid = keepalive, gone, rid
         self.history_id: str | None = None
-        self.watch: Watch | None = None
-        self.last_sent = time.monotonic()
 
     def events(self) -> Iterator[str]:
         yield self._send({"role": "assistant", "content": ""})
@@ -62,41 +70,28 @@ class _ChatStream:
             yield from self._follow(job)
         except Exception as err:
             yield self._error(err)
-        finally:
-            if self.watch is not None:
-                self.watch.cancel()
         yield DONE
 
     def _follow(self, job: Job) -> Iterator[str]:
-        service = context.service()
-        self.watch = service.watch(job, self.rid)
         last_line = ""
-        while True:
-            wait = max(0.0, min(DISCONNECT_CHECK_SECONDS, self.keepalive - (time.monotonic() - self.last_sent)))
-            poll_event = self.watch.next_event(timeout=wait)
-            if poll_event is None:
-                if self.gone():
-                    logger.info("stream client went away; generation {} is no longer polled", job.history_id)
-                    self.watch.cancel()
-                    return
-                if time.monotonic() - self.last_sent >= self.keepalive:
-                    self.last_sent = time.monotonic()
+        events = self.service.follow(job, request_id=self.rid, client_gone=self.gone, idle_seconds=self.keepalive)
+        with closing(events):  # a client gone at a write closes this generator: the polling stops too
+            for event in events:
+                if isinstance(event, Idle):
                     yield KEEPALIVE
-                continue
-            if poll_event.terminal:
-                result = service.finish(job, poll_event)
-                yield self._send({"content": markdown(result)})
-                yield self._send({}, finish_reason="stop")
-                return
-            snapshot = poll_event.snapshot
-            if snapshot is not None:
-                line = progress_line(job.kind, snapshot.finished, snapshot.total, snapshot.phase.value)
-                if line != last_line:
-                    last_line = line
-                    yield self._send({"content": line})
+                elif isinstance(event, Progress):
+                    snapshot = event.snapshot
+                    line = progress_line(job.kind, snapshot.finished, snapshot.total, snapshot.phase)
+                    if line != last_line:
+                        last_line = line
+                        yield self._send({"content": line})
+                elif isinstance(event, Finished):
+                    yield self._send({"content": markdown(event.result)})
+                    yield self._send({}, finish_reason="stop")
+                elif isinstance(event, Gone):
+                    return
 
     def _send(self, delta: dict[str, Any], finish_reason: str | None = None) -> str:
-        self.last_sent = time.monotonic()
         return event(self.header.chunk(delta, finish_reason=finish_reason, history_id=self.history_id))
 
     def _error(self, err: Exception) -> str:

@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, Response, jsonify
 
 from app.api import context
-from app.api.openapi import operation
+from app.api.openapi import documented
 from app.api.schemas import TaskSchema
 from app.domain.errors import NotFoundError
 from app.domain.generation import failed_generation_error
@@ -20,6 +20,9 @@ TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # history ids are dig
 
 
 @bp.get("/v1/tasks/<task_id>")
+@documented(
+    summary="State and result of a generation", response=TaskSchema, auth=True, errors=("401", "404", "429", "502")
+)
 def retrieve_task(task_id: str) -> Response:
     if not TASK_ID.match(task_id):
         raise NotFoundError(f"No generation {task_id!r}: task ids are Jimeng history ids")
@@ -28,14 +31,3 @@ def retrieve_task(task_id: str) -> Response:
     if snapshot.phase is Phase.FAILED:
         error = describe(failed_generation_error(snapshot.history_id, snapshot))[1]["error"]
     return jsonify(task_object(snapshot, error))
-
-
-operation(
-    path="/v1/tasks/{task_id}",
-    method="get",
-    summary="State and result of a generation",
-    response=TaskSchema,
-    auth=True,
-    errors=("401", "404", "429", "502"),
-    parameters=({"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}},),
-)

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from app.api import context
 from app.api.auth import is_cookie_safe, session_pool
 from app.api.body import read_json_body
-from app.api.openapi import operation
+from app.api.openapi import documented
 from app.domain.accounts import AccountAnswer, AccountService
 from app.errors import describe
 from app.logging import register_secret
@@ -32,6 +32,10 @@ def accounts() -> AccountService:
 
 
 @bp.post("/token/check")
+@documented(
+    summary="Is a Jimeng session logged in", request=TokenCheckSchema, response=TokenCheckResultSchema,
+    errors=("400", "415"),
+)  # fmt: skip
 def check_token() -> Response:
     if context.settings().api_key_mode:  # the server's own sessions are not an oracle for strangers
         session_pool(request, context.settings())
@@ -41,11 +45,13 @@ def check_token() -> Response:
 
 
 @bp.post("/token/points")
+@documented(summary="Credits per session (masked)", response="application/json", auth=True, errors=("401",))
 def token_points() -> Response:
     return jsonify([_points(answer) for answer in accounts().points(context.sessions())])
 
 
 @bp.post("/token/receive")
+@documented(summary="Claim daily credits per session (masked)", response="application/json", auth=True, errors=("401",))
 def receive_credits() -> Response:
     return jsonify([_claim(answer) for answer in accounts().receive(context.sessions())])
 
@@ -74,29 +80,3 @@ def _with_error(entry: dict[str, Any], answer: AccountAnswer) -> dict[str, Any]:
     if answer.error is not None:
         entry["error"] = describe(answer.error)[1]["error"]
     return entry
-
-
-operation(
-    path="/token/check",
-    method="post",
-    summary="Is a Jimeng session logged in",
-    request=TokenCheckSchema,
-    response=TokenCheckResultSchema,
-    errors=("400", "415"),
-)
-operation(
-    path="/token/points",
-    method="post",
-    summary="Credits per session (masked)",
-    response="application/json",
-    auth=True,
-    errors=("401",),
-)
-operation(
-    path="/token/receive",
-    method="post",
-    summary="Claim daily credits per session (masked)",
-    response="application/json",
-    auth=True,
-    errors=("401",),
-)

@@ -6,28 +6,18 @@ from flask import Blueprint, Response, request
 
 from app.api import context
 from app.api.body import read_json_body
-from app.api.images import GENERATION_ERRORS, respond
-from app.api.openapi import operation
+from app.api.images import GENERATION_ERRORS, respond, submit
+from app.api.openapi import documented
 from app.api.schemas import ImagesResponseSchema, TaskSchema, VideoGenerationSchema
 
 bp = Blueprint("videos", __name__)
 
 
 @bp.post("/v1/videos/generations")
+@documented(
+    summary="Text or first/last frame to video", request=VideoGenerationSchema, response=ImagesResponseSchema,
+    accepted=TaskSchema, auth=True, errors=GENERATION_ERRORS,
+)  # fmt: skip
 def create_video() -> tuple[Response, int]:
-    schema = VideoGenerationSchema(max_prompt_chars=context.settings().max_prompt_chars)
-    video_request = schema.load(read_json_body(request))
-    job = context.service().start(context.sessions(), video_request)
-    return respond(job, context.wants_async(video_request.run_async))
-
-
-operation(
-    path="/v1/videos/generations",
-    method="post",
-    summary="Text or first/last frame to video",
-    request=VideoGenerationSchema,
-    response=ImagesResponseSchema,
-    accepted=TaskSchema,
-    auth=True,
-    errors=GENERATION_ERRORS,
-)
+    video_request = VideoGenerationSchema().load(read_json_body(request))
+    return respond(submit(video_request), context.wants_async(video_request.run_async))

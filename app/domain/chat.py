@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.errors import InvalidRequestError
-from app.domain.models import GenerationResult, ImageRequest, VideoRequest
+from app.domain.models import GenerationKind, GenerationRequest, GenerationResult, ImageRequest, VideoRequest
 from app.domain.sizes import parse_size
 from app.domain.sources import ImageSource, parse_image_source
 
@@ -90,7 +90,7 @@ def parse_model(model: str | None) -> ChatModel:
 
 def markdown(result: GenerationResult) -> str:
     """One ``![image_k](url)`` line per image, or a ``[video](url)`` link."""
-    if result.kind == "video":
+    if result.kind is GenerationKind.VIDEO:
         return "\n".join(f"[video]({url})" for url in result.urls)
     return "\n".join(f"![image_{k}]({url})" for k, url in enumerate(result.urls, start=1))
 
@@ -137,26 +137,33 @@ class ChunkHeader:
         return body
 
 
-def progress_line(kind: str, finished: int, total: int, phase: str) -> str:
+def progress_line(kind: GenerationKind, finished: int, total: int, phase: str) -> str:
     """A short status line for a progress chunk."""
-    if kind == "video":
+    if kind is GenerationKind.VIDEO:
         return "Generating the video…\n" if phase != "queued" else "Queued at Jimeng…\n"
     if total and finished:
         return f"{finished} of {total} images ready…\n"
     return "Generating…\n" if phase != "queued" else "Queued at Jimeng…\n"
 
 
-def chat_request(chat_model: ChatModel, prompt: ChatPrompt, kind: str) -> ImageRequest | VideoRequest:
-    """The generation a chat asks for: images (a composition when it carries images) or a video."""
-    if kind == "video":
-        size = parse_size(chat_model.size) if chat_model.size else None
+def chat_request(chat_model: ChatModel, prompt: ChatPrompt, kind: GenerationKind) -> GenerationRequest:
+    """The generation a chat asks for: images (a composition when it carries images) or a video. Errors about
+    the prompt or the images name ``messages``, where the caller put them."""
+    if kind is GenerationKind.VIDEO:
         return VideoRequest(
-            prompt=prompt.text, model=chat_model.model_id, ratio=chat_model.ratio, frames=prompt.images, size=size
-        )
+            prompt=prompt.text, model=chat_model.model_id, ratio=chat_model.ratio, frames=prompt.images,
+            size=_video_size(chat_model.size), prompt_param="messages", frames_param="messages",
+        )  # fmt: skip
     return ImageRequest(
-        prompt=prompt.text,
-        model=chat_model.model_id,
-        ratio=chat_model.ratio,
-        size=chat_model.size,
-        images=prompt.images,
-    )
+        prompt=prompt.text, model=chat_model.model_id, ratio=chat_model.ratio, size=chat_model.size,
+        images=prompt.images, prompt_param="messages", images_param="messages",
+    )  # fmt: skip
+
+
+def _video_size(size: str | None) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    try:
+        return parse_size(size)
+    except ValueError as err:
+        raise InvalidRequestError(f"model suffix: {err}", param="model") from err

@@ -1,21 +1,28 @@
-"""GenerationService: plan -> pick a session -> (upload) -> submit -> wait through the poller -> result.
+"""GenerationService: plan -> load inputs -> pick a session -> upload -> submit -> follow -> result.
 
-One flow for text-to-image, compositions and videos. From the moment Jimeng accepted a draft, every error
-that leaves this module carries the generation's history id, so a paid generation is never lost to the client.
+One flow for text-to-image, compositions, videos and chat. ``prepare`` does everything that can be refused
+without spending anything (so a stream can refuse it before its first byte); ``start`` spends; ``follow`` is
+the one loop that follows a generation for its consumer (a waiting request or a stream). From the moment
+Jimeng accepted a draft, every error that leaves this module carries the generation's history id, so a paid
+generation is never lost to the client.
 """
 
 from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, replace
+from typing import Any
 
 from loguru import logger
 
+from app.domain import chat
 from app.domain.backend import GenerationBackend, ImageLoader, UploadBackend
 from app.domain.errors import (
+    CONTENT_FILTERED_FAIL_CODE,
     ClientGoneError,
     ContentFilteredError,
     DomainError,
@@ -25,165 +32,187 @@ from app.domain.errors import (
     NotFoundError,
     SessionExpiredError,
 )
-from app.domain.models import DraftSpec, GenerationResult, ImageRequest, InputImage, Snapshot, VideoRequest
-from app.domain.planning import Planner
-from app.domain.poller import Poller, PollEvent, Watch
+from app.domain.follow import CLIENT_CHECK_SECONDS, Finished, FollowEvent, Gone, Idle, Progress
+from app.domain.models import (
+    GenerationKind,
+    GenerationRequest,
+    GenerationResult,
+    InputImage,
+    ResponseFormat,
+    Snapshot,
+)
+from app.domain.planning import Plan, Planner
+from app.domain.poller import Poller, PollEvent, PollOutcome
 from app.domain.pool import SessionPool
-from app.domain.sources import ImageSource
 from app.secrets import mask
 
-CLIENT_CHECK_SECONDS = 1.0
 MAX_RESULT_BYTES = 64 * 1024 * 1024  # one result file for b64_json; a 4k PNG is far below it
 
 
-@dataclass(frozen=True)
-class Limits:
-    image_timeout: float = 600.0
-    video_timeout: float = 1500.0
+@dataclass(frozen=True, kw_only=True)
+class Deadlines:
+    """How long a generation of each kind is followed before the answer is a 504 (from Settings)."""
+
+    image: float
+    video: float
+
+    def of(self, kind: GenerationKind) -> float:
+        return self.video if kind is GenerationKind.VIDEO else self.image
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class Prepared:
+    """A request checked and with its input images in hand; nothing spent yet."""
+
+    plan: Plan
+    inputs: tuple[InputImage, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Job:
     """A generation Jimeng accepted: everything later steps need, nothing else."""
 
     history_id: str
     session_id: str
-    kind: str  # "image" or "video"
+    kind: GenerationKind
     model: str
     prompt: str
     created: int
-    expected: int | None = None
-    n: int | None = None
-    response_format: str = "url"
-    input_images: int = 0
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A request validated and with its input images in hand; nothing spent yet."""
-
-    spec: DraftSpec
-    inputs: tuple[InputImage, ...]
-    kind: str
-    model: str
-    prompt: str
-    expected: int | None
     n: int | None
-    response_format: str
+    response_format: ResponseFormat
+    input_images: int
 
 
 class GenerationService:
     def __init__(
         self,
+        *,
         backend: GenerationBackend,
         planner: Planner,
         pool: SessionPool,
         poller: Poller,
-        limits: Limits,
-        uploader: UploadBackend | None = None,
-        loader: ImageLoader | None = None,
+        deadlines: Deadlines,
+        uploader: UploadBackend,
+        loader: ImageLoader,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.backend = backend
         self.planner = planner
         self.pool = pool
         self.poller = poller
-        self.limits = limits
+        self.deadlines = deadlines
         self.uploader = uploader
         self.loader = loader
         self._clock = clock
+        self._monotonic = monotonic
 
     # -- starting ---------------------------------------------------------------------------------------
 
-    def prepare(self, request: ImageRequest | VideoRequest, *, param: str = "images") -> Prepared:
-        """Validate against the tables and fetch and check every input image: all that can be refused
-        without spending anything (so a stream can refuse it before its first byte)."""
-        if isinstance(request, VideoRequest):
-            plan = self.planner.plan_video(request)
-            return Prepared(plan.spec, self._load(request.frames, param), "video", plan.model_id,
-                            request.prompt, 1, None, request.response_format)  # fmt: skip
-        plan = self.planner.plan_images(request)
-        return Prepared(plan.spec, self._load(request.images, param), "image", plan.model_id,
-                        request.prompt, plan.expected, request.n, request.response_format)  # fmt: skip
+    def prepare(self, request: GenerationRequest) -> Prepared:
+        """Check against every rule, then fetch and check every input image (bad input costs nothing)."""
+        plan = self.planner.plan(request)
+        inputs = self.loader.load(plan.sources, param=plan.sources_param) if plan.sources else ()
+        return Prepared(plan=plan, inputs=inputs)
 
-    def start(self, sessions: list[str], request: ImageRequest | VideoRequest | Prepared) -> Job:
+    def prepare_chat(self, model: str | None, messages: list[dict[str, Any]]) -> Prepared:
+        """A chat completion's generation: the model picks images or a video, the last user message is the
+        prompt, its image parts the inputs; every rule of the other endpoints applies."""
+        chat_model, prompt = chat.parse_model(model), chat.parse_messages(messages)
+        kind = self.planner.kind_of(chat_model.model_id)
+        return self.prepare(chat.chat_request(chat_model, prompt, kind))
+
+    def start(self, sessions: list[str], prepared: Prepared) -> Job:
         """Choose a session, upload the inputs, submit; failover happens only before Jimeng accepts."""
-        prepared = request if isinstance(request, Prepared) else self.prepare(request)
-        spec, inputs = prepared.spec, prepared.inputs
+        plan, inputs = prepared.plan, prepared.inputs
 
         def submit_on(session_id: str) -> str:
-            uris = self._upload(session_id, inputs, video=spec.kind == "video")
-            final = spec if not uris else replace(spec, image_uris=tuple(uris))
-            return self.backend.submit(session_id, final).history_id
+            video = plan.kind is GenerationKind.VIDEO
+            uris = self.uploader.upload_images(session_id, list(inputs), video=video) if inputs else []
+            spec = replace(plan.spec, image_uris=tuple(uris)) if uris else plan.spec
+            return self.backend.submit(session_id, spec).history_id
 
-        session_id, history_id = self.pool.run(sessions, self.planner.cost(prepared.kind), submit_on)
-        logger.info("generation {} submitted on session {} ({})", history_id, mask(session_id), spec.kind)
+        session_id, history_id = self.pool.run(sessions, self.planner.cost(plan.kind), submit_on)
+        logger.info("generation {} submitted on session {} ({})", history_id, mask(session_id), plan.spec.kind)
         return Job(
-            history_id, session_id, prepared.kind, prepared.model, prepared.prompt, int(self._clock()),
-            prepared.expected, prepared.n, prepared.response_format, len(inputs),
+            history_id=history_id, session_id=session_id, kind=plan.kind, model=plan.model_id, prompt=plan.prompt,
+            created=int(self._clock()), n=plan.n, response_format=plan.response_format, input_images=len(inputs),
         )  # fmt: skip
 
-    def _load(self, sources: tuple[ImageSource, ...], param: str) -> tuple[InputImage, ...]:
-        """Fetch and check every input before any session is charged (bad input costs nothing)."""
-        if not sources:
-            return ()
-        if self.loader is None:
-            raise RuntimeError("no image loader configured")
-        return self.loader.load(sources, param=param)
+    # -- following --------------------------------------------------------------------------------------
 
-    def _upload(self, session_id: str, images: tuple[InputImage, ...], *, video: bool) -> list[str]:
-        if not images:
-            return []
-        if self.uploader is None:
-            raise RuntimeError("no upload backend configured")
-        return self.uploader.upload_images(session_id, list(images), video=video)
-
-    # -- waiting ----------------------------------------------------------------------------------------
-
-    def watch(self, job: Job, request_id: str = "-") -> Watch:
-        timeout = self.limits.video_timeout if job.kind == "video" else self.limits.image_timeout
-        return self.poller.watch(
-            job.session_id, job.history_id, kind=job.kind, model=job.model, timeout=timeout, request_id=request_id
-        )
-
-    def wait(self, job: Job, request_id: str = "-", client_gone: Callable[[], bool] | None = None) -> GenerationResult:
-        """Block until the generation ends; raise its error (with the history id) if it did not succeed.
-
-        ``client_gone`` is asked every CLIENT_CHECK_SECONDS: nobody polls for a client that hung up.
-        """
-        watch = self.watch(job, request_id)
+    def follow(
+        self,
+        job: Job,
+        *,
+        request_id: str = "-",
+        client_gone: Callable[[], bool] | None = None,
+        idle_seconds: float | None = None,
+    ) -> Generator[FollowEvent, None, None]:
+        """Progress while the generation runs, ``Idle`` after ``idle_seconds`` without news, then ``Finished``;
+        ``Gone`` (and the end) once ``client_gone`` says the client hung up. A failure is raised with the
+        history id. Closing the iterator stops the polling, so nobody polls for a consumer that left."""
+        watch = self.poller.watch(
+            job.session_id, job.history_id, kind=job.kind, model=job.model,
+            timeout=self.deadlines.of(job.kind), request_id=request_id,
+        )  # fmt: skip
+        last_news = last_check = self._monotonic()
         try:
-            while (event := watch.next_event(timeout=CLIENT_CHECK_SECONDS)) is None or not event.terminal:
-                if event is None and client_gone is not None and client_gone():
+            while True:
+                due = last_check + CLIENT_CHECK_SECONDS
+                if idle_seconds is not None:
+                    due = min(due, last_news + idle_seconds)
+                event = watch.next_event(timeout=max(0.0, due - self._monotonic()))
+                now = self._monotonic()
+                if event is not None and event.outcome is PollOutcome.PROGRESS and event.snapshot is not None:
+                    last_news = now
+                    yield Progress(event.snapshot)
+                elif event is not None and event.terminal:
+                    yield Finished(self._outcome(job, event))
+                    return
+                if now - last_check >= CLIENT_CHECK_SECONDS:
+                    last_check = now
+                    if client_gone is not None and client_gone():
+                        logger.info("client went away; generation {} is no longer polled", job.history_id)
+                        yield Gone()
+                        return
+                if idle_seconds is not None and now - last_news >= idle_seconds:
+                    last_news = now
+                    yield Idle()
+        finally:
+            watch.cancel()
+
+    def wait(
+        self, job: Job, *, request_id: str = "-", client_gone: Callable[[], bool] | None = None
+    ) -> GenerationResult:
+        """Block until the generation ends; raise its error (with the history id) if it did not succeed."""
+        with closing(self.follow(job, request_id=request_id, client_gone=client_gone)) as events:
+            for event in events:
+                if isinstance(event, Finished):
+                    return event.result
+                if isinstance(event, Gone):
                     raise ClientGoneError(
                         f"client left while generation {job.history_id} ran", history_id=job.history_id
                     )
-        finally:
-            watch.cancel()
-        return self.finish(job, event)
+        raise AssertionError("follow() ends with Finished or Gone")
 
-    def finish(self, job: Job, event: PollEvent) -> GenerationResult:
-        """Turn a terminal poll event into a result, or raise the matching error."""
-        if event.kind == "succeeded" and event.snapshot is not None:
-            return self._result(job, event.snapshot)
-        raise self.failure(job, event)
-
-    def failure(self, job: Job, event: PollEvent) -> Exception:
+    def _outcome(self, job: Job, event: PollEvent) -> GenerationResult:
+        """The result of a terminal poll event, or the matching error raised with the history id."""
         hid = job.history_id
-        if event.kind == "timeout":
-            timeout = self.limits.video_timeout if job.kind == "video" else self.limits.image_timeout
-            return GenerationTimeoutError(
-                f"Generation {hid} did not finish within {timeout:.0f}s; it may still finish: GET /v1/tasks/{hid}",
+        if event.outcome is PollOutcome.SUCCEEDED and event.snapshot is not None:
+            return self._result(job, event.snapshot)
+        if event.outcome is PollOutcome.TIMEOUT:
+            raise GenerationTimeoutError(
+                f"Generation {hid} did not finish within {self.deadlines.of(job.kind):.0f}s; "
+                f"it may still finish: GET /v1/tasks/{hid}",
                 history_id=hid,
             )
         if isinstance(event.error, DomainError):
-            return event.error.for_generation(hid)
-        if event.error is not None:
-            return event.error
-        return failed_generation_error(hid, event.snapshot)
+            raise event.error.for_generation(hid)
+        raise failed_generation_error(hid, event.snapshot)
 
     def _result(self, job: Job, snapshot: Snapshot) -> GenerationResult:
-        if job.kind == "video":
+        if job.kind is GenerationKind.VIDEO:
             urls: tuple[str, ...] = (snapshot.video_url,) if snapshot.video_url else ()
         else:
             urls = snapshot.image_urls[: job.n] if job.n else snapshot.image_urls
@@ -191,10 +220,11 @@ class GenerationService:
             raise GenerationFailedError(
                 f"Generation {job.history_id} finished without a result URL", history_id=job.history_id
             )
-        b64 = self._download_all(job, urls) if job.response_format == "b64_json" else ()
+        b64 = self._download_all(job, urls) if job.response_format is ResponseFormat.B64_JSON else ()
         return GenerationResult(
-            job.history_id, job.kind, job.model, urls, job.created, b64, job.prompt, job.input_images
-        )
+            history_id=job.history_id, kind=job.kind, model=job.model, urls=urls, created=job.created, b64=b64,
+            prompt=job.prompt, input_images=job.input_images,
+        )  # fmt: skip
 
     def _download_all(self, job: Job, urls: tuple[str, ...]) -> tuple[str, ...]:
         try:
@@ -225,9 +255,9 @@ class GenerationService:
 def failed_generation_error(history_id: str, snapshot: Snapshot | None) -> JimengError:
     """The error of a finished-but-failed record: moderation (2038) or a generic failure with its code."""
     fail_code = snapshot.fail_code if snapshot else ""
-    if snapshot is not None and str(fail_code) == "2038":
+    if str(fail_code) == CONTENT_FILTERED_FAIL_CODE:
         return ContentFilteredError(
-            f"Jimeng's moderation refused generation {history_id} (fail code 2038)", history_id=history_id
+            f"Jimeng's moderation refused generation {history_id} (fail code {fail_code})", history_id=history_id
         )
     code_text = f" (fail code {fail_code})" if fail_code else ""
     return GenerationFailedError(

@@ -1,15 +1,37 @@
 """What a generation is, independent of HTTP and of the upstream's wire format.
 
-The HTTP layer builds requests (``ImageRequest``, ``VideoRequest``); the backend (the Jimeng client) accepts
-``DraftSpec`` and answers ``Snapshot``; the service turns snapshots into ``GenerationResult``.
+A request flows as ``ImageRequest``/``VideoRequest`` (built by the HTTP layer or the chat parser) -> ``Plan``
+(checked against the tables, ``planning.py``) -> ``Prepared`` (input images in hand) -> ``Job`` (accepted by
+Jimeng) -> ``GenerationResult``. The backend accepts a ``DraftSpec`` and answers ``Snapshot``s. Every one of
+these is frozen and built by keyword, so a new field cannot silently shift the others.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from app.domain.sources import ImageSource
+
+
+class GenerationKind(StrEnum):
+    """What a generation makes: decides the deadline, the cost and the answer's shape."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class DraftKind(StrEnum):
+    """Which draft the backend builds: text to image, image to image (blend) or video."""
+
+    GENERATE = "image"
+    BLEND = "blend"
+    VIDEO = "video"
+
+
+class ResponseFormat(StrEnum):
+    URL = "url"
+    B64_JSON = "b64_json"
 
 
 class Phase(StrEnum):
@@ -34,8 +56,10 @@ class InputImage:
     mime: str = "application/octet-stream"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ImageRequest:
+    """Images as asked for; nothing checked against the tables yet. ``*_param`` name the fields in errors."""
+
     prompt: str
     model: str | None = None
     ratio: str | None = None
@@ -45,29 +69,36 @@ class ImageRequest:
     negative_prompt: str = ""
     sample_strength: float = 0.5
     seed: int | None = None
-    response_format: str = "url"
+    response_format: ResponseFormat = ResponseFormat.URL
     images: tuple[ImageSource, ...] = ()
     run_async: bool = False
+    prompt_param: str = "prompt"
+    images_param: str = "images"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VideoRequest:
     prompt: str
     model: str | None = None
     ratio: str | None = None
-    resolution: str = "720p"
-    duration: int = 5
-    response_format: str = "url"
+    resolution: str | None = None
+    duration: int | None = None
+    response_format: ResponseFormat = ResponseFormat.URL
     frames: tuple[ImageSource, ...] = ()  # first frame, then last frame
     run_async: bool = False
     size: tuple[int, int] | None = None  # the reference's width/height, mapped to the nearest ratio
+    prompt_param: str = "prompt"
+    frames_param: str = "images"
 
 
-@dataclass(frozen=True)
+GenerationRequest = ImageRequest | VideoRequest
+
+
+@dataclass(frozen=True, kw_only=True)
 class DraftSpec:
     """Everything the backend needs to build one draft; validated against the tables already."""
 
-    kind: str  # "image" (generate), "blend" or "video"
+    kind: DraftKind
     model_key: str
     prompt: str
     width: int
@@ -89,7 +120,7 @@ class Submitted:
     submit_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Snapshot:
     """One look at a generation's history record."""
 
@@ -101,10 +132,6 @@ class Snapshot:
     total: int = 0
     image_urls: tuple[str, ...] = ()
     video_url: str | None = None
-
-    @property
-    def progress(self) -> tuple[int, int]:
-        return self.finished, self.total
 
 
 @dataclass(frozen=True)
@@ -126,22 +153,13 @@ class Claim:
     total: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GenerationResult:
     history_id: str
-    kind: str  # "image" or "video"
+    kind: GenerationKind
     model: str
     urls: tuple[str, ...]
     created: int
     b64: tuple[str, ...] = ()
     prompt: str = ""
     input_images: int = 0
-
-
-@dataclass
-class JobContext:
-    """Who asked: carried into the poller and logs explicitly (greenlets do not inherit loguru context)."""
-
-    request_id: str = "-"
-    session_label: str = "…"
-    extra: dict[str, str] = field(default_factory=dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain.models import GenerationResult, Phase, Snapshot
+from app.domain.models import GenerationKind, GenerationResult, Phase, Snapshot
 
 TASK_OBJECT = "generation.task"
 COMPOSITION_TYPE = "multi_image_synthesis"
@@ -16,7 +16,7 @@ def result_items(result: GenerationResult) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = [{"b64_json": blob} for blob in result.b64]
     else:
         items = [{"url": url} for url in result.urls]
-    if result.kind == "video":
+    if result.kind is GenerationKind.VIDEO:
         for item in items:
             item["revised_prompt"] = result.prompt
     return items

@@ -1,6 +1,9 @@
-"""From a validated request to a DraftSpec: the model, ratio, size and resolution rules of the contract.
+"""The one validator: from a request to a ``Plan``, checking every limit and table before any upstream call.
 
-Everything here is checked before any upstream call, so bad input costs nothing and answers fast.
+Schemas and the chat parser only turn HTTP shapes into requests; whatever entry point a request came through
+(generations, compositions, edits, videos, chat), its prompt, model, ratio, size, resolution, duration, image
+count and numeric ranges are checked here, against ``config/upstream.yml`` and the settings, and each refusal
+names the field the caller sent (``*_param`` of the request).
 """
 
 from __future__ import annotations
@@ -8,43 +11,66 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.errors import InvalidRequestError
-from app.domain.models import DraftSpec, ImageRequest, VideoRequest
+from app.domain.models import (
+    DraftKind,
+    DraftSpec,
+    GenerationKind,
+    GenerationRequest,
+    ImageRequest,
+    ResponseFormat,
+    VideoRequest,
+)
 from app.domain.sizes import multi_image_target, parse_size, ratio_for_size, tier_for_size
+from app.domain.sources import ImageSource
 from config.upstream import ModelInfo, UpstreamConfig
 
 DEFAULT_IMAGE_RATIO = "1:1"
 DEFAULT_IMAGE_RESOLUTION = "2k"
 DEFAULT_VIDEO_RATIO = "16:9"
+DEFAULT_VIDEO_RESOLUTION = "720p"
+DEFAULT_VIDEO_DURATION = 5
 VIDEO_SHORT_SIDES = {"720p": 720, "1080p": 1080}
+MAX_INPUT_IMAGES = 10
+MAX_VIDEO_FRAMES = 2
+MAX_N = 4
+MAX_SEED = 2**32 - 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
-    spec: DraftSpec
+    """A request checked against every rule: the draft to submit and what the answer needs."""
+
+    kind: GenerationKind
     model_id: str
-    expected: int | None
+    prompt: str
+    spec: DraftSpec
+    sources: tuple[ImageSource, ...] = ()
+    sources_param: str = "images"
+    n: int | None = None
+    response_format: ResponseFormat = ResponseFormat.URL
 
 
 class Planner:
-    def __init__(self, upstream: UpstreamConfig) -> None:
+    def __init__(self, upstream: UpstreamConfig, *, max_prompt_chars: int) -> None:
         self.upstream = upstream
+        self.max_prompt_chars = max_prompt_chars
 
-    def cost(self, kind: str) -> int:
-        return int(self.upstream.costs["video" if kind == "video" else "image"])
+    def cost(self, kind: GenerationKind) -> int:
+        return int(self.upstream.costs["video" if kind is GenerationKind.VIDEO else "image"])
 
-    def kind_of(self, name: str | None) -> str:
-        """ "image" or "video" for a public model id (None: the default image model); 400 when unknown."""
+    def kind_of(self, name: str | None) -> GenerationKind:
+        """The kind of a public model id (None: the default image model); 400 when unknown."""
         if not name:
-            return "image"
+            return GenerationKind.IMAGE
         model = self.upstream.model(name)
         if model is None:
             known = ", ".join(m.id for m in self.upstream.models)
             raise InvalidRequestError(
                 f"Model {name!r} does not exist; models: {known}", code="model_not_found", param="model"
             )
-        return model.type
+        return GenerationKind(model.type)
 
-    def model(self, name: str | None, kind: str) -> ModelInfo:
+    def model(self, name: str | None, kind: GenerationKind) -> ModelInfo:
         """The model by public id (default when None); 400 model_not_found for unknown or wrong-kind ids."""
         if not name:
             return self.upstream.default_model(kind)
@@ -57,17 +83,29 @@ class Planner:
             )
         return model
 
-    def plan_images(self, request: ImageRequest) -> Plan:
-        model = self.model(request.model, "image")
+    def plan(self, request: GenerationRequest) -> Plan:
+        if isinstance(request, VideoRequest):
+            return self._plan_video(request)
+        return self._plan_images(request)
+
+    # -- images -----------------------------------------------------------------------------------------
+
+    def _plan_images(self, request: ImageRequest) -> Plan:
+        prompt = self._prompt(request.prompt, request.prompt_param)
+        model = self.model(request.model, GenerationKind.IMAGE)
+        _check_count(request.images, MAX_INPUT_IMAGES, request.images_param, "images")
         if request.images and not model.blend:
             raise InvalidRequestError(f"Model {model.id} cannot compose images", code="model_not_found", param="model")
+        _check_range("n", request.n, 1, MAX_N)
+        _check_range("seed", request.seed, 0, MAX_SEED)
+        _check_range("sample_strength", request.sample_strength, 0, 1)
         ratio, resolution = self._image_ratio_and_tier(request)
         size = self.upstream.image_size(ratio, resolution)
-        target = None if request.images else multi_image_target(model, request.prompt)
+        target = None if request.images else multi_image_target(model, prompt)
         spec = DraftSpec(
-            kind="blend" if request.images else "image",
+            kind=DraftKind.BLEND if request.images else DraftKind.GENERATE,
             model_key=model.key,
-            prompt=request.prompt,
+            prompt=prompt,
             width=size.width,
             height=size.height,
             ratio=ratio,
@@ -78,7 +116,10 @@ class Planner:
             seed=request.seed,
             multi_image=target is not None,
         )
-        return Plan(spec, model.id, target)
+        return Plan(
+            kind=GenerationKind.IMAGE, model_id=model.id, prompt=prompt, spec=spec, sources=request.images,
+            sources_param=request.images_param, n=request.n, response_format=request.response_format,
+        )  # fmt: skip
 
     def _image_ratio_and_tier(self, request: ImageRequest) -> tuple[str, str]:
         ratios = self.upstream.image_ratios
@@ -97,15 +138,16 @@ class Planner:
             ratio, resolution = mapped, resolution or tier_for_size(width, height)
         ratio = ratio or DEFAULT_IMAGE_RATIO
         resolution = (resolution or DEFAULT_IMAGE_RESOLUTION).lower()
-        if ratio not in ratios:
-            raise InvalidRequestError(f"ratio must be one of {', '.join(ratios)}; got {ratio!r}", param="ratio")
-        if resolution not in self.upstream.image_sizes:
-            tiers = ", ".join(self.upstream.image_sizes)
-            raise InvalidRequestError(f"resolution must be one of {tiers}; got {resolution!r}", param="resolution")
+        _check_choice("ratio", ratio, ratios)
+        _check_choice("resolution", resolution, tuple(self.upstream.image_sizes))
         return ratio, resolution
 
-    def plan_video(self, request: VideoRequest) -> Plan:
-        model = self.model(request.model, "video")
+    # -- videos -----------------------------------------------------------------------------------------
+
+    def _plan_video(self, request: VideoRequest) -> Plan:
+        prompt = self._prompt(request.prompt, request.prompt_param)
+        model = self.model(request.model, GenerationKind.VIDEO)
+        _check_count(request.frames, MAX_VIDEO_FRAMES, request.frames_param, "images (first and last frame)")
         ratios = self.upstream.video_ratios
         ratio = request.ratio
         if request.size is not None:
@@ -116,26 +158,52 @@ class Planner:
                 )
             ratio = mapped
         ratio = ratio or DEFAULT_VIDEO_RATIO
-        if ratio not in ratios:
-            raise InvalidRequestError(f"ratio must be one of {', '.join(ratios)}; got {ratio!r}", param="ratio")
-        resolutions = [str(r) for r in self.upstream.video["resolutions"]]
-        if request.resolution not in resolutions:
-            raise InvalidRequestError(
-                f"resolution must be one of {', '.join(resolutions)}; got {request.resolution!r}", param="resolution"
-            )
-        if len(request.frames) > 2:
-            raise InvalidRequestError("a video takes at most 2 images (first and last frame)", param="images")
-        durations = [int(d) for d in self.upstream.video["durations"]]
-        if request.duration not in durations:
+        _check_choice("ratio", ratio, ratios)
+        resolution = request.resolution or DEFAULT_VIDEO_RESOLUTION
+        _check_choice("resolution", resolution, tuple(str(r) for r in self.upstream.video["resolutions"]))
+        duration = request.duration if request.duration is not None else DEFAULT_VIDEO_DURATION
+        durations = tuple(int(d) for d in self.upstream.video["durations"])
+        if duration not in durations:
             raise InvalidRequestError(
                 f"duration must be one of {', '.join(map(str, durations))} seconds", param="duration"
             )
-        width, height = video_size(ratio, request.resolution)
+        width, height = video_size(ratio, resolution)
         spec = DraftSpec(
-            kind="video", model_key=model.key, prompt=request.prompt, width=width, height=height, ratio=ratio,
-            resolution=request.resolution, duration_s=request.duration,
+            kind=DraftKind.VIDEO, model_key=model.key, prompt=prompt, width=width, height=height, ratio=ratio,
+            resolution=resolution, duration_s=duration,
         )  # fmt: skip
-        return Plan(spec, model.id, 1)
+        return Plan(
+            kind=GenerationKind.VIDEO, model_id=model.id, prompt=prompt, spec=spec, sources=request.frames,
+            sources_param=request.frames_param, response_format=request.response_format,
+        )  # fmt: skip
+
+    def _prompt(self, prompt: str, param: str) -> str:
+        text = prompt.strip()
+        if not text:
+            raise InvalidRequestError(f"{param}: the prompt must not be empty", param=param)
+        if len(text) > self.max_prompt_chars:
+            raise InvalidRequestError(
+                f"{param}: the prompt is {len(text)} characters long; the limit is {self.max_prompt_chars}",
+                param=param,
+            )
+        return text
+
+
+def _check_count(sources: tuple[ImageSource, ...], limit: int, param: str, what: str) -> None:
+    if len(sources) > limit:
+        raise InvalidRequestError(
+            f"{param}: takes at most {limit} {what}, got {len(sources)}", code="too_many_images", param=param
+        )
+
+
+def _check_range(param: str, value: float | None, low: float, high: float) -> None:
+    if value is not None and not low <= value <= high:
+        raise InvalidRequestError(f"{param} must be from {low:g} to {high:g}; got {value!r}", param=param)
+
+
+def _check_choice(param: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InvalidRequestError(f"{param} must be one of {', '.join(choices)}; got {value!r}", param=param)
 
 
 def video_size(ratio: str, resolution: str) -> tuple[int, int]:

@@ -15,14 +15,15 @@ import queue
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from loguru import logger
 
-from app.domain.errors import JimengError, SessionExpiredError
+from app.domain.errors import DomainError, JimengError, SessionExpiredError
 from app.domain.models import Phase, Snapshot
 from app.domain.schedule import DurationEstimator, PollTiming, next_delay
 
@@ -35,15 +36,22 @@ class HistorySource(Protocol):
     def histories(self, session_id: str, history_ids: list[str]) -> dict[str, Snapshot]: ...
 
 
+class PollOutcome(StrEnum):
+    PROGRESS = "progress"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+
+
 @dataclass(frozen=True)
 class PollEvent:
-    kind: str  # "progress", "succeeded", "failed", "timeout"
+    outcome: PollOutcome
     snapshot: Snapshot | None = None
-    error: Exception | None = None
+    error: DomainError | None = None
 
     @property
     def terminal(self) -> bool:
-        return self.kind != "progress"
+        return self.outcome is not PollOutcome.PROGRESS
 
 
 @dataclass(eq=False)
@@ -81,20 +89,6 @@ class Watch:
             return self._job.events.get(timeout=timeout)
         except queue.Empty:
             return None
-
-    def events(self) -> Iterator[PollEvent]:
-        while True:
-            event = self._job.events.get()
-            yield event
-            if event.terminal:
-                return
-
-    def result(self) -> PollEvent:
-        """Block until the terminal event."""
-        for event in self.events():
-            if event.terminal:
-                return event
-        raise AssertionError("unreachable: events() ends with a terminal event")
 
     def cancel(self) -> None:
         self._poller.cancel(self._job)
@@ -239,13 +233,13 @@ class Poller:
         job.polls += 1
         snapshot = snapshots.get(job.history_id) if snapshots is not None else None
         if isinstance(error, SessionExpiredError):  # one error for the whole batch: each job gets its own copy
-            return self._finish(job, PollEvent("failed", job.last, error.for_generation(job.history_id)))
+            return self._finish(job, PollEvent(PollOutcome.FAILED, job.last, error.for_generation(job.history_id)))
         if snapshot is not None and snapshot.phase.terminal:
             self._learn(job, previous_poll, now, snapshot)
-            kind = "succeeded" if snapshot.phase is Phase.SUCCEEDED else "failed"
-            return self._finish(job, PollEvent(kind, snapshot))
+            outcome = PollOutcome.SUCCEEDED if snapshot.phase is Phase.SUCCEEDED else PollOutcome.FAILED
+            return self._finish(job, PollEvent(outcome, snapshot))
         if now >= job.deadline:
-            return self._finish(job, PollEvent("timeout", snapshot or job.last))
+            return self._finish(job, PollEvent(PollOutcome.TIMEOUT, snapshot or job.last))
         self._reschedule(job, now, snapshot, failed=snapshots is None)
 
     def _reschedule(self, job: _Job, now: float, snapshot: Snapshot | None, failed: bool) -> None:
@@ -254,7 +248,7 @@ class Poller:
         else:
             if snapshot is not None and _progressed(job.last, snapshot):
                 job.last = snapshot
-                job.events.put(PollEvent("progress", snapshot))
+                job.events.put(PollEvent(PollOutcome.PROGRESS, snapshot))
             estimate = self.estimator.estimate(job.kind, job.model)
             delay = next_delay(now - job.created, estimate, self._timing)
         job.next_poll = min(now + delay, job.deadline)
@@ -268,7 +262,7 @@ class Poller:
         self._jobs.pop(id(job), None)
         job.events.put(event)
         logger.bind(request_id=job.request_id).debug(
-            "generation {} {} after {} polls", job.history_id, event.kind, job.polls
+            "generation {} {} after {} polls", job.history_id, event.outcome, job.polls
         )
 
 

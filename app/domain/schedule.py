@@ -30,12 +30,14 @@ class Estimate:
     spread: float  # half-width of the band in which it usually ends
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PollTiming:
-    first_image: float = 4.0  # first poll of an image job before any duration was learned
-    first_video: float = 15.0
-    min_interval: float = 0.3
-    max_interval: float = 10.0
+    """The poller's settings (POLL_* in config/settings.py, where their defaults live)."""
+
+    first_image: float  # first poll of an image job before any duration was learned
+    first_video: float
+    min_interval: float
+    max_interval: float
     error_interval: float = 1.0  # after a failed poll (the client already retried inside the call)
 
     def default_estimate(self, kind: str) -> Estimate:

@@ -40,6 +40,8 @@ DISCONNECT_POLLING = {"poll_first_seconds": 0.1, "poll_min_seconds": 0.05, "poll
 
 
 THREE_FRAMES = [{"type": "text", "text": "x"}, *[{"type": "image_url", "image_url": "https://x/a.png"}] * 3]
+# Real images: were the limit not checked before any upstream call, they would all be uploaded to ImageX.
+ELEVEN_IMAGES = [{"type": "text", "text": "x"}, *[{"type": "image_url", "image_url": data_uri(png_bytes())}] * 11]
 
 
 def chat(content: Any, model: str | None = "jimeng-4.0", *, stream: bool = False) -> dict[str, Any]:
@@ -215,7 +217,9 @@ def test_a_model_suffix_reaches_the_draft(api: Api, model: str, wide: bool) -> N
         (chat("a cat", "jimeng-4.0:wide"), "invalid_value", "model"),
         (chat("a cat", "jimeng-4.0:5:4"), "invalid_value", "ratio"),
         (chat("a cat", "gpt-4o"), "model_not_found", "model"),
-        (chat(THREE_FRAMES, "jimeng-video-3.0"), "invalid_value", "images"),
+        (chat(THREE_FRAMES, "jimeng-video-3.0"), "too_many_images", "messages"),
+        (chat(ELEVEN_IMAGES), "too_many_images", "messages"),
+        (chat("x" * 2001), "invalid_value", "messages"),
     ],
 )
 def test_unusable_requests_are_plain_400s_and_nothing_reaches_jimeng(

@@ -11,6 +11,9 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 
+from app import create_app
+from app.api.openapi import undocumented_endpoints
+from config.settings import settings_for_tests
 from tests.support import ROOT, gunicorn_server
 
 ERROR_KEYS = {"message", "type", "param", "code", "history_id"}
@@ -93,6 +96,14 @@ def test_openapi_is_valid_3_1_and_lists_models(base_url: str) -> None:
     assert spec["openapi"].startswith("3.1")
     assert "/v1/models" in spec["paths"]
     assert "/v1/models/{model_id}" in spec["paths"]
+    assert spec["paths"]["/v1/models/{model_id}"]["get"]["parameters"][0]["name"] == "model_id"
+    video = spec["components"]["schemas"]["VideoGeneration"]["properties"]
+    assert video["duration"]["enum"] == [5, 10] and "jimeng-video-3.0" in video["model"]["enum"]
+    assert "21:9" in spec["components"]["schemas"]["ImageGeneration"]["properties"]["ratio"]["enum"]
+
+
+def test_every_route_is_documented_in_openapi() -> None:
+    assert undocumented_endpoints(create_app(settings_for_tests(log_level="WARNING"))) == []
 
 
 def test_cors_preflight_and_headers_let_browser_clients_call(base_url: str) -> None:

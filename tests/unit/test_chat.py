@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from app.domain.chat import (
     parse_model,
 )
 from app.domain.errors import InvalidRequestError
-from app.domain.models import GenerationResult, ImageRequest, VideoRequest
+from app.domain.models import GenerationKind, GenerationResult, ImageRequest, VideoRequest
 from app.domain.sources import DataUri, ImageUrl
 
 IMAGE_URLS = tuple(f"https://cdn.example/h/{k}.png?x-expires=1&x-signature=ab" for k in range(4))
@@ -25,11 +26,19 @@ VIDEO_URL = "http://127.0.0.1:9/media/42/video.mp4?x-expires=1&x-signature=cd"
 
 
 def image_result(urls: tuple[str, ...] = IMAGE_URLS) -> GenerationResult:
-    return GenerationResult("4721606420748", "image", "jimeng-4.0", urls, 1759132800)
+    return GenerationResult(
+        history_id="4721606420748", kind=GenerationKind.IMAGE, model="jimeng-4.0", urls=urls, created=1759132800
+    )
 
 
 def video_result() -> GenerationResult:
-    return GenerationResult("4721606420749", "video", "jimeng-video-3.0", (VIDEO_URL,), 1759132800)
+    return GenerationResult(
+        history_id="4721606420749",
+        kind=GenerationKind.VIDEO,
+        model="jimeng-video-3.0",
+        urls=(VIDEO_URL,),
+        created=1759132800,
+    )
 
 
 def user(content: Any) -> dict[str, Any]:
@@ -256,7 +265,9 @@ def test_a_chunk_carries_the_history_id_only_once_it_is_known() -> None:
 def test_an_image_model_asks_for_images_or_a_composition(
     chat_model: ChatModel, prompt: ChatPrompt, expected: ImageRequest
 ) -> None:
-    assert chat_request(chat_model, prompt, "image") == expected
+    assert chat_request(chat_model, prompt, GenerationKind.IMAGE) == replace(
+        expected, prompt_param="messages", images_param="messages"
+    )
 
 
 @pytest.mark.parametrize(
@@ -289,4 +300,6 @@ def test_an_image_model_asks_for_images_or_a_composition(
 def test_a_video_model_asks_for_a_video_with_frames(
     chat_model: ChatModel, prompt: ChatPrompt, expected: VideoRequest
 ) -> None:
-    assert chat_request(chat_model, prompt, "video") == expected
+    assert chat_request(chat_model, prompt, GenerationKind.VIDEO) == replace(
+        expected, prompt_param="messages", frames_param="messages"
+    )

@@ -16,7 +16,7 @@ from app.jimeng import drafts
 from config.upstream import ImageSize, load_upstream
 
 CONFIG = load_upstream()
-PLANNER = Planner(CONFIG)
+PLANNER = Planner(CONFIG, max_prompt_chars=2000)
 IMAGE_ROWS = list(itertools.product([m.id for m in CONFIG.models_of("image")], CONFIG.image_ratios, ("1k", "2k", "4k")))
 VIDEO_ROWS = list(
     itertools.product([m.id for m in CONFIG.models_of("video")], CONFIG.video_ratios, ("720p", "1080p"), (5, 10))
@@ -29,7 +29,7 @@ def never_committed(uri: str) -> bool:
 
 @pytest.mark.parametrize(("model", "ratio", "resolution"), IMAGE_ROWS)
 def test_every_image_row_is_a_draft_the_emulator_accepts(model: str, ratio: str, resolution: str) -> None:
-    plan = PLANNER.plan_images(ImageRequest(prompt="a cat", model=model, ratio=ratio, resolution=resolution))
+    plan = PLANNER.plan(ImageRequest(prompt="a cat", model=model, ratio=ratio, resolution=resolution))
     spec = plan.spec
     body = drafts.generate_body(
         config=CONFIG, model_key=spec.model_key, prompt=spec.prompt, seed=2_500_000_000,
@@ -47,7 +47,7 @@ def test_every_video_row_is_a_draft_the_emulator_accepts(
     model: str, ratio: str, resolution: str, duration: int
 ) -> None:
     request = VideoRequest(prompt="waves", model=model, ratio=ratio, resolution=resolution, duration=duration)
-    spec = PLANNER.plan_video(request).spec
+    spec = PLANNER.plan(request).spec
     body = drafts.video_body(
         config=CONFIG, model_key=spec.model_key, prompt=spec.prompt, ratio=spec.ratio, resolution=spec.resolution,
         duration_s=spec.duration_s, frame_width=spec.width, frame_height=spec.height, seed=2_500_000_000,

@@ -41,10 +41,17 @@ class FakeSource:
     def _snapshot(self, hid: str) -> Snapshot:
         done = self.clock.now >= self.ready_at[hid]
         if done and hid in self.fail:
-            return Snapshot(hid, Phase.FAILED, 30, fail_code=self.fail[hid])
+            return Snapshot(history_id=hid, phase=Phase.FAILED, status=30, fail_code=self.fail[hid])
         if done:
-            return Snapshot(hid, Phase.SUCCEEDED, 50, finished=4, total=4, image_urls=("u1", "u2", "u3", "u4"))
-        return Snapshot(hid, Phase.QUEUED, 20, total=4)
+            return Snapshot(
+                history_id=hid,
+                phase=Phase.SUCCEEDED,
+                status=50,
+                finished=4,
+                total=4,
+                image_urls=("u1", "u2", "u3", "u4"),
+            )
+        return Snapshot(history_id=hid, phase=Phase.QUEUED, status=20, total=4)
 
 
 def make(clock: FakeClock, source: FakeSource) -> Poller:
@@ -89,7 +96,7 @@ def test_an_8s_generation_takes_few_polls_and_is_seen_soon_after_ready() -> None
     event = watch.next_event(timeout=0)
     while event is not None and not event.terminal:
         event = watch.next_event(timeout=0)
-    assert event is not None and event.kind == "succeeded"
+    assert event is not None and event.outcome == "succeeded"
     assert len(source.calls) <= 9  # a cold start: nothing learned about this model yet
     assert clock.now - 1008.0 <= 0.4 + 1e-9
 
@@ -155,7 +162,7 @@ def test_deadline_ends_the_job_with_a_timeout_event() -> None:
     watch = poller.watch("s1", "h1", kind="image", model="m", timeout=20)
     run_until_quiet(poller, clock)
     events = list(iter(lambda: watch.next_event(timeout=0), None))
-    assert events[-1].kind == "timeout"
+    assert events[-1].outcome == "timeout"
     assert clock.now == pytest.approx(1020.0)
     assert poller.in_flight == 0
 
@@ -185,7 +192,7 @@ def test_transient_poll_errors_never_fail_a_job_before_its_deadline() -> None:
     source.error = None
     run_until_quiet(poller, clock)
     events = list(iter(lambda: watch.next_event(timeout=0), None))
-    assert events[-1].kind == "succeeded"
+    assert events[-1].outcome == "succeeded"
 
 
 def test_an_expired_session_during_polling_fails_with_the_history_id() -> None:
@@ -195,7 +202,7 @@ def test_an_expired_session_during_polling_fails_with_the_history_id() -> None:
     watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
     event = watch.next_event(timeout=0)
-    assert event is not None and event.kind == "failed"
+    assert event is not None and event.outcome == "failed"
     assert isinstance(event.error, SessionExpiredError)
     assert event.error.history_id == "h1"
 
@@ -221,7 +228,7 @@ def test_failed_generation_is_a_failed_event_with_its_snapshot() -> None:
     watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
     events = list(iter(lambda: watch.next_event(timeout=0), None))
-    assert events[-1].kind == "failed"
+    assert events[-1].outcome == "failed"
     assert events[-1].snapshot is not None and events[-1].snapshot.fail_code == "2038"
 
 
@@ -231,7 +238,7 @@ def test_progress_events_are_sent_only_when_something_changed() -> None:
     poller = make(clock, source)
     watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
-    kinds = [event.kind for event in iter(lambda: watch.next_event(timeout=0), None)]
+    kinds = [event.outcome for event in iter(lambda: watch.next_event(timeout=0), None)]
     assert kinds == ["progress", "succeeded"]
 
 
