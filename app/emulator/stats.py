@@ -47,14 +47,16 @@ class Stats:
 
     def snapshot(self, state: State, now: float) -> dict[str, Any]:
         with self._lock:
-            counters = {
-                "requests": {"by_path": dict(self._by_path), "by_session": dict(self._by_session)},
+            by_path = dict(self._by_path)
+            requests: dict[str, Any] = {"by_path": by_path, "by_session": dict(self._by_session)}
+            counters: dict[str, Any] = {
+                "requests": requests,
                 "faults": {group: dict(kinds) for group, kinds in self._faults.items()},
                 "refusals": dict(self._refusals),
                 "recent_refusals": list(self._recent),
                 "totals": dict(self._totals),
             }
-        counters["requests"]["total"] = sum(counters["requests"]["by_path"].values())
+        requests["total"] = sum(by_path.values())
         counters.update(_generation_stats(state, now))
         return counters
 
