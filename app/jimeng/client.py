@@ -130,7 +130,7 @@ class JimengClient:
 
     def find_by_submit_id(self, session_id: str, submit_id: str) -> str | None:
         """The history id of the generation created with ``submit_id`` (11.8), or None if there is none."""
-        body = records.history_body([], config=self.upstream, kind="image", submit_ids=[submit_id])
+        body = records.history_body([], config=self.upstream, submit_ids=[submit_id])
         try:
             data = with_retries(
                 lambda: self._envelope(self._request(HISTORY, session_id, body)),
@@ -148,14 +148,14 @@ class JimengClient:
 
     def histories(self, session_id: str, history_ids: list[str]) -> dict[str, Snapshot]:
         """One poll for many generations of one account; ids Jimeng does not show are absent."""
-        body = records.batch_history_body(history_ids, config=self.upstream)
+        body = records.history_body(history_ids, config=self.upstream)
         data = self._read(HISTORY, session_id, body)
         views = records.read_records(data)
         return {hid: _snapshot(hid, views[hid]) for hid in history_ids if hid in views}
 
     def lookup(self, session_id: str, task_id: str) -> Snapshot | None:
         """A generation by history id or submit id (tasks endpoint), or None when the account has none."""
-        body = records.batch_history_body([task_id], config=self.upstream, submit_ids=[task_id])
+        body = records.history_body([task_id], config=self.upstream, submit_ids=[task_id])
         views = records.read_records(self._read(HISTORY, session_id, body))
         view = views.get(task_id)
         if view is None:
