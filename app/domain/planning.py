@@ -30,7 +30,7 @@ class Planner:
         self.upstream = upstream
 
     def cost(self, kind: str) -> int:
-        return int(self.upstream.costs["video" if kind == "video" else "image"])
+        return self.upstream.costs.video if kind == "video" else self.upstream.costs.image
 
     def kind_of(self, name: str | None) -> str:
         """ "image" or "video" for a public model id (None: the default image model); 400 when unknown."""
@@ -99,8 +99,8 @@ class Planner:
         resolution = (resolution or DEFAULT_IMAGE_RESOLUTION).lower()
         if ratio not in ratios:
             raise InvalidRequestError(f"ratio must be one of {', '.join(ratios)}; got {ratio!r}", param="ratio")
-        if resolution not in self.upstream.image_sizes:
-            tiers = ", ".join(self.upstream.image_sizes)
+        if resolution not in self.upstream.image_tiers:
+            tiers = ", ".join(self.upstream.image_tiers)
             raise InvalidRequestError(f"resolution must be one of {tiers}; got {resolution!r}", param="resolution")
         return ratio, resolution
 
@@ -118,14 +118,14 @@ class Planner:
         ratio = ratio or DEFAULT_VIDEO_RATIO
         if ratio not in ratios:
             raise InvalidRequestError(f"ratio must be one of {', '.join(ratios)}; got {ratio!r}", param="ratio")
-        resolutions = [str(r) for r in self.upstream.video["resolutions"]]
+        resolutions = self.upstream.video.resolutions
         if request.resolution not in resolutions:
             raise InvalidRequestError(
                 f"resolution must be one of {', '.join(resolutions)}; got {request.resolution!r}", param="resolution"
             )
         if len(request.frames) > 2:
             raise InvalidRequestError("a video takes at most 2 images (first and last frame)", param="images")
-        durations = [int(d) for d in self.upstream.video["durations"]]
+        durations = self.upstream.video.durations
         if request.duration not in durations:
             raise InvalidRequestError(
                 f"duration must be one of {', '.join(map(str, durations))} seconds", param="duration"

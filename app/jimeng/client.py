@@ -99,7 +99,7 @@ class JimengClient:
         return Claim(records.as_int(data.get("receive_quota")), records.as_int(data.get("cur_total_credits")))
 
     def upload_token(self, session_id: str) -> dict[str, Any]:
-        data = self._read(UPLOAD_TOKEN, session_id, {"scene": int(self.upstream.imagex["upload_scene"])})
+        data = self._read(UPLOAD_TOKEN, session_id, {"scene": self.upstream.imagex.upload_scene})
         return data if isinstance(data, dict) else {}
 
     # -- generations ------------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ class JimengClient:
         cookie_config = self.upstream.cookie
         cookie = signing.cookie_header(
             session_id, web_id=self._web_id, user_id=self._user_id, now=now,
-            max_age=int(cookie_config["sid_guard_max_age"]), expires=str(cookie_config["sid_guard_expires"]),
+            max_age=cookie_config.sid_guard_max_age, expires=cookie_config.sid_guard_expires,
         )  # fmt: skip
         headers = signing.signed_headers(self.upstream, path, device_time=str(now), cookie=cookie, referer=referer)
         params = signing.common_params(self.upstream.app, self._web_id, extra)

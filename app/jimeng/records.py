@@ -44,10 +44,10 @@ def image_info(config: UpstreamConfig) -> dict[str, Any]:
     """The renditions asked for when polling (11.1): the 12-scene list, harmless for video records too."""
     info = config.image_info
     scenes = [
-        {"scene": scene, "width": width, "height": height, "uniq_key": key, "format": info["format"]}
-        for scene, width, height, key in info["scenes"]
+        {"scene": s.scene, "width": s.width, "height": s.height, "uniq_key": s.uniq_key, "format": info.format}
+        for s in info.scenes
     ]
-    return {"width": info["width"], "height": info["height"], "format": info["format"], "image_scene_list": scenes}
+    return {"width": info.width, "height": info.height, "format": info.format, "image_scene_list": scenes}
 
 
 def history_body(
@@ -62,7 +62,7 @@ def history_body(
     if submit_ids is not None:
         body["submit_ids"] = list(submit_ids)
     body["image_info"] = image_info(config)
-    body["http_common_info"] = {"aid": int(config.app["aid"])}
+    body["http_common_info"] = {"aid": config.app.aid}
     return body
 
 
