@@ -12,6 +12,8 @@ from typing import Any, get_args, get_origin, get_type_hints
 import pytest
 import yaml
 
+from app import create_app
+from config.settings import settings_for_tests
 from config.upstream import (
     DEFAULT_PATH,
     ImageScene,
@@ -22,6 +24,7 @@ from config.upstream import (
     load_upstream,
     upstream_from_mapping,
 )
+from tests.support import upstream_file_without_video_durations
 
 SOURCE = "config/upstream.yml"
 SHIPPED: dict[str, Any] = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
@@ -288,3 +291,21 @@ def test_an_unparsable_or_empty_file_is_one_line(tmp_path: Path, text: str, expe
 def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(UpstreamConfigError, match=r"nothing\.yml: cannot read the file: No such file"):
         load_upstream(tmp_path / "nothing.yml")
+
+
+# --- start-up -----------------------------------------------------------------------------------------------
+
+
+def test_the_app_loads_the_file_of_its_settings(tmp_path: Path) -> None:
+    path = tmp_path / "upstream.yml"
+    path.write_text(yaml.safe_dump(changed(("costs", "video"), 7)), encoding="utf-8")
+    app = create_app(settings_for_tests(jimeng_upstream_config=str(path)))
+    assert app.extensions["upstream"].costs.video == 7
+    assert app.extensions["generation"].planner.cost("video") == 7
+
+
+def test_create_app_refuses_a_bad_file_naming_the_key(tmp_path: Path) -> None:
+    bad = upstream_file_without_video_durations(tmp_path)
+    with pytest.raises(UpstreamConfigError) as caught:
+        create_app(settings_for_tests(jimeng_upstream_config=str(bad)))
+    assert str(caught.value) == f"{bad}: missing key video.durations"
