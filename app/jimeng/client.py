@@ -42,10 +42,12 @@ LOOKUP_ATTEMPTS = 6
 
 @dataclass(frozen=True)
 class ClientConfig:
+    """Where and how long to call; no defaults here, because Settings owns them (UPSTREAM_*_TIMEOUT)."""
+
     base_url: str
     imagex_url: str
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    connect_timeout: float
+    read_timeout: float
 
     @property
     def timeout(self) -> tuple[float, float]:
