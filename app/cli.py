@@ -10,6 +10,9 @@ import sys
 import time
 from collections.abc import Sequence
 
+from config.settings import SettingsError
+from config.upstream import UpstreamConfigError
+
 GUNICORN_CONFIG = "python:config.gunicorn"
 APP_TARGET = "app:create_app()"
 
@@ -29,8 +32,11 @@ def demo(args: argparse.Namespace) -> int:
     """Start the emulator in this process and the service in a child, pointed at it; Ctrl-C stops both."""
     from app.emulator import start_emulator
     from config.settings import Settings
+    from config.upstream import load_upstream
 
-    args.port = args.port or Settings.from_env().port
+    settings = Settings.from_env()
+    load_upstream(settings.jimeng_upstream_config)  # a bad file stops the demo before anything starts
+    args.port = args.port or settings.port
     emulator = start_emulator(port=args.emulator_port, image_seconds=args.image_seconds)
     env = dict(os.environ)
     env.update(
@@ -87,7 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo_parser.add_argument("--image-seconds", type=float, default=4.0, help="emulated image generation time")
     demo_parser.set_defaults(func=demo)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (SettingsError, UpstreamConfigError) as err:  # one line, as config/gunicorn.py prints it
+        sys.stderr.write(f"jimeng-api: configuration error: {err}\n")
+        return 1
 
 
 if __name__ == "__main__":

@@ -80,7 +80,8 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_upstream(app: Flask, settings: Settings) -> None:
-    app.extensions["upstream"] = load_upstream()
+    """The protocol file of the settings; a bad one raises UpstreamConfigError naming the key, before any request."""
+    app.extensions["upstream"] = load_upstream(settings.jimeng_upstream_config)
 
 
 def register_generation(app: Flask, settings: Settings) -> None:

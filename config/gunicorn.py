@@ -1,16 +1,20 @@
 """gunicorn settings: gevent workers, so one worker holds many long generations (each a greenlet).
 
-Values come from config/settings.py, so a bad PORT or WEB_CONCURRENCY stops the master with one line.
+Values come from config/settings.py, so a bad PORT or WEB_CONCURRENCY stops the master with one line. The
+master also reads the protocol file (JIMENG_UPSTREAM_CONFIG) once, so a bad one stops it the same way instead
+of every worker failing to boot with a traceback.
 No preload: the app (and its poller thread) must be created after gevent patched the worker.
 """
 
 import sys
 
 from config.settings import Settings, SettingsError
+from config.upstream import UpstreamConfigError, load_upstream
 
 try:
     _settings = Settings.from_env()
-except SettingsError as _err:
+    load_upstream(_settings.jimeng_upstream_config)
+except (SettingsError, UpstreamConfigError) as _err:
     sys.stderr.write(f"jimeng-api: configuration error: {_err}\n")
     raise SystemExit(1) from None
 

@@ -10,8 +10,11 @@ import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from config.upstream import DEFAULT_PATH as DEFAULT_UPSTREAM_PATH
 
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
@@ -49,6 +52,13 @@ def _host(raw: str) -> str:
         if value != "localhost":
             raise ValueError("expected an IP address such as 0.0.0.0 or 127.0.0.1") from None
     return value
+
+
+def _file(raw: str) -> str:
+    path = Path(raw.strip()).expanduser()
+    if not path.is_file():
+        raise ValueError("expected the path of an existing file")
+    return str(path)
 
 
 def _level(raw: str) -> str:
@@ -102,6 +112,12 @@ class Settings:
         _url,
         "https://imagex.bytedanceapi.com",
         "ImageX OpenAPI; its scheme is used for upload hosts",
+    )
+    jimeng_upstream_config: str = setting(
+        "JIMENG_UPSTREAM_CONFIG",
+        _file,
+        str(DEFAULT_UPSTREAM_PATH),
+        "protocol constants, models and sizes (YAML); checked strictly at start-up",
     )
     jimeng_session_ids: tuple[str, ...] = setting(
         "JIMENG_SESSION_IDS", _list, (), "server-side session pool, used with API_KEYS"

@@ -145,8 +145,8 @@ def table_enums(upstream: UpstreamConfig) -> dict[type[Schema], dict[str, list[A
     video: dict[str, list[Any]] = {
         "model": video_models,
         "ratio": list(upstream.video_ratios),
-        "resolution": [str(r) for r in upstream.video["resolutions"]],
-        "duration": [int(d) for d in upstream.video["durations"]],
+        "resolution": list(upstream.video.resolutions),
+        "duration": list(upstream.video.durations),
     }
     return {ImageGenerationSchema: image, ImageCompositionSchema: image, VideoGenerationSchema: video}
 

@@ -56,7 +56,7 @@ class Planner:
         self.max_prompt_chars = max_prompt_chars
 
     def cost(self, kind: GenerationKind) -> int:
-        return int(self.upstream.costs["video" if kind is GenerationKind.VIDEO else "image"])
+        return self.upstream.costs.video if kind is GenerationKind.VIDEO else self.upstream.costs.image
 
     def kind_of(self, name: str | None) -> GenerationKind:
         """The kind of a public model id (None: the default image model); 400 when unknown."""
@@ -139,7 +139,7 @@ class Planner:
         ratio = ratio or DEFAULT_IMAGE_RATIO
         resolution = (resolution or DEFAULT_IMAGE_RESOLUTION).lower()
         _check_choice("ratio", ratio, ratios)
-        _check_choice("resolution", resolution, tuple(self.upstream.image_sizes))
+        _check_choice("resolution", resolution, self.upstream.image_tiers)
         return ratio, resolution
 
     # -- videos -----------------------------------------------------------------------------------------
@@ -160,9 +160,9 @@ class Planner:
         ratio = ratio or DEFAULT_VIDEO_RATIO
         _check_choice("ratio", ratio, ratios)
         resolution = request.resolution or DEFAULT_VIDEO_RESOLUTION
-        _check_choice("resolution", resolution, tuple(str(r) for r in self.upstream.video["resolutions"]))
+        _check_choice("resolution", resolution, self.upstream.video.resolutions)
         duration = request.duration if request.duration is not None else DEFAULT_VIDEO_DURATION
-        durations = tuple(int(d) for d in self.upstream.video["durations"])
+        durations = self.upstream.video.durations
         if duration not in durations:
             raise InvalidRequestError(
                 f"duration must be one of {', '.join(map(str, durations))} seconds", param="duration"

@@ -42,10 +42,12 @@ LOOKUP_ATTEMPTS = 6
 
 @dataclass(frozen=True)
 class ClientConfig:
+    """Where and how long to call; no defaults here, because Settings owns them (UPSTREAM_*_TIMEOUT)."""
+
     base_url: str
     imagex_url: str
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    connect_timeout: float
+    read_timeout: float
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -99,7 +101,7 @@ class JimengClient:
         return Claim(records.as_int(data.get("receive_quota")), records.as_int(data.get("cur_total_credits")))
 
     def upload_token(self, session_id: str) -> dict[str, Any]:
-        data = self._read(UPLOAD_TOKEN, session_id, {"scene": int(self.upstream.imagex["upload_scene"])})
+        data = self._read(UPLOAD_TOKEN, session_id, {"scene": self.upstream.imagex.upload_scene})
         return data if isinstance(data, dict) else {}
 
     # -- generations ------------------------------------------------------------------------------------
@@ -130,7 +132,7 @@ class JimengClient:
 
     def find_by_submit_id(self, session_id: str, submit_id: str) -> str | None:
         """The history id of the generation created with ``submit_id`` (11.8), or None if there is none."""
-        body = records.history_body([], config=self.upstream, kind="image", submit_ids=[submit_id])
+        body = records.history_body([], config=self.upstream, submit_ids=[submit_id])
         try:
             data = with_retries(
                 lambda: self._envelope(self._request(HISTORY, session_id, body)),
@@ -148,14 +150,14 @@ class JimengClient:
 
     def histories(self, session_id: str, history_ids: list[str]) -> dict[str, Snapshot]:
         """One poll for many generations of one account; ids Jimeng does not show are absent."""
-        body = records.batch_history_body(history_ids, config=self.upstream)
+        body = records.history_body(history_ids, config=self.upstream)
         data = self._read(HISTORY, session_id, body)
         views = records.read_records(data)
         return {hid: _snapshot(hid, views[hid]) for hid in history_ids if hid in views}
 
     def lookup(self, session_id: str, task_id: str) -> Snapshot | None:
         """A generation by history id or submit id (tasks endpoint), or None when the account has none."""
-        body = records.batch_history_body([task_id], config=self.upstream, submit_ids=[task_id])
+        body = records.history_body([task_id], config=self.upstream, submit_ids=[task_id])
         views = records.read_records(self._read(HISTORY, session_id, body))
         view = views.get(task_id)
         if view is None:
@@ -225,7 +227,7 @@ class JimengClient:
         cookie_config = self.upstream.cookie
         cookie = signing.cookie_header(
             session_id, web_id=self._web_id, user_id=self._user_id, now=now,
-            max_age=int(cookie_config["sid_guard_max_age"]), expires=str(cookie_config["sid_guard_expires"]),
+            max_age=cookie_config.sid_guard_max_age, expires=cookie_config.sid_guard_expires,
         )  # fmt: skip
         headers = signing.signed_headers(self.upstream, path, device_time=str(now), cookie=cookie, referer=referer)
         params = signing.common_params(self.upstream.app, self._web_id, extra)

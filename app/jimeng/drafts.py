@@ -9,12 +9,12 @@ them again, so they are serialised here, compactly and with raw UTF-8 as the web
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from app.jimeng.ids import new_uuid
 from app.jimeng.signing import babi_param
-from config.upstream import ImageSize, UpstreamConfig
+from config.upstream import ImageSize, UpstreamConfig, VideoConfig
 
 Kind = Literal["image", "blend", "video"]
 NewId = Callable[[], str]
@@ -89,7 +89,7 @@ def generate_body(
 
     ``resolution`` is the tier name, sent as ``resolution_type``.
     """
-    version = str(config.app["draft_version"])
+    version = config.app.draft_version
     component_id, draft_id, metadata_id = new_id(), new_id(), new_id()
     abilities_id, generate_id, core_id, large_id = new_id(), new_id(), new_id(), new_id()
     fields = {"model": model_key, "prompt": prompt, "negative_prompt": negative_prompt, "seed": seed}
@@ -104,7 +104,7 @@ def generate_body(
         metrics = {"promptSource": "custom", "generateCount": 1, "enterFrom": "click"}
         metrics |= {"generateId": new_id(), "isRegenerate": False}
     extend = {"root_model": model_key, "template_id": ""}
-    return _body(extend, submit_id, _json(metrics), draft, int(config.app["aid"]))
+    return _body(extend, submit_id, _json(metrics), draft, config.app.aid)
 
 
 def _blend_ability(ability_id: str, image_id: str, uri: str, strength: float) -> dict[str, Any]:
@@ -141,7 +141,7 @@ def blend_body(
 ) -> dict[str, Any]:
     """Image-to-image body (8.2, 8.3) with HEAD's fixes of quirk 15.10: ``##`` per image, the caller's
     ratio and size, each image's strength = ``sample_strength``, the negative prompt when one is given."""
-    versions = (str(config.blend["draft_min_version"]), str(config.blend["component_min_version"]))
+    versions = (config.blend.draft_min_version, config.blend.component_min_version)
     component_id, draft_id, metadata_id = new_id(), new_id(), new_id()
     abilities_id, core_id, large_id = new_id(), new_id(), new_id()
     fields: dict[str, Any] = {"model": model_key, "prompt": "##" * len(image_uris) + prompt}
@@ -152,7 +152,7 @@ def blend_body(
     draft = _image_draft((draft_id, component_id), versions, metadata, _node(abilities_id, blend=blend))
     metrics = {"promptSource": "custom", "generateCount": 1, "enterFrom": "click"}
     metrics |= {"generateId": submit_id, "isRegenerate": False}
-    return _body({"root_model": model_key}, submit_id, _json(metrics), draft, int(config.app["aid"]))
+    return _body({"root_model": model_key}, submit_id, _json(metrics), draft, config.app.aid)
 
 
 def _frame(node_id: str, uri: str, width: int, height: int) -> dict[str, Any]:
@@ -161,15 +161,15 @@ def _frame(node_id: str, uri: str, width: int, height: int) -> dict[str, Any]:
     return frame | {"source_from": "upload", "type": "image", "uri": uri, "width": width}
 
 
-def _video_input(video: Mapping[str, Any], node_id: str, frames: dict[str, Any], **fields: Any) -> dict[str, Any]:
+def _video_input(video: VideoConfig, node_id: str, frames: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """``video_gen_inputs[0]``; a missing frame is an absent member, not null."""
-    entry = {"duration_ms": fields["duration_s"] * 1000, **frames, "fps": int(video["fps"]), "id": node_id}
-    entry |= {"min_version": str(video["draft_min_version"]), "prompt": fields["prompt"]}
-    return entry | {"resolution": fields["resolution"], "type": "", "video_mode": int(video["video_mode"])}
+    entry = {"duration_ms": fields["duration_s"] * 1000, **frames, "fps": video.fps, "id": node_id}
+    entry |= {"min_version": video.draft_min_version, "prompt": fields["prompt"]}
+    return entry | {"resolution": fields["resolution"], "type": "", "video_mode": video.video_mode}
 
 
 def _video_draft(
-    video: Mapping[str, Any],
+    video: VideoConfig,
     ids: tuple[str, str],
     version: str,
     metadata: dict[str, Any],
@@ -178,17 +178,17 @@ def _video_draft(
     """A video draft: no ``min_features``, and the component's keys in the baseline's order (10.3)."""
     draft_id, component_id = ids
     component: dict[str, Any] = {"type": "video_base_component", "id": component_id}
-    component |= {"min_version": str(video["component_min_version"]), "metadata": metadata}
+    component |= {"min_version": video.component_min_version, "metadata": metadata}
     component |= {"generate_type": "gen_video", "aigc_mode": "workbench", "abilities": gen_video}
-    draft: dict[str, Any] = {"type": "draft", "id": draft_id, "min_version": str(video["draft_min_version"])}
+    draft: dict[str, Any] = {"type": "draft", "id": draft_id, "min_version": video.draft_min_version}
     draft |= {"is_from_tsn": True, "version": version, "main_component_id": component_id}
     return draft | {"component_list": [component]}
 
 
-def _video_extend(video: Mapping[str, Any], model_key: str, *, two_frames: bool) -> dict[str, Any]:
+def _video_extend(video: VideoConfig, model_key: str, *, two_frames: bool) -> dict[str, Any]:
     """``extend`` of a video body: the root model and the commerce info, alone and as a one-element list."""
-    commerce = dict(video["commerce_info"])
-    root_model = str(video["first_last_frame_model"]) if two_frames else model_key
+    commerce = video.commerce_info.as_dict()
+    root_model = video.first_last_frame_model if two_frames else model_key
     return {"root_model": root_model, "m_video_commerce_info": commerce, "m_video_commerce_info_list": [commerce]}
 
 
@@ -224,13 +224,13 @@ def video_body(
     gen_video = {"id": gen_video_id, "type": "", "text_to_video_params": params, "video_task_extra": metrics_extra}
     metadata = _metadata(metadata_id, now_ms, as_string=False)
     abilities = _node(abilities_id, gen_video=gen_video)
-    draft = _video_draft(video, (draft_id, component_id), str(config.app["draft_version"]), metadata, abilities)
+    draft = _video_draft(video, (draft_id, component_id), config.app.draft_version, metadata, abilities)
     extend = _video_extend(video, model_key, two_frames=bool(end_frame_uri))
-    return _body(extend, submit_id, metrics_extra, draft, int(config.app["aid"]))
+    return _body(extend, submit_id, metrics_extra, draft, config.app.aid)
 
 
 def draft_query_extra(kind: Kind, model_key: str, *, config: UpstreamConfig) -> list[tuple[str, str]]:
     """Per-call query parameters of ``aigc_draft/generate`` (section 2), for ``common_params(extra=...)``."""
     if kind == "video":
-        return [("web_version", str(config.app["video_web_version"]))]
+        return [("web_version", config.app.video_web_version)]
     return [("babi_param", babi_param(model_key))]

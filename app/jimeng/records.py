@@ -14,7 +14,6 @@ from typing import Any, Literal
 from config.upstream import UpstreamConfig
 
 Phase = Literal["queued", "running", "succeeded", "failed"]
-HistoryKind = Literal["image", "blend", "video"]
 
 STATUS_PHASES: dict[int, Phase] = {  # [11.3]; 10 is the reference's alias of 50
     20: "queued",
@@ -41,42 +40,30 @@ _VIDEO_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [11.5] [14.7] first i
 )
 
 
-def image_info(config: UpstreamConfig, *, short: bool = False) -> dict[str, Any]:
-    """The renditions asked for when polling images (11.1): 12 scenes, or 9 for multi-image and blend."""
+def image_info(config: UpstreamConfig) -> dict[str, Any]:
+    """The renditions asked for when polling (11.1): the 12-scene list, harmless for video records too."""
     info = config.image_info
-    dropped = set(info.get("short_list_drops", (5, 6, 7))) if short else set()
     scenes = [
-        {"scene": scene, "width": width, "height": height, "uniq_key": key, "format": info["format"]}
-        for row, (scene, width, height, key) in enumerate(info["scenes"], start=1)
-        if row not in dropped
+        {"scene": s.scene, "width": s.width, "height": s.height, "uniq_key": s.uniq_key, "format": info.format}
+        for s in info.scenes
     ]
-    return {"width": info["width"], "height": info["height"], "format": info["format"], "image_scene_list": scenes}
+    return {"width": info.width, "height": info.height, "format": info.format, "image_scene_list": scenes}
 
 
 def history_body(
-    ids: Sequence[str],
-    *,
-    config: UpstreamConfig,
-    kind: HistoryKind,
-    submit_ids: Sequence[str] | None = None,
-    multi: bool = False,
-) -> dict[str, Any]:
-    """The poll body for one kind of job (11.1), optionally also looking up submit ids (11.8)."""
-    body: dict[str, Any] = {"history_ids": list(ids)}
-    if submit_ids is not None:
-        body["submit_ids"] = list(submit_ids)
-    if kind == "video":
-        return body
-    body["image_info"] = image_info(config, short=multi or kind == "blend")
-    body["http_common_info"] = {"aid": int(config.app["aid"])}
-    return body
-
-
-def batch_history_body(
     history_ids: Sequence[str], *, config: UpstreamConfig, submit_ids: Sequence[str] | None = None
 ) -> dict[str, Any]:
-    """One poll for many jobs of mixed kinds: the 12-scene ``image_info`` is harmless for videos."""
-    return history_body(history_ids, config=config, kind="image", submit_ids=submit_ids)
+    """One poll for any jobs of one account (11.1), optionally also looking up submit ids (11.8).
+
+    Every poll asks for the 12-scene ``image_info``: it is harmless for videos, so jobs of mixed kinds share
+    one call, and the 9-scene variant the web app sends for multi-image and blend jobs buys nothing.
+    """
+    body: dict[str, Any] = {"history_ids": list(history_ids)}
+    if submit_ids is not None:
+        body["submit_ids"] = list(submit_ids)
+    body["image_info"] = image_info(config)
+    body["http_common_info"] = {"aid": config.app.aid}
+    return body
 
 
 def _dig(value: Any, path: Sequence[str | int]) -> Any:
@@ -173,8 +160,3 @@ def read_records(data: Any) -> dict[str, RecordView]:
     if not isinstance(data, Mapping):
         return {}
     return {str(key): read_record(record) for key, record in data.items()}
-
-
-def phase(record: Any) -> Phase:
-    """The phase of a raw record dict: queued (20), running (42, 45, unknown), succeeded (50, 10), failed (30)."""
-    return status_phase(read_record(record).status)

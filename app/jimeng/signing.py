@@ -11,11 +11,10 @@ import hashlib
 import json
 import random
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 from urllib.parse import quote_plus
 
-from config.upstream import UpstreamConfig
+from config.upstream import AppConstants, UpstreamConfig
 
 WEB_ID_RANGE = (7 * 10**18, 8 * 10**18)  # [4.2] 19 decimal digits starting with 7
 PASSPORT_EXTRA: tuple[tuple[str, str], ...] = (("account_sdk_source", "web"),)  # [2] session check only
@@ -74,7 +73,7 @@ def cookie_header(sessionid: str, *, web_id: str, user_id: str, now: int, max_ag
 
 
 def common_params(
-    app_config: Mapping[str, Any], web_id: str, extra: Iterable[tuple[str, str]] | None = None
+    app: AppConstants, web_id: str, extra: Iterable[tuple[str, str]] | None = None
 ) -> list[tuple[str, str]]:
     """The 8 common query parameters in order (section 2), merged with per-call ones.
 
@@ -82,14 +81,14 @@ def common_params(
     any other is appended (``babi_param``, ``account_sdk_source``).
     """
     params = [
-        ("aid", str(app_config["aid"])),
-        ("device_platform", str(app_config["device_platform"])),
-        ("region", str(app_config["region"])),
+        ("aid", str(app.aid)),
+        ("device_platform", app.device_platform),
+        ("region", app.region),
         ("webId", web_id),
-        ("da_version", str(app_config["da_version"])),
-        ("web_component_open_flag", str(app_config["web_component_open_flag"])),
-        ("web_version", str(app_config["web_version"])),
-        ("aigc_features", str(app_config["aigc_features"])),
+        ("da_version", app.da_version),
+        ("web_component_open_flag", app.web_component_open_flag),
+        ("web_version", app.web_version),
+        ("aigc_features", app.aigc_features),
     ]
     for name, value in extra or ():
         index = next((i for i, (known, _) in enumerate(params) if known == name), None)
@@ -125,8 +124,8 @@ def signed_headers(
     """
     sign_config = upstream_config.sign
     headers = dict(upstream_config.headers)
-    headers["Pf"] = sign_config["pf"]
-    headers["Appvr"] = sign_config["appvr"]
+    headers["Pf"] = sign_config.pf
+    headers["Appvr"] = sign_config.appvr
     if referer is not None:
         headers["Referer"] = referer
     headers["Cookie"] = cookie
@@ -134,10 +133,10 @@ def signed_headers(
     headers["Sign"] = sign(
         path,
         device_time,
-        pf=sign_config["pf"],
-        appvr=sign_config["appvr"],
-        prefix_salt=sign_config["prefix_salt"],
-        suffix_salt=sign_config["suffix_salt"],
+        pf=sign_config.pf,
+        appvr=sign_config.appvr,
+        prefix_salt=sign_config.prefix_salt,
+        suffix_salt=sign_config.suffix_salt,
     )
     headers.setdefault("Sign-Ver", "1")
     return headers

@@ -104,7 +104,7 @@ class ImageUploader:
 
     def upload_image(self, session_id: str, image: InputImage, *, video: bool) -> str:
         """One image, redone once with a fresh upload token if ImageX refuses the first one."""
-        referer = str(self._imagex["referer_video" if video else "referer_image"])
+        referer = self._imagex.referer_video if video else self._imagex.referer_image
         try:
             uri = self._attempt(session_id, image, referer)
         except _CredentialsRefusedError as err:
@@ -131,7 +131,7 @@ class ImageUploader:
             raise UpstreamUnavailableError(
                 "Jimeng's upload token lacks access_key_id, secret_access_key or session_token"
             )
-        return _Token(ak, sk, st, service_id=str(data.get("service_id") or self._imagex["default_service_id"]))
+        return _Token(ak, sk, st, service_id=str(data.get("service_id") or self._imagex.default_service_id))
 
     def _apply(self, token: _Token, size: int, referer: str) -> _Address:
         nonce = "".join(self._rng.choice(NONCE_ALPHABET) for _ in range(10))
@@ -162,7 +162,7 @@ class ImageUploader:
             "Content-Disposition": 'attachment; filename="undefined"',
             "Content-Type": "application/octet-stream",
             **self._browser_headers(referer, title_case=True),
-            "X-Storage-U": str(self._imagex["storage_user"]),
+            "X-Storage-U": self._imagex.storage_user,
         }
         url = f"{self._scheme}://{address.host}/upload/v1/{address.store_uri}"
         status, content = self._exchange("POST", url, "upload", data=data, headers=headers)
@@ -188,7 +188,7 @@ class ImageUploader:
     # -- plumbing ---------------------------------------------------------------------------------------
 
     def _action(self, action: str, token: _Token) -> list[tuple[str, str]]:
-        return [("Action", action), ("Version", str(self._imagex["version"])), ("ServiceId", token.service_id)]
+        return [("Action", action), ("Version", self._imagex.version), ("ServiceId", token.service_id)]
 
     def _imagex_call(
         self, method: str, query: list[tuple[str, str]], body: bytes, token: _Token, referer: str
@@ -197,7 +197,7 @@ class ImageUploader:
         signed = imagex_headers(
             method, query, body, access_key=token.access_key, secret_key=token.secret_key,
             session_token=token.session_token, amz_date=amz_date_now(self._now()),
-            region=str(self._imagex["region"]), service=str(self._imagex["service"]),
+            region=self._imagex.region, service=self._imagex.service,
         )  # fmt: skip
         headers = {"accept": "*/*", "accept-language": "zh-CN,zh;q=0.9", **self._browser_headers(referer), **signed}
         if body:
@@ -213,11 +213,11 @@ class ImageUploader:
             "sec-fetch-dest": "empty",
             "sec-fetch-mode": "cors",
             "sec-fetch-site": "cross-site",
-            "user-agent": str(self._imagex["user_agent"]),
+            "user-agent": self._imagex.user_agent,
         }
         if title_case:
             return {"-".join(part.capitalize() for part in name.split("-")): value for name, value in headers.items()}
-        client_hints = {"sec-ch-ua": str(self._imagex["sec_ch_ua"]), "sec-ch-ua-mobile": "?0"}
+        client_hints = {"sec-ch-ua": self._imagex.sec_ch_ua, "sec-ch-ua-mobile": "?0"}
         return {**headers, **client_hints, "sec-ch-ua-platform": '"Windows"'}
 
     def _exchange(self, method: str, url: str, step: str, **kw: Any) -> tuple[int, bytes]:

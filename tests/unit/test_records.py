@@ -8,11 +8,9 @@ import pytest
 
 from app.jimeng.records import (
     RecordView,
-    batch_history_body,
     history_body,
     image_info,
     is_content_filtered,
-    phase,
     read_record,
     read_records,
     status_phase,
@@ -37,7 +35,6 @@ SCENES_12 = [
     ("normal", 480, 480, "480"),
     ("normal", 360, 360, "360"),
 ]
-SCENES_9 = SCENES_12[:4] + SCENES_12[7:]
 
 
 def scene_rows(info: dict[str, Any]) -> list[tuple[str, int, int, str]]:
@@ -58,37 +55,22 @@ def test_image_info_asks_for_webp_at_2048_with_the_12_scenes_in_order() -> None:
     assert scene_rows(info) == SCENES_12
 
 
-@pytest.mark.parametrize(
-    ("kind", "multi", "scenes"),
-    [("image", False, SCENES_12), ("image", True, SCENES_9), ("blend", False, SCENES_9)],
-)
-def test_image_poll_bodies_carry_image_info_and_aid(kind: Any, multi: bool, scenes: list[Any]) -> None:
-    body = history_body(["4721606420748"], config=CONFIG, kind=kind, multi=multi)
+def test_poll_bodies_carry_the_12_scene_image_info_and_aid() -> None:
+    body = history_body(["4721606420748"], config=CONFIG)
     assert list(body) == ["history_ids", "image_info", "http_common_info"]
     assert body["history_ids"] == ["4721606420748"]
     assert body["http_common_info"] == {"aid": 513695}
-    assert scene_rows(body["image_info"]) == scenes
-
-
-def test_video_poll_body_is_only_the_history_ids() -> None:
-    assert history_body(["1"], config=CONFIG, kind="video") == {"history_ids": ["1"]}
-
-
-@pytest.mark.parametrize("kind", ["image", "blend", "video"])
-def test_poll_bodies_can_also_look_up_submit_ids(kind: Any) -> None:
-    body = history_body([], config=CONFIG, kind=kind, submit_ids=["s-1", "s-2"])
-    assert (body["history_ids"], body["submit_ids"]) == ([], ["s-1", "s-2"])
-
-
-def test_batch_body_polls_many_jobs_with_the_12_scene_list() -> None:
-    body = batch_history_body(["1", "2", "3"], config=CONFIG, submit_ids=["s"])
-    assert list(body) == ["history_ids", "submit_ids", "image_info", "http_common_info"]
-    assert body["history_ids"] == ["1", "2", "3"]
     assert scene_rows(body["image_info"]) == SCENES_12
 
 
-def test_batch_body_leaves_submit_ids_out_when_not_asked() -> None:
-    assert "submit_ids" not in batch_history_body(("1",), config=CONFIG)
+def test_poll_bodies_can_also_look_up_submit_ids() -> None:
+    body = history_body(["1", "2", "3"], config=CONFIG, submit_ids=["s-1", "s-2"])
+    assert list(body) == ["history_ids", "submit_ids", "image_info", "http_common_info"]
+    assert (body["history_ids"], body["submit_ids"]) == (["1", "2", "3"], ["s-1", "s-2"])
+
+
+def test_poll_bodies_leave_submit_ids_out_when_not_asked() -> None:
+    assert "submit_ids" not in history_body(("1",), config=CONFIG)
 
 
 # --- reading records (11.2 - 11.5) ---------------------------------------------------------------------------
@@ -234,12 +216,6 @@ def test_read_records_of_a_non_object_is_empty(data: Any) -> None:
 )
 def test_status_phase_table(status: int, expected: str) -> None:
     assert status_phase(status) == expected
-    assert phase({"status": status}) == expected
-
-
-@pytest.mark.parametrize("record", [None, {}, {"status": "abc"}, ["status", 50]])
-def test_phase_of_a_malformed_record_is_running(record: Any) -> None:
-    assert phase(record) == "running"
 
 
 @pytest.mark.parametrize(

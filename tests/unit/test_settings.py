@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings, SettingsError, documented_keys
+from config.upstream import DEFAULT_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +24,7 @@ def test_defaults_match_the_contract() -> None:
     assert settings.allow_private_image_urls is False
     assert settings.web_concurrency == 2
     assert settings.gunicorn_worker_connections == 1000
+    assert settings.jimeng_upstream_config == str(DEFAULT_PATH)
 
 
 def test_values_are_typed() -> None:
@@ -59,6 +61,7 @@ def test_values_are_typed() -> None:
         ("IMAGE_TIMEOUT_SECONDS", "0"),
         ("SSE_KEEPALIVE_SECONDS", "nan"),
         ("WEB_CONCURRENCY", "0"),
+        ("JIMENG_UPSTREAM_CONFIG", "/nonexistent/upstream.yml"),
     ],
 )
 def test_a_bad_value_names_its_key(key: str, value: str) -> None:

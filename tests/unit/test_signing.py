@@ -179,8 +179,7 @@ def test_signed_headers_override_the_referer_when_asked() -> None:
 
 
 def test_signed_headers_send_the_version_they_signed_with() -> None:
-    sign_config = {**CONFIG.sign, "appvr": "8.4.0"}
-    config = dataclasses.replace(CONFIG, sign=sign_config)
+    config = dataclasses.replace(CONFIG, sign=dataclasses.replace(CONFIG.sign, appvr="8.4.0"))
     headers = signed_headers(config, "/mweb/v1/aigc_draft/generate", device_time="1759132800", cookie="")
     assert headers["Appvr"] == "8.4.0"
     assert headers["Sign"] == "8dfddc9b8f1ed770feff43dde0343959"

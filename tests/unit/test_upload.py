@@ -106,7 +106,9 @@ def uploader(
     script: list[Any], monkeypatch: pytest.MonkeyPatch, tokens: list[dict[str, Any]] | None = None
 ) -> tuple[ImageUploader, FakeHttp, list[str]]:
     http = FakeHttp(script)
-    config = ClientConfig(base_url="https://jimeng.example", imagex_url="https://imagex.example")
+    config = ClientConfig(
+        base_url="https://jimeng.example", imagex_url="https://imagex.example", connect_timeout=2.5, read_timeout=12.0
+    )
     client = JimengClient(load_upstream(), config, http=http, sleep=lambda _: None)  # type: ignore[arg-type]
     issued: list[str] = []
     queue = list(tokens or [TOKEN] * 4)
@@ -158,7 +160,7 @@ def test_the_upload_is_apply_upload_commit_exactly_per_the_protocol(monkeypatch:
         "content-type": "application/json",
         "x-amz-content-sha256": "a0ae3b7692ece6bb269efbf038e514e318ef51232aeb662a0a899eb0e89d164c",
     }  # fmt: skip
-    assert all(call["timeout"] == (5.0, 30.0) and call["allow_redirects"] is False for call in http.calls)
+    assert all(call["timeout"] == (2.5, 12.0) and call["allow_redirects"] is False for call in http.calls)
 
 
 def test_video_frames_use_the_video_referer(monkeypatch: pytest.MonkeyPatch) -> None:

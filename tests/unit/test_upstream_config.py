@@ -1,0 +1,311 @@
+"""config/upstream.yml: typed sections, strict loading, and one-line errors that name the dotted key."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+import pytest
+import yaml
+
+from app import create_app
+from config.settings import settings_for_tests
+from config.upstream import (
+    DEFAULT_PATH,
+    ImageScene,
+    ImageSize,
+    ModelInfo,
+    UpstreamConfig,
+    UpstreamConfigError,
+    load_upstream,
+    upstream_from_mapping,
+)
+from tests.support import upstream_file_without_video_durations
+
+SOURCE = "config/upstream.yml"
+SHIPPED: dict[str, Any] = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+FREE_FORM = ("headers.",)  # header names are data: any set of headers loads
+
+Step = str | int
+
+
+def parse(raw: Any) -> UpstreamConfig:
+    return upstream_from_mapping(raw, source=SOURCE)
+
+
+def error_of(raw: Any) -> str:
+    with pytest.raises(UpstreamConfigError) as caught:
+        parse(raw)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def dotted(steps: tuple[Step, ...]) -> str:
+    text = ""
+    for step in steps:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
+    return text
+
+
+def mapping_keys(value: Any, steps: tuple[Step, ...] = ()) -> Iterator[tuple[Step, ...]]:
+    """Every key of every mapping in the file, lists of mappings (``models``) entered by index."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*steps, key)
+            yield from mapping_keys(item, (*steps, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from mapping_keys(item, (*steps, index))
+
+
+def has_default(steps: tuple[Step, ...]) -> bool:
+    """Whether the key is a dataclass field with a default, found by following the type hints."""
+    hint: Any = UpstreamConfig
+    for step in steps[:-1]:
+        if dataclasses.is_dataclass(hint):
+            hint = get_type_hints(hint)[str(step)]
+        elif get_origin(hint) is Mapping:
+            hint = get_args(hint)[1]
+        else:
+            hint = get_args(hint)[0]
+    if not dataclasses.is_dataclass(hint):
+        return False
+    spec = next(f for f in dataclasses.fields(hint) if f.name == steps[-1])
+    return spec.default is not dataclasses.MISSING or spec.default_factory is not dataclasses.MISSING
+
+
+REQUIRED_KEYS = [
+    steps for steps in mapping_keys(SHIPPED) if not has_default(steps) and not dotted(steps).startswith(FREE_FORM)
+]
+
+
+def without(steps: tuple[Step, ...]) -> dict[str, Any]:
+    raw = copy.deepcopy(SHIPPED)
+    parent: Any = raw
+    for step in steps[:-1]:
+        parent = parent[step]
+    del parent[steps[-1]]
+    return raw
+
+
+def changed(steps: tuple[Step, ...], value: Any) -> dict[str, Any]:
+    raw = copy.deepcopy(SHIPPED)
+    parent: Any = raw
+    for step in steps[:-1]:
+        parent = parent[step]
+    parent[steps[-1]] = value
+    return raw
+
+
+# --- the shipped file ---------------------------------------------------------------------------------------
+
+
+def test_the_shipped_file_loads_into_typed_sections() -> None:
+    config = load_upstream()
+    assert config.app.aid == 513695
+    assert config.app.draft_version == "3.3.2"
+    assert config.sign.pf == "7"
+    assert config.cookie.sid_guard_max_age == 5184000
+    assert config.imagex.upload_scene == 2
+    assert config.video.durations == (5, 10)
+    assert config.video.resolutions == ("720p", "1080p")
+    assert config.video.commerce_info.as_dict() == {
+        "benefit_type": "basic_video_operation_vgfm_v_three",
+        "resource_id": "generate_video",
+        "resource_id_type": "str",
+        "resource_sub_type": "aigc",
+    }
+    assert (config.costs.image, config.costs.video) == (1, 5)
+    assert config.blend.component_min_version == "3.0.2"
+    assert config.image_info.scenes[0] == ImageScene("smart_crop", 360, 360, "smart_crop-w:360-h:360")
+    assert len(config.image_info.scenes) == 12
+    assert config.image_size("4:3", "1k") == ImageSize(1024, 768, 4)
+    assert list(config.headers)[:2] == ["Accept", "Accept-Encoding"]
+
+
+def test_tiers_and_ratios_keep_file_order() -> None:
+    config = load_upstream()
+    assert config.image_tiers == ("1k", "2k", "4k")
+    assert config.image_ratios == ("1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9")
+    assert config.video_ratios == ("1:1", "4:3", "3:4", "16:9", "9:16", "21:9")
+
+
+def test_model_helpers_and_omitted_flags_default_to_false() -> None:
+    config = load_upstream()
+    assert config.default_model("image").id == "jimeng-4.0"
+    assert config.default_model("video").id == "jimeng-video-3.0"
+    assert [m.id for m in config.models_of("video")][:2] == ["jimeng-video-3.0", "jimeng-video-3.0-pro"]
+    assert config.model("jimeng-3.1") == ModelInfo(
+        id="jimeng-3.1",
+        key="high_aes_general_v30l_art_fangzhou:general_v3.0_18b",
+        type="image",
+        description="Jimeng 3.1: artistic image model",
+        blend=True,
+    )
+    assert config.model("dall-e-3") is None
+
+
+def test_aliases_resolve_to_their_model() -> None:
+    config = parse(changed(("aliases",), {"dall-e-3": "jimeng-4.0"}))
+    assert config.model("dall-e-3") == config.model("jimeng-4.0")
+
+
+def test_the_config_is_immutable() -> None:
+    config = load_upstream()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.video.fps = 30  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        config.headers["Cookie"] = "x"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        config.image_sizes["2k"]["1:1"] = ImageSize(1, 1, 1)  # type: ignore[index]
+
+
+# --- strict loading -----------------------------------------------------------------------------------------
+
+
+def test_the_walk_covers_every_section() -> None:
+    names = {dotted(steps) for steps in REQUIRED_KEYS}
+    for key in ("app.aid", "video.durations", "video.commerce_info.resource_id", "models[0].key", "image_info.scenes"):
+        assert key in names
+    assert "image_sizes.4k.21:9" in names
+    assert "models[0].default" not in names and "aliases" not in names
+
+
+@pytest.mark.parametrize("steps", REQUIRED_KEYS, ids=dotted)
+def test_a_file_without_a_key_fails_naming_it(steps: tuple[Step, ...]) -> None:
+    message = error_of(without(steps))
+    assert re.fullmatch(rf"{re.escape(SOURCE)}: missing key {re.escape(dotted(steps))}( \(.*\))?", message), message
+
+
+def test_keys_with_defaults_may_be_left_out() -> None:
+    raw = without(("aliases",))
+    del raw["models"][1]["blend"]
+    config = parse(raw)
+    assert config.aliases == {}
+    assert config.models[1].blend is False
+
+
+@pytest.mark.parametrize(
+    ("steps", "key"),
+    [
+        ((), "vidoe"),
+        (("video",), "duratons"),
+        (("video", "commerce_info"), "extra"),
+        (("models", 2), "multi_imgae"),
+        (("image_info",), "short_list_drops"),
+    ],
+)
+def test_an_unknown_key_fails_naming_it(steps: tuple[Step, ...], key: str) -> None:
+    raw = copy.deepcopy(SHIPPED)
+    parent: Any = raw
+    for step in steps:
+        parent = parent[step]
+    parent[key] = 1
+    assert error_of(raw) == f"{SOURCE}: unknown key {dotted((*steps, key))}"
+
+
+@pytest.mark.parametrize(
+    ("steps", "value", "expected"),
+    [
+        (("video", "fps"), "x", "video.fps: expected an integer, got 'x'"),
+        (("video", "durations"), [5, "10"], "video.durations[1]: expected an integer, got '10'"),
+        (("video", "ratios"), "16:9", "video.ratios: expected a list, got '16:9'"),
+        (("app", "aid"), True, "app.aid: expected an integer, got True"),
+        (("app", "da_version"), 3.3, "app.da_version: expected a string, got 3.3"),
+        (("sign", "pf"), 7, "sign.pf: expected a string, got 7"),
+        (("models", 0, "default"), "yes", "models[0].default: expected true or false, got 'yes'"),
+        (("models", 1, "type"), "imgae", "models[1].type: expected one of image, video, got 'imgae'"),
+        (("headers", "Pragma"), 1, "headers.Pragma: expected a string, got 1"),
+        (("video", "commerce_info"), "x", "video.commerce_info: expected a mapping, got 'x'"),
+        (("image_sizes", "1k", "1:1"), [1024, 1024], "image_sizes.1k.1:1: expected a row [width, height, code], "),
+        (("image_sizes", "2k", "1:1"), [2048, "2048", 1], "image_sizes.2k.1:1.height: expected an integer, got '2048'"),
+        (("image_info", "scenes"), [["normal", 360, 360]], "image_info.scenes[0]: expected a row [scene, width, "),
+    ],
+)
+def test_a_wrong_type_fails_naming_the_key(steps: tuple[Step, ...], value: Any, expected: str) -> None:
+    assert error_of(changed(steps, value)).startswith(f"{SOURCE}: {expected}")
+
+
+def test_a_file_that_is_not_a_mapping_fails() -> None:
+    assert error_of(["app"]) == f"{SOURCE}: the top level: expected a mapping, got ['app']"
+
+
+# --- consistency --------------------------------------------------------------------------------------------
+
+
+def test_each_kind_needs_exactly_one_default_model() -> None:
+    message = error_of(changed(("models", 1, "default"), True))
+    assert message == f"{SOURCE}: models: exactly one default image model needed, got ['jimeng-4.0', 'jimeng-3.1']"
+
+
+def test_a_model_id_listed_twice_fails() -> None:
+    assert error_of(changed(("models", 2, "id"), "jimeng-3.1")) == (
+        f"{SOURCE}: models[2].id: model jimeng-3.1 is listed twice"
+    )
+
+
+def test_an_unknown_tier_fails() -> None:
+    raw = changed(("image_sizes", "8k"), SHIPPED["image_sizes"]["4k"])
+    assert error_of(raw).startswith(f"{SOURCE}: unknown key image_sizes.8k")
+
+
+def test_a_ratio_only_one_tier_has_fails() -> None:
+    raw = changed(("image_sizes", "4k", "5:4"), [5120, 4096, 109])
+    assert error_of(raw) == f"{SOURCE}: missing key image_sizes.1k.5:4 (image_sizes.4k has it)"
+
+
+def test_an_alias_must_point_at_a_model() -> None:
+    raw = changed(("aliases",), {"dall-e-3": "jimeng-9.0"})
+    assert error_of(raw) == f"{SOURCE}: aliases.dall-e-3: points at unknown model jimeng-9.0"
+
+
+# --- the file itself ----------------------------------------------------------------------------------------
+
+
+def test_load_upstream_names_the_file_it_read(tmp_path: Path) -> None:
+    path = tmp_path / "upstream.yml"
+    path.write_text(yaml.safe_dump(without(("video", "durations"))), encoding="utf-8")
+    with pytest.raises(UpstreamConfigError) as caught:
+        load_upstream(path)
+    assert str(caught.value) == f"{path}: missing key video.durations"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("app: [1\nsign: x\n", "not valid YAML: "), ("", "the top level: expected a mapping, got None")],
+)
+def test_an_unparsable_or_empty_file_is_one_line(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "upstream.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UpstreamConfigError) as caught:
+        load_upstream(path)
+    assert str(caught.value).startswith(f"{path}: {expected}")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(UpstreamConfigError, match=r"nothing\.yml: cannot read the file: No such file"):
+        load_upstream(tmp_path / "nothing.yml")
+
+
+# --- start-up -----------------------------------------------------------------------------------------------
+
+
+def test_the_app_loads_the_file_of_its_settings(tmp_path: Path) -> None:
+    path = tmp_path / "upstream.yml"
+    path.write_text(yaml.safe_dump(changed(("costs", "video"), 7)), encoding="utf-8")
+    app = create_app(settings_for_tests(jimeng_upstream_config=str(path)))
+    assert app.extensions["upstream"].costs.video == 7
+    assert app.extensions["generation"].planner.cost("video") == 7
+
+
+def test_create_app_refuses_a_bad_file_naming_the_key(tmp_path: Path) -> None:
+    bad = upstream_file_without_video_durations(tmp_path)
+    with pytest.raises(UpstreamConfigError) as caught:
+        create_app(settings_for_tests(jimeng_upstream_config=str(bad)))
+    assert str(caught.value) == f"{bad}: missing key video.durations"
