@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from app import create_app
+from app.domain.models import GenerationKind
 from config.settings import settings_for_tests
 from config.upstream import (
     DEFAULT_PATH,
@@ -301,7 +302,7 @@ def test_the_app_loads_the_file_of_its_settings(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(changed(("costs", "video"), 7)), encoding="utf-8")
     app = create_app(settings_for_tests(jimeng_upstream_config=str(path)))
     assert app.extensions["upstream"].costs.video == 7
-    assert app.extensions["generation"].planner.cost("video") == 7
+    assert app.extensions["generation"].planner.cost(GenerationKind.VIDEO) == 7
 
 
 def test_create_app_refuses_a_bad_file_naming_the_key(tmp_path: Path) -> None:
