@@ -43,7 +43,6 @@ def demo(args: argparse.Namespace) -> int:
         JIMENG_BASE_URL=emulator.url,
         JIMENG_IMAGEX_URL=emulator.url,
         ALLOW_PRIVATE_IMAGE_URLS="1",
-        JIMENG_DEMO="1",
         PORT=str(args.port),
     )
     env.setdefault("HOST", "127.0.0.1")  # the demo is for this machine

@@ -162,7 +162,6 @@ class Settings:
     gunicorn_worker_connections: int = setting(
         "GUNICORN_WORKER_CONNECTIONS", _int_range(1, 100_000), 1000, "connections per gevent worker"
     )
-    demo: bool = setting("JIMENG_DEMO", _bool, False, "set by `jimeng-api demo`: the emulator is upstream")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -201,10 +200,6 @@ class Settings:
 def documented_keys() -> list[tuple[str, Any, str]]:
     """(environment key, default, description) for every setting: drives .env.example and the README."""
     return [(f.metadata["env"], f.default, f.metadata["doc"]) for f in fields(Settings)]
-
-
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    return Settings.from_env(environ)
 
 
 def settings_for_tests(**overrides: Any) -> Settings:

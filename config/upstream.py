@@ -18,7 +18,6 @@ from typing import Any, ClassVar, Literal, TypeVar, get_args, get_origin, get_ty
 import yaml
 
 DEFAULT_PATH = Path(__file__).with_name("upstream.yml")
-RESOLUTIONS = ("1k", "2k", "4k")
 
 T = TypeVar("T")
 ModelKind = Literal["image", "video"]
@@ -104,7 +103,7 @@ class VideoConfig:
     video_mode: int
     first_last_frame_model: str
     ratios: tuple[str, ...]
-    resolutions: tuple[str, ...]
+    resolutions: Mapping[str, int]  # name -> short side in pixels
     durations: tuple[int, ...]
 
 
@@ -122,6 +121,26 @@ class Costs:
 
     image: int
     video: int
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """What one request may carry; the planner refuses more before any upstream call."""
+
+    max_input_images: int
+    max_video_frames: int
+    max_n: int
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What a request that leaves a field out gets."""
+
+    image_ratio: str
+    image_resolution: str
+    video_ratio: str
+    video_resolution: str
+    video_duration: int
 
 
 @dataclass(frozen=True)
@@ -181,7 +200,10 @@ class UpstreamConfig:
     video: VideoConfig
     blend: BlendConfig
     costs: Costs
+    limits: RequestLimits
+    defaults: Defaults
     models: tuple[ModelInfo, ...]
+    image_tier_sides: Mapping[str, int]  # tier -> nominal longest side, in file order
     image_sizes: Mapping[str, Mapping[str, ImageSize]]  # tier -> ratio -> size, in file order
     image_info: ImageInfoConfig
     aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -200,7 +222,7 @@ class UpstreamConfig:
     @property
     def image_tiers(self) -> tuple[str, ...]:
         """The resolution tiers, in file order."""
-        return tuple(self.image_sizes)
+        return tuple(self.image_tier_sides)
 
     @property
     def image_ratios(self) -> tuple[str, ...]:
@@ -352,12 +374,13 @@ def _check(config: UpstreamConfig) -> None:
         defaults = [m.id for m in config.models if m.type == kind and m.default]
         if len(defaults) != 1:
             raise _Invalid(f"models: exactly one default {kind} model needed, got {defaults}")
-    for tier in RESOLUTIONS:
+    tiers = tuple(config.image_tier_sides)
+    for tier in tiers:
         if tier not in config.image_sizes:
             raise _Invalid(f"missing key image_sizes.{tier}")
     for tier in config.image_sizes:
-        if tier not in RESOLUTIONS:
-            raise _Invalid(f"unknown key image_sizes.{tier} (tiers are {', '.join(RESOLUTIONS)})")
+        if tier not in tiers:
+            raise _Invalid(f"unknown key image_sizes.{tier} (tiers are {', '.join(tiers)})")
     for tier, table in config.image_sizes.items():
         for other, other_table in config.image_sizes.items():
             missing = next((ratio for ratio in other_table if ratio not in table), None)
@@ -366,3 +389,20 @@ def _check(config: UpstreamConfig) -> None:
     for alias, target in config.aliases.items():
         if not any(m.id == target for m in config.models):
             raise _Invalid(f"aliases.{alias}: points at unknown model {target}")
+    _check_defaults(config)
+
+
+def _check_defaults(config: UpstreamConfig) -> None:
+    """Every default must be a value the tables accept, or a request that leaves the field out fails."""
+    defaults = config.defaults
+    choices: list[tuple[str, object, tuple[object, ...]]] = [
+        ("image_ratio", defaults.image_ratio, config.image_ratios),
+        ("image_resolution", defaults.image_resolution, tuple(config.image_tier_sides)),
+        ("video_ratio", defaults.video_ratio, config.video.ratios),
+        ("video_resolution", defaults.video_resolution, tuple(config.video.resolutions)),
+        ("video_duration", defaults.video_duration, config.video.durations),
+    ]
+    for name, value, allowed in choices:
+        if value not in allowed:
+            shown = ", ".join(map(str, allowed))
+            raise _Invalid(f"defaults.{name}: {value!r} is not one of the table's values ({shown})")

@@ -24,16 +24,7 @@ from app.domain.sizes import multi_image_target, parse_size, ratio_for_size, tie
 from app.domain.sources import ImageSource
 from config.upstream import ModelInfo, UpstreamConfig
 
-DEFAULT_IMAGE_RATIO = "1:1"
-DEFAULT_IMAGE_RESOLUTION = "2k"
-DEFAULT_VIDEO_RATIO = "16:9"
-DEFAULT_VIDEO_RESOLUTION = "720p"
-DEFAULT_VIDEO_DURATION = 5
-VIDEO_SHORT_SIDES = {"720p": 720, "1080p": 1080}
-MAX_INPUT_IMAGES = 10
-MAX_VIDEO_FRAMES = 2
-MAX_N = 4
-MAX_SEED = 2**32 - 1
+MAX_SEED = 2**32 - 1  # the draft's seed is an unsigned 32-bit number
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,10 +84,10 @@ class Planner:
     def _plan_images(self, request: ImageRequest) -> Plan:
         prompt = self._prompt(request.prompt, request.prompt_param)
         model = self.model(request.model, GenerationKind.IMAGE)
-        _check_count(request.images, MAX_INPUT_IMAGES, request.images_param, "images")
+        _check_count(request.images, self.upstream.limits.max_input_images, request.images_param, "images")
         if request.images and not model.blend:
             raise InvalidRequestError(f"Model {model.id} cannot compose images", code="model_not_found", param="model")
-        _check_range("n", request.n, 1, MAX_N)
+        _check_range("n", request.n, 1, self.upstream.limits.max_n)
         _check_range("seed", request.seed, 0, MAX_SEED)
         _check_range("sample_strength", request.sample_strength, 0, 1)
         ratio, resolution = self._image_ratio_and_tier(request)
@@ -135,9 +126,9 @@ class Planner:
                     f"size {request.size} maps to ratio {mapped}, which conflicts with ratio {ratio}; send one of them",
                     param="size",
                 )
-            ratio, resolution = mapped, resolution or tier_for_size(width, height)
-        ratio = ratio or DEFAULT_IMAGE_RATIO
-        resolution = (resolution or DEFAULT_IMAGE_RESOLUTION).lower()
+            ratio, resolution = mapped, resolution or tier_for_size(width, height, self.upstream.image_tier_sides)
+        ratio = ratio or self.upstream.defaults.image_ratio
+        resolution = (resolution or self.upstream.defaults.image_resolution).lower()
         _check_choice("ratio", ratio, ratios)
         _check_choice("resolution", resolution, self.upstream.image_tiers)
         return ratio, resolution
@@ -147,7 +138,8 @@ class Planner:
     def _plan_video(self, request: VideoRequest) -> Plan:
         prompt = self._prompt(request.prompt, request.prompt_param)
         model = self.model(request.model, GenerationKind.VIDEO)
-        _check_count(request.frames, MAX_VIDEO_FRAMES, request.frames_param, "images (first and last frame)")
+        limit = self.upstream.limits.max_video_frames
+        _check_count(request.frames, limit, request.frames_param, "images (first and last frame)")
         ratios = self.upstream.video_ratios
         ratio = request.ratio
         if request.size is not None:
@@ -157,17 +149,17 @@ class Planner:
                     f"width x height maps to ratio {mapped}, which conflicts with ratio {ratio}", param="ratio"
                 )
             ratio = mapped
-        ratio = ratio or DEFAULT_VIDEO_RATIO
+        ratio = ratio or self.upstream.defaults.video_ratio
         _check_choice("ratio", ratio, ratios)
-        resolution = request.resolution or DEFAULT_VIDEO_RESOLUTION
-        _check_choice("resolution", resolution, self.upstream.video.resolutions)
-        duration = request.duration if request.duration is not None else DEFAULT_VIDEO_DURATION
+        resolution = request.resolution or self.upstream.defaults.video_resolution
+        _check_choice("resolution", resolution, tuple(self.upstream.video.resolutions))
+        duration = request.duration if request.duration is not None else self.upstream.defaults.video_duration
         durations = self.upstream.video.durations
         if duration not in durations:
             raise InvalidRequestError(
                 f"duration must be one of {', '.join(map(str, durations))} seconds", param="duration"
             )
-        width, height = video_size(ratio, resolution)
+        width, height = video_size(ratio, self.upstream.video.resolutions[resolution])
         spec = DraftSpec(
             kind=DraftKind.VIDEO, model_key=model.key, prompt=prompt, width=width, height=height, ratio=ratio,
             resolution=resolution, duration_s=duration,
@@ -206,9 +198,8 @@ def _check_choice(param: str, value: str, choices: tuple[str, ...]) -> None:
         raise InvalidRequestError(f"{param} must be one of {', '.join(choices)}; got {value!r}", param=param)
 
 
-def video_size(ratio: str, resolution: str) -> tuple[int, int]:
-    """Pixel size of a video: the resolution names the short side (720p 16:9 -> 1280x720)."""
-    short = VIDEO_SHORT_SIDES.get(resolution, 720)
+def video_size(ratio: str, short: int) -> tuple[int, int]:
+    """Pixel size of a video from its ratio and short side (16:9 at 720 -> 1280x720)."""
     w, _, h = ratio.partition(":")
     rw, rh = int(w), int(h)
     long_side = round(short * max(rw, rh) / min(rw, rh) / 2) * 2

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from config.upstream import ModelInfo
 
-TIER_LONG_SIDES = {"1k": 1024, "2k": 2048, "4k": 4096}  # [12.3] nominal longest side of each tier
 MULTI_IMAGE_KEYWORDS = ("连续", "绘本", "故事")  # [12.4] "consecutive", "picture book", "story"
 MULTI_IMAGE_COUNT = re.compile(r"(\d+)张")  # [12.4] "N张": N images
 MULTI_IMAGE_DEFAULT = 4  # [12.4] a keyword without a number
@@ -45,12 +44,13 @@ def ratio_for_size(width: int, height: int, ratios: Sequence[str]) -> str:
     return min(ratios, key=lambda ratio: abs(math.log(_ratio_value(ratio)) - target))
 
 
-def tier_for_size(width: int, height: int) -> str:
-    """The resolution tier whose nominal longest side is nearest (log scale) to the size's longest side."""
+def tier_for_size(width: int, height: int, tier_sides: Mapping[str, int]) -> str:
+    """The resolution tier whose nominal longest side (``tier_sides``) is nearest, on a log scale, to the
+    size's longest side."""
     if width <= 0 or height <= 0:
         raise ValueError(f"width and height must be positive, got {width}x{height}")
     target = math.log(max(width, height))
-    return min(TIER_LONG_SIDES, key=lambda tier: abs(math.log(TIER_LONG_SIDES[tier]) - target))
+    return min(tier_sides, key=lambda tier: abs(math.log(tier_sides[tier]) - target))
 
 
 def multi_image_target(model: ModelInfo, prompt: str) -> int | None:

@@ -18,7 +18,6 @@ import requests
 from loguru import logger
 
 from app.domain.errors import (
-    JimengError,
     SubmitOutcomeUnknownError,
     UpstreamUnavailableError,
 )
@@ -281,6 +280,3 @@ def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
             raise UpstreamUnavailableError(f"result file is larger than {max_bytes} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-__all__ = ["Claim", "ClientConfig", "JimengClient", "JimengError"]

@@ -9,11 +9,13 @@ import pytest
 from app.domain.chat import ChatModel, ChatPrompt, chat_request
 from app.domain.errors import InvalidRequestError
 from app.domain.models import DraftKind, GenerationKind, ImageRequest, VideoRequest
-from app.domain.planning import MAX_INPUT_IMAGES, Planner
+from app.domain.planning import Planner
 from app.domain.sources import DataUri, ImageUrl
 from config.upstream import load_upstream
 
-PLANNER = Planner(load_upstream(), max_prompt_chars=100)
+CONFIG = load_upstream()
+PLANNER = Planner(CONFIG, max_prompt_chars=100)
+MAX_INPUT_IMAGES = CONFIG.limits.max_input_images
 URL = ImageUrl("https://example.com/a.png")
 
 

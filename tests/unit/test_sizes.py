@@ -85,7 +85,7 @@ def test_ratio_for_size_rejects_empty_sides(width: int, height: int) -> None:
     ],
 )
 def test_tier_for_size_is_the_nearest_tier_by_longest_side(width: int, height: int, expected: str) -> None:
-    assert tier_for_size(width, height) == expected
+    assert tier_for_size(width, height, {"1k": 1024, "2k": 2048, "4k": 4096}) == expected
 
 
 # --- multi-image rule (12.4) and seeds -----------------------------------------------------------------------

@@ -29,7 +29,9 @@ from tests.support import upstream_file_without_video_durations
 
 SOURCE = "config/upstream.yml"
 SHIPPED: dict[str, Any] = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
-FREE_FORM = ("headers.",)  # header names are data: any set of headers loads
+# Tables keyed by data: header names, resolution names, tier names. Dropping an entry is an edit, not a
+# missing key (what the other tables and the defaults then lack is checked by their own tests below).
+FREE_FORM = ("headers.", "video.resolutions.", "image_tier_sides.")
 
 Step = str | int
 
@@ -114,7 +116,7 @@ def test_the_shipped_file_loads_into_typed_sections() -> None:
     assert config.cookie.sid_guard_max_age == 5184000
     assert config.imagex.upload_scene == 2
     assert config.video.durations == (5, 10)
-    assert config.video.resolutions == ("720p", "1080p")
+    assert dict(config.video.resolutions) == {"720p": 720, "1080p": 1080}
     assert config.video.commerce_info.as_dict() == {
         "benefit_type": "basic_video_operation_vgfm_v_three",
         "resource_id": "generate_video",
@@ -258,6 +260,23 @@ def test_an_unknown_tier_fails() -> None:
 def test_a_ratio_only_one_tier_has_fails() -> None:
     raw = changed(("image_sizes", "4k", "5:4"), [5120, 4096, 109])
     assert error_of(raw) == f"{SOURCE}: missing key image_sizes.1k.5:4 (image_sizes.4k has it)"
+
+
+@pytest.mark.parametrize(
+    ("steps", "value", "expected"),
+    [
+        (("defaults", "image_ratio"), "5:4", "defaults.image_ratio: '5:4' is not one of the table's values"),
+        (("defaults", "video_duration"), 7, "defaults.video_duration: 7 is not one of the table's values"),
+        (("defaults", "video_resolution"), "4k", "defaults.video_resolution: '4k' is not one of"),
+    ],
+)
+def test_a_default_outside_its_table_fails(steps: tuple[Step, ...], value: object, expected: str) -> None:
+    assert error_of(changed(steps, value)).startswith(f"{SOURCE}: {expected}")
+
+
+def test_a_tier_without_its_longest_side_fails() -> None:
+    raw = changed(("image_tier_sides",), {"1k": 1024, "2k": 2048})
+    assert error_of(raw).startswith(f"{SOURCE}: unknown key image_sizes.4k")
 
 
 def test_an_alias_must_point_at_a_model() -> None:
