@@ -21,7 +21,7 @@ from app.domain.errors import (
     SubmitOutcomeUnknownError,
     UpstreamUnavailableError,
 )
-from app.domain.models import Claim, Credits, DraftSpec, Phase, Snapshot, Submitted
+from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Snapshot, Submitted
 from app.jimeng import drafts, records, signing
 from app.jimeng.errors import error_from_envelope
 from app.jimeng.ids import new_seed, new_uuid
@@ -109,9 +109,7 @@ class JimengClient:
         """Submit one draft; recover a lost answer by looking the submit id up instead of paying twice."""
         submit_id = new_uuid()
         body = self._draft_body(spec, submit_id)
-        extra = drafts.draft_query_extra(
-            "video" if spec.kind == "video" else "image", spec.model_key, config=self.upstream
-        )
+        extra = drafts.draft_query_extra(spec.kind, spec.model_key, config=self.upstream)
         for attempt in range(SUBMIT_ATTEMPTS):
             try:
                 data = self._envelope(self._request(GENERATE, session_id, body, extra=extra))
@@ -188,14 +186,14 @@ class JimengClient:
         common: dict[str, Any] = {
             "config": self.upstream, "model_key": spec.model_key, "submit_id": submit_id, "now_ms": now_ms,
         }  # fmt: skip
-        if spec.kind == "video":
+        if spec.kind is DraftKind.VIDEO:
             first, end = [*spec.image_uris, None, None][:2]
             return drafts.video_body(
                 **common, prompt=spec.prompt, ratio=spec.ratio, resolution=spec.resolution,
                 duration_s=spec.duration_s, first_frame_uri=first, end_frame_uri=end,
                 frame_width=spec.width, frame_height=spec.height, seed=seed,
             )  # fmt: skip
-        if spec.kind == "blend":
+        if spec.kind is DraftKind.BLEND:
             return drafts.blend_body(
                 **common, prompt=spec.prompt, negative_prompt=spec.negative_prompt,
                 sample_strength=spec.sample_strength, size=size, resolution=spec.resolution,
@@ -262,7 +260,7 @@ def _history_id(data: Any) -> str:
 def _snapshot(history_id: str, view: records.RecordView) -> Snapshot:
     return Snapshot(
         history_id=history_id,
-        phase=Phase(view.phase),
+        phase=view.phase,
         status=view.status,
         fail_code=view.fail_code,
         finished=view.finished,

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any
 
+from app.domain.models import DraftKind
 from app.jimeng.ids import new_uuid
 from app.jimeng.signing import babi_param
 from config.upstream import ImageSize, UpstreamConfig, VideoConfig
 
-Kind = Literal["image", "blend", "video"]
 NewId = Callable[[], str]
 
 
@@ -229,8 +229,8 @@ def video_body(
     return _body(extend, submit_id, metrics_extra, draft, config.app.aid)
 
 
-def draft_query_extra(kind: Kind, model_key: str, *, config: UpstreamConfig) -> list[tuple[str, str]]:
+def draft_query_extra(kind: DraftKind, model_key: str, *, config: UpstreamConfig) -> list[tuple[str, str]]:
     """Per-call query parameters of ``aigc_draft/generate`` (section 2), for ``common_params(extra=...)``."""
-    if kind == "video":
+    if kind is DraftKind.VIDEO:
         return [("web_version", config.app.video_web_version)]
     return [("babi_param", babi_param(model_key))]

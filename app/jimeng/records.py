@@ -9,21 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from app.domain.models import Phase
 from config.upstream import UpstreamConfig
 
-Phase = Literal["queued", "running", "succeeded", "failed"]
-
 STATUS_PHASES: dict[int, Phase] = {  # [11.3]; 10 is the reference's alias of 50
-    20: "queued",
-    42: "running",
-    45: "running",
-    50: "succeeded",
-    10: "succeeded",
-    30: "failed",
+    20: Phase.QUEUED,
+    42: Phase.RUNNING,
+    45: Phase.RUNNING,
+    50: Phase.SUCCEEDED,
+    10: Phase.SUCCEEDED,
+    30: Phase.FAILED,
 }
-CONTENT_FILTERED_CODE = "2038"  # [11.4]
 
 _IMAGE_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [11.5] first non-empty wins, per item
     ("image", "large_images", 0, "image_url"),
@@ -108,12 +106,7 @@ def _text(value: Any) -> str:
 
 def status_phase(status: int) -> Phase:
     """Where a status leaves a job (11.3); an unknown status means "still working", never final."""
-    return STATUS_PHASES.get(status, "running")
-
-
-def is_content_filtered(fail_code: Any) -> bool:
-    """Moderation refused the job (11.4); compared as a string because the upstream's type varies."""
-    return str(fail_code) == CONTENT_FILTERED_CODE
+    return STATUS_PHASES.get(status, Phase.RUNNING)
 
 
 @dataclass(frozen=True)
@@ -131,10 +124,6 @@ class RecordView:
     @property
     def phase(self) -> Phase:
         return status_phase(self.status)
-
-    @property
-    def content_filtered(self) -> bool:
-        return is_content_filtered(self.fail_code)
 
 
 def read_record(record: Any) -> RecordView:

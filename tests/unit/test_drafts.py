@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from app.domain.models import DraftKind
 from app.jimeng.drafts import (
     blend_body,
     draft_query_extra,
@@ -447,15 +448,15 @@ def test_video_ids_are_all_distinct() -> None:
 # --- query parameters (2) ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["image", "blend"])
-def test_image_drafts_add_babi_param(kind: Any) -> None:
+@pytest.mark.parametrize("kind", [DraftKind.GENERATE, DraftKind.BLEND])
+def test_image_drafts_add_babi_param(kind: DraftKind) -> None:
     extra = draft_query_extra(kind, "high_aes_general_v40", config=CONFIG)
     assert [name for name, _ in extra] == ["babi_param"]
     assert json.loads(extra[0][1])["feature_entrance_detail"] == "to_image-high_aes_general_v40"
 
 
 def test_video_drafts_only_override_web_version_in_place() -> None:
-    extra = draft_query_extra("video", VIDEO_KEY, config=CONFIG)
+    extra = draft_query_extra(DraftKind.VIDEO, VIDEO_KEY, config=CONFIG)
     params = common_params(CONFIG.app, "7412345678901234000", extra)
     assert params[6] == ("web_version", "6.6.0")
     assert len(params) == 8

@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 
+from app.domain.errors import ContentFilteredError
+from app.domain.generation import failed_generation_error
+from app.domain.models import Snapshot
 from app.jimeng.records import (
     RecordView,
     history_body,
     image_info,
-    is_content_filtered,
     read_record,
     read_records,
     status_phase,
@@ -223,5 +225,6 @@ def test_status_phase_table(status: int, expected: str) -> None:
     [("2038", True), (2038, True), ("2039", False), ("", False), (None, False), (" 2038", False)],
 )
 def test_content_filtered_compares_the_fail_code_as_a_string(fail_code: Any, expected: bool) -> None:
-    assert is_content_filtered(fail_code) is expected
-    assert read_record({"fail_code": fail_code}).content_filtered is expected
+    view = read_record({"status": 30, "fail_code": fail_code})
+    snapshot = Snapshot(history_id="1", phase=view.phase, status=view.status, fail_code=view.fail_code)
+    assert isinstance(failed_generation_error("1", snapshot), ContentFilteredError) is expected
