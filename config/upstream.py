@@ -80,6 +80,19 @@ class ImagexConfig:
 
 
 @dataclass(frozen=True)
+class BlendConfig:
+    """[8.3] min_version of image-to-image drafts and their component."""
+
+    draft_min_version: str
+    component_min_version: str
+
+    @property
+    def versions(self) -> tuple[str, str]:
+        """(draft, component) ``min_version``, in the order the draft builder takes them."""
+        return self.draft_min_version, self.component_min_version
+
+
+@dataclass(frozen=True)
 class CommerceInfo:
     """[10] ``m_video_commerce_info`` of video drafts; sent as a JSON object in this field order."""
 
@@ -108,19 +121,15 @@ class VideoConfig:
 
 
 @dataclass(frozen=True)
-class BlendConfig:
-    """[8.3] min_version of image-to-image drafts and their component."""
-
-    draft_min_version: str
-    component_min_version: str
-
-
-@dataclass(frozen=True)
 class Costs:
     """Credits one draft costs, checked before a submit."""
 
     image: int
     video: int
+
+    def of(self, kind: str) -> int:
+        """The cost of a draft of ``kind`` ("image" or "video", as a model's ``type``)."""
+        return self.video if kind == "video" else self.image
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,16 @@ class ImageSize:
 
 
 @dataclass(frozen=True)
+class ImageInfoConfig:
+    """[11.1] ``image_info`` of poll bodies."""
+
+    width: int
+    height: int
+    format: str
+    scenes: tuple[ImageScene, ...]
+
+
+@dataclass(frozen=True)
 class ImageScene:
     """[11.1] One rendition asked for when polling, written as the row ``[scene, width, height, uniq_key]``."""
 
@@ -175,16 +194,6 @@ class ImageScene:
     width: int
     height: int
     uniq_key: str
-
-
-@dataclass(frozen=True)
-class ImageInfoConfig:
-    """[11.1] ``image_info`` of poll bodies."""
-
-    width: int
-    height: int
-    format: str
-    scenes: tuple[ImageScene, ...]
 
 
 @dataclass(frozen=True)

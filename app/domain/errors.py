@@ -35,7 +35,11 @@ CONTENT_FILTERED_FAIL_CODE = "2038"  # a finished record's fail_code when modera
 
 
 class DomainError(Exception):
-    """Base of every error the service answers with; fields are read-only after ``__init__``."""
+    """Base of every error the service answers with; fields are read-only after ``__init__``.
+
+    Subclasses declare their extra fields (``ret``, ``fail_code`` ...) with class-level defaults; the keyword
+    arguments of ``__init__`` set them on the instance.
+    """
 
     code: ClassVar[str] = "error"
     message: str
@@ -134,10 +138,7 @@ class JimengError(DomainError):
     """Base of everything Jimeng said, or failed to say; ``ret`` is its envelope code when it said it."""
 
     code = "upstream_error"
-    ret: str | None
-
-    def __init__(self, message: str, *, ret: str | None = None, **kwargs: Any) -> None:
-        super().__init__(message, ret=ret, **kwargs)
+    ret: str | None = None
 
 
 class SessionExpiredError(JimengError):
@@ -146,11 +147,8 @@ class SessionExpiredError(JimengError):
 
 class InsufficientCreditsError(JimengError):
     code = "insufficient_credits"
-    available: int | None
-    needed: int | None
-
-    def __init__(self, message: str, *, available: int | None = None, needed: int | None = None, **kw: Any) -> None:
-        super().__init__(message, available=available, needed=needed, **kw)
+    available: int | None = None
+    needed: int | None = None
 
 
 class ContentFilteredError(JimengError):
@@ -167,10 +165,7 @@ class InvalidParametersError(JimengError):
 
 class GenerationFailedError(JimengError):
     code = "generation_failed"
-    fail_code: str | None
-
-    def __init__(self, message: str, *, fail_code: str | None = None, **kw: Any) -> None:
-        super().__init__(message, fail_code=fail_code, **kw)
+    fail_code: str | None = None
 
 
 class UpstreamUnavailableError(JimengError):

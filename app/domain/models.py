@@ -21,19 +21,6 @@ class GenerationKind(StrEnum):
     VIDEO = "video"
 
 
-class DraftKind(StrEnum):
-    """Which draft the backend builds: text to image, image to image (blend) or video."""
-
-    GENERATE = "image"
-    BLEND = "blend"
-    VIDEO = "video"
-
-
-class ResponseFormat(StrEnum):
-    URL = "url"
-    B64_JSON = "b64_json"
-
-
 class Phase(StrEnum):
     """A generation's state as the contract's tasks show it."""
 
@@ -47,6 +34,14 @@ class Phase(StrEnum):
         return self in (Phase.SUCCEEDED, Phase.FAILED)
 
 
+class DraftKind(StrEnum):
+    """Which draft the backend builds: text to image, image to image (blend) or video."""
+
+    GENERATE = "image"
+    BLEND = "blend"
+    VIDEO = "video"
+
+
 @dataclass(frozen=True)
 class InputImage:
     """One input image as bytes already checked to be an image (compositions, video frames)."""
@@ -54,6 +49,13 @@ class InputImage:
     data: bytes
     source: str  # "url", "data_uri" or "upload": for logs and errors, never the bytes
     mime: str = "application/octet-stream"
+
+
+class ResponseFormat(StrEnum):
+    """How images are answered: links to Jimeng's files, or the bytes inline (downloaded by the service)."""
+
+    URL = "url"
+    B64_JSON = "b64_json"
 
 
 @dataclass(frozen=True, kw_only=True)

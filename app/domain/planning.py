@@ -47,7 +47,7 @@ class Planner:
         self.max_prompt_chars = max_prompt_chars
 
     def cost(self, kind: GenerationKind) -> int:
-        return self.upstream.costs.video if kind is GenerationKind.VIDEO else self.upstream.costs.image
+        return self.upstream.costs.of(kind)
 
     def kind_of(self, name: str | None) -> GenerationKind:
         """The kind of a public model id (None: the default image model); 400 when unknown."""

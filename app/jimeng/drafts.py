@@ -141,7 +141,7 @@ def blend_body(
 ) -> dict[str, Any]:
     """Image-to-image body (8.2, 8.3) with HEAD's fixes of quirk 15.10: ``##`` per image, the caller's
     ratio and size, each image's strength = ``sample_strength``, the negative prompt when one is given."""
-    versions = (config.blend.draft_min_version, config.blend.component_min_version)
+    versions = config.blend.versions
     component_id, draft_id, metadata_id = new_id(), new_id(), new_id()
     abilities_id, core_id, large_id = new_id(), new_id(), new_id()
     fields: dict[str, Any] = {"model": model_key, "prompt": "##" * len(image_uris) + prompt}
