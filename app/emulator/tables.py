@@ -1,4 +1,4 @@
-"""The emulator's own copy of the protocol tables (upstream-protocol.md, section 12).
+"""The emulator's own copy of the protocol tables (protocol notes, section 12).
 
 Kept independent of ``config/upstream.yml`` on purpose: if the client's tables drift from the document,
 the emulator refuses the drafts instead of agreeing with the mistake.

@@ -1,4 +1,4 @@
-"""A tiny protocol client written in the tests from upstream-protocol.md's worked examples.
+"""A tiny protocol client written in the tests from the protocol notes' worked examples.
 
 Deliberately independent of app/jimeng and of app/emulator: signing, cookie, common parameters, drafts
 and SigV4 are re-derived here so that the emulator is checked against the document, not against itself.
