@@ -21,13 +21,13 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app/domain app/jimeng
+	$(BIN)/mypy app/domain app/jimeng app/inputs
 	$(BIN)/pytest
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app/domain app/jimeng
+	$(BIN)/mypy app/domain app/jimeng app/inputs
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -20,7 +20,7 @@ from PIL import Image
 from app.domain.errors import ImageTooLargeError, InvalidRequestError
 from app.domain.sources import DataUri, ImageUrl, Upload, parse_image_source
 from app.errors import describe_exception
-from app.jimeng import address_guard, fetch
+from app.inputs import fetch, guard
 
 MAX = 10_000
 TIMEOUT = (2.0, 2.0)
@@ -135,7 +135,7 @@ def test_sniffing_judges_the_format_by_content(data: bytes, mime: str | None) ->
     ],
 )
 def test_the_address_guard_refuses_every_non_public_address(address: str, refused: str | None) -> None:
-    assert address_guard.address_refusal(address) == refused
+    assert guard.address_refusal(address) == refused
 
 
 def _resolving(names: dict[str, list[str]]) -> Callable[..., Any]:
@@ -271,8 +271,8 @@ def test_a_redirect_to_a_private_address_is_refused(server: Any, monkeypatch: py
     monkeypatch.setattr(
         socket, "getaddrinfo", _resolving({"public.test": ["127.0.0.1"], "internal.test": ["10.0.0.8"]})
     )
-    guard = address_guard.address_refusal
-    monkeypatch.setattr(address_guard, "address_refusal", lambda ip: None if ip == "127.0.0.1" else guard(ip))
+    refusal = guard.address_refusal
+    monkeypatch.setattr(guard, "address_refusal", lambda ip: None if ip == "127.0.0.1" else refusal(ip))
     message = _failure(f"http://public.test:{port}/go", allow_private=False)
     assert message.endswith("resolves to a private address 10.0.0.8")
     assert [path for path, _ in seen] == ["/go"]

@@ -2,7 +2,7 @@
 
 A user URL is fetched by this server, so it must not become a way into our own network (SSRF): every hop
 of a URL (at most 3 redirects) is resolved, each address is checked, and the connection goes to the very
-address that was checked (``address_guard.PinnedAdapter``), with the original name kept for ``Host``, SNI and the
+address that was checked (``guard.PinnedAdapter``), with the original name kept for ``Host``, SNI and the
 certificate check. The residual risks: a proxy set in the environment is not used (we connect directly);
 on requests < 2.32 the pinning hook does not exist and the connection resolves the name again (a DNS
 rebinding window between check and connect). Bytes are read with a size cap and a total time budget.
@@ -29,7 +29,7 @@ from requests.adapters import HTTPAdapter
 from app.domain.errors import ImageTooLargeError, InvalidRequestError
 from app.domain.models import InputImage
 from app.domain.sources import DataUri, ImageSource, ImageUrl, Upload
-from app.jimeng.address_guard import FetchError, PinnedAdapter, resolve
+from app.inputs.guard import FetchError, PinnedAdapter, resolve
 
 MAX_REDIRECTS = 3
 FETCH_WORKERS = 5
