@@ -1,4 +1,4 @@
-"""User-supplied images (URLs, data URIs, multipart files) to checked ``InputImage`` bytes.
+"""A user's image URL to its bytes (not yet checked to be an image: ``content.checked`` does that).
 
 A user URL is fetched by this server, so it must not become a way into our own network (SSRF): every hop
 of a URL (at most 3 redirects) is resolved, each address is checked, and the connection goes to the very
@@ -10,82 +10,21 @@ rebinding window between check and connect). Bytes are read with a size cap and 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
-import re
 import time
-import warnings
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
-from PIL import Image
 from requests.adapters import HTTPAdapter
 
 from app.domain.errors import ImageTooLargeError, InvalidRequestError
 from app.domain.models import InputImage
-from app.domain.sources import DataUri, ImageSource, ImageUrl, Upload
 from app.inputs.guard import FetchError, PinnedAdapter, resolve
 
 MAX_REDIRECTS = 3
-FETCH_WORKERS = 5
 TOTAL_SECONDS = 60.0  # a server that drips bytes just under the read timeout still ends here
 CHUNK = 64 * 1024
-MIME_BY_FORMAT = {fmt: f"image/{fmt.lower()}" for fmt in ("PNG", "JPEG", "WEBP", "GIF", "BMP")}  # Pillow's names
-_DATA_URI = re.compile(r"data:(?P<mime>[^;,]*)(?P<params>(;[^;,]*)*),(?P<payload>.*)", re.IGNORECASE | re.DOTALL)
 _REDIRECTS = (301, 302, 303, 307, 308)
-
-
-# -- content ------------------------------------------------------------------------------------------
-
-
-def sniff_image(data: bytes) -> str | None:
-    """The MIME type of PNG/JPEG/WebP/GIF/BMP bytes judged by content, or None.
-
-    Pillow reads only the header to identify the format (no pixel decoding); ``verify()`` then walks the
-    chunk structure where the format has one (PNG CRCs), which is cheap and catches truncated files.
-    """
-    if not data:
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we never decode the pixels
-            with Image.open(io.BytesIO(data), formats=list(MIME_BY_FORMAT)) as image:
-                fmt = image.format
-                image.verify()
-    except Exception:  # Pillow's parsers raise many types on hostile input; any of them means "not an image"
-        return None
-    return MIME_BY_FORMAT.get(fmt or "")
-
-
-def decode_data_uri(uri: str, *, max_bytes: int, param: str) -> InputImage:
-    """A ``data:image/...;base64,...`` URI (whitespace and missing padding tolerated) as bytes."""
-    match = _DATA_URI.fullmatch(uri.strip())
-    if match is None:
-        raise InvalidRequestError(f"{param} is not a data URI", code="unsupported_image", param=param)
-    mime = match["mime"].strip().lower()
-    params = [part.strip().lower() for part in match["params"].split(";") if part.strip()]
-    if not mime.startswith("image/") or "base64" not in params:
-        raise InvalidRequestError(
-            f"{param} must be a data:image/...;base64, URI", code="unsupported_image", param=param
-        )
-    payload = re.sub(r"\s+", "", match["payload"])
-    if len(payload) * 3 // 4 > max_bytes + 2:
-        raise ImageTooLargeError(f"{param} is larger than {max_bytes} bytes", param=param)
-    try:
-        data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
-    except (binascii.Error, ValueError) as err:
-        raise InvalidRequestError(f"{param} is not valid base64", code="unsupported_image", param=param) from err
-    if len(data) > max_bytes:
-        raise ImageTooLargeError(f"{param} is larger than {max_bytes} bytes", param=param)
-    return InputImage(data, "data_uri", mime)
-
-
-# -- fetching -----------------------------------------------------------------------------------------
 
 
 def fetch_image_url(
@@ -198,72 +137,3 @@ def display_url(url: str) -> str:
     if parts.query and len(url) <= 100 and "@" not in parts.netloc:
         shown += f"?{parts.query}"
     return shown if len(shown) <= 120 else shown[:117] + "..."
-
-
-# -- a request's images -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImageFetcher:
-    """``app.domain.backend.ImageLoader`` with the service's limits bound once (from Settings)."""
-
-    http: requests.Session
-    max_bytes: int
-    allow_private: bool
-    timeout: tuple[float, float]
-
-    def load(self, sources: Sequence[ImageSource], *, param: str) -> tuple[InputImage, ...]:
-        return load_images(
-            sources, http=self.http, max_bytes=self.max_bytes, allow_private=self.allow_private,
-            timeout=self.timeout, param=param,
-        )  # fmt: skip
-
-
-def load_images(
-    sources: Sequence[ImageSource],
-    *,
-    http: requests.Session,
-    max_bytes: int,
-    allow_private: bool,
-    timeout: tuple[float, float],
-    param: str = "images",
-) -> tuple[InputImage, ...]:
-    """Every source (URL, data URI or upload) as a checked image, named ``param[i]`` in errors.
-
-    Sources in hand are checked first, so a bad one is refused before any URL is fetched; then the URLs are
-    fetched concurrently, and the first failing one in input order decides the error.
-    """
-    names = [f"{param}[{index}]" for index in range(len(sources))]
-    in_hand = {name: _in_hand(source, name, max_bytes) for source, name in zip(sources, names, strict=True)}
-    urls = [(source.url, name) for source, name in zip(sources, names, strict=True) if isinstance(source, ImageUrl)]
-
-    def fetch(url: str, name: str) -> InputImage:
-        image = fetch_image_url(
-            url, http=http, max_bytes=max_bytes, allow_private=allow_private, timeout=timeout, param=name
-        )
-        return _checked(image, name)
-
-    with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, len(urls)) or 1, thread_name_prefix="fetch") as pool:
-        futures = {name: pool.submit(fetch, url, name) for url, name in urls}
-        return tuple(in_hand[name] or futures[name].result() for name in names)
-
-
-def _in_hand(source: ImageSource, name: str, max_bytes: int) -> InputImage | None:
-    """A source whose bytes are here (data URI, upload) as a checked image; None for a URL to fetch."""
-    if isinstance(source, Upload):
-        if len(source.data) > max_bytes:
-            raise ImageTooLargeError(f"{name} is larger than {max_bytes} bytes", param=name)
-        return _checked(InputImage(source.data, "upload"), name)
-    if isinstance(source, DataUri):
-        return _checked(decode_data_uri(source.uri, max_bytes=max_bytes, param=name), name)
-    return None
-
-
-def _checked(image: InputImage, name: str) -> InputImage:
-    """The image with its MIME type judged by content; anything but the five formats is refused."""
-    mime = sniff_image(image.data)
-    if mime is None:
-        raise InvalidRequestError(
-            f"{name} is not a PNG, JPEG, WebP, GIF or BMP image", code="unsupported_image", param=name
-        )
-    return replace(image, mime=mime)
