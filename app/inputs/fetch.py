@@ -5,7 +5,8 @@ of a URL (at most 3 redirects) is resolved, each address is checked, and the con
 address that was checked (``guard.PinnedAdapter``), with the original name kept for ``Host``, SNI and the
 certificate check. The residual risks: a proxy set in the environment is not used (we connect directly);
 on requests < 2.32 the pinning hook does not exist and the connection resolves the name again (a DNS
-rebinding window between check and connect). Bytes are read with a size cap and a total time budget.
+rebinding window between check and connect). Bytes are read by ``app.http.exchange`` with a size cap and a
+total time budget over all hops.
 """
 
 from __future__ import annotations
@@ -14,16 +15,14 @@ import time
 from urllib.parse import urljoin, urlsplit
 
 import requests
-import urllib3
-from requests.adapters import HTTPAdapter
 
 from app.domain.errors import ImageTooLargeError, InvalidRequestError
 from app.domain.models import InputImage
+from app.http import BodyTooLargeError, DeadlinePassedError, Reply, WireError, exchange, succeeded
 from app.inputs.guard import FetchError, PinnedAdapter, resolve
 
 MAX_REDIRECTS = 3
 TOTAL_SECONDS = 60.0  # a server that drips bytes just under the read timeout still ends here
-CHUNK = 64 * 1024
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -42,7 +41,7 @@ def fetch_image_url(
     except FetchError as err:
         message = f"Could not fetch {param} ({display_url(url)}): {err}"
         raise InvalidRequestError(message, code="image_fetch_failed", param=param) from err
-    except ImageTooLargeError as err:
+    except BodyTooLargeError as err:
         raise ImageTooLargeError(f"{param} ({display_url(url)}) is larger than {max_bytes} bytes", param=param) from err
     return InputImage(data, "url")
 
@@ -52,25 +51,21 @@ def _fetch(
 ) -> bytes:
     deadline = time.monotonic() + TOTAL_SECONDS
     for _ in range(MAX_REDIRECTS + 1):
-        adapter, response = _get(url, http, allow_private, timeout)
-        try:
-            with response:
-                location = response.headers.get("Location")
-                if response.status_code in _REDIRECTS and location:
-                    url = urljoin(url, location)
-                    continue
-                if not 200 <= response.status_code < 300:
-                    raise FetchError(f"HTTP {response.status_code}")
-                return _read_capped(response, max_bytes, deadline)
-        finally:
-            adapter.close()
+        reply = _hop(url, http, allow_private, timeout, max_bytes, deadline)
+        location = reply.headers.get("Location")
+        if reply.status in _REDIRECTS and location:
+            url = urljoin(url, location)
+            continue
+        if not succeeded(reply.status):
+            raise FetchError(f"HTTP {reply.status}")
+        return reply.body
     raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
 
 
-def _get(
-    url: str, http: requests.Session, allow_private: bool, timeout: tuple[float, float]
-) -> tuple[HTTPAdapter, requests.Response]:
-    """One hop: check the URL, resolve and guard its host, send to the pinned address (streamed).
+def _hop(
+    url: str, http: requests.Session, allow_private: bool, timeout: tuple[float, float], max_bytes: int, deadline: float
+) -> Reply:
+    """One hop: check the URL, resolve and guard its host, GET from the pinned address; only a 2xx body is read.
 
     Only the session's default headers are used: its adapters would resolve the name again, and its
     ``prepare_request`` could add ~/.netrc credentials for a host the user chose.
@@ -87,46 +82,16 @@ def _get(
     prepared.headers["Host"] = parts.netloc.rpartition("@")[2]
     adapter = PinnedAdapter(address)
     try:
-        return adapter, adapter.send(prepared, stream=True, timeout=timeout, verify=True, proxies={})
-    except requests.exceptions.RequestException as err:
+        return exchange(
+            adapter.send, prepared, timeout=timeout, verify=True, proxies={},
+            max_bytes=max_bytes, deadline=deadline, read_when=succeeded,
+        )  # fmt: skip
+    except WireError as err:
+        raise FetchError(err.reason) from err
+    except DeadlinePassedError as err:
+        raise FetchError(f"timed out (more than {TOTAL_SECONDS:g}s in total)") from err
+    finally:
         adapter.close()
-        raise FetchError(_reason(err)) from err
-
-
-def _read_capped(response: requests.Response, max_bytes: int, deadline: float) -> bytes:
-    """The body, decoded, refused past ``max_bytes`` or past the deadline.
-
-    ``read1`` returns whatever has arrived, so a server dripping one byte per read timeout still meets the
-    deadline; ``iter_content`` would block until a whole chunk is in (urllib3 < 2.3 has no ``read1``).
-    """
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise ImageTooLargeError(f"larger than {max_bytes} bytes")
-    read1 = getattr(response.raw, "read1", None)
-    pieces = iter(lambda: read1(CHUNK, decode_content=True), b"") if read1 else response.iter_content(CHUNK)
-    chunks, size = [], 0
-    try:
-        for chunk in pieces:
-            size += len(chunk)
-            if size > max_bytes:
-                raise ImageTooLargeError(f"larger than {max_bytes} bytes")
-            if time.monotonic() > deadline:
-                raise FetchError(f"timed out (more than {TOTAL_SECONDS:g}s in total)")
-            chunks.append(chunk)
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as err:
-        raise FetchError(_reason(err)) from err
-    return b"".join(chunks)
-
-
-def _reason(err: Exception) -> str:
-    """A short reason without the URL (which may carry credentials) or library internals."""
-    if isinstance(err, requests.exceptions.Timeout) or "timed out" in str(err).lower():
-        return "timed out"
-    if isinstance(err, requests.exceptions.SSLError):
-        return "TLS handshake or certificate check failed"
-    if isinstance(err, requests.exceptions.ConnectionError | urllib3.exceptions.ProtocolError):
-        return "connection failed"
-    return type(err).__name__
 
 
 def display_url(url: str) -> str:
