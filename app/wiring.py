@@ -16,8 +16,8 @@ from app.domain.poller import Poller
 from app.domain.pool import SessionPool
 from app.domain.schedule import PollTiming
 from app.errors import register_error_handlers as _register_error_handlers
+from app.inputs.loader import ImageFetcher
 from app.jimeng.client import ClientConfig, JimengClient
-from app.jimeng.fetch import ImageFetcher
 from app.jimeng.transport import new_http_session
 from app.jimeng.upload import ImageUploader
 from app.logging import configure_logging, register_request_logging, register_secret

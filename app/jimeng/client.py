@@ -22,10 +22,11 @@ from app.domain.errors import (
     UpstreamUnavailableError,
 )
 from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Snapshot, Submitted
+from app.http import BodyTooLargeError, succeeded
 from app.jimeng import drafts, records, signing
 from app.jimeng.errors import error_from_envelope
 from app.jimeng.ids import new_seed, new_uuid
-from app.jimeng.transport import Backoff, TransientError, new_http_session, send, with_retries
+from app.jimeng.transport import Backoff, TransientError, call, call_json, new_http_session, with_retries
 from app.secrets import mask
 from config.upstream import ImageSize, UpstreamConfig
 
@@ -162,18 +163,18 @@ class JimengClient:
         return _snapshot(view.history_record_id or task_id, view)
 
     def download(self, url: str, max_bytes: int) -> bytes:
-        """A result file (not a user URL: no address guard), streamed with a size cap."""
+        """A result file (not a user URL: no address guard), read with a size cap; lost answers retried."""
 
         def fetch() -> bytes:
             try:
-                with self.http.get(url, timeout=self.config.timeout, stream=True) as response:
-                    if response.status_code >= 500:
-                        raise TransientError(f"HTTP {response.status_code}", status=response.status_code)
-                    if response.status_code >= 400:
-                        raise UpstreamUnavailableError(f"result download failed with HTTP {response.status_code}")
-                    return _read_capped(response, max_bytes)
-            except requests.exceptions.RequestException as err:
-                raise TransientError(type(err).__name__) from err
+                reply = call(
+                    self.http, "GET", url, timeout=self.config.timeout, max_bytes=max_bytes, read_when=succeeded
+                )
+            except BodyTooLargeError as err:
+                raise UpstreamUnavailableError(f"result file is larger than {max_bytes} bytes") from err
+            if not succeeded(reply.status):
+                raise UpstreamUnavailableError(f"result download failed with HTTP {reply.status}")
+            return reply.body
 
         return with_retries(fetch, sleep=self._sleep)
 
@@ -230,7 +231,7 @@ class JimengClient:
         params = signing.common_params(self.upstream.app, self._web_id, extra)
         kw: dict[str, Any] = {"json": body} if body is not None else {}
         logger.trace("upstream POST {} as session {}", path, mask(session_id))
-        return send(
+        return call_json(
             self.http,
             "POST",
             self.config.base_url + path,
@@ -268,13 +269,3 @@ def _snapshot(history_id: str, view: records.RecordView) -> Snapshot:
         image_urls=view.image_urls,
         video_url=view.video_url or None,
     )
-
-
-def _read_capped(response: requests.Response, max_bytes: int) -> bytes:
-    chunks, size = [], 0
-    for chunk in response.iter_content(64 * 1024):
-        size += len(chunk)
-        if size > max_bytes:
-            raise UpstreamUnavailableError(f"result file is larger than {max_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -1,4 +1,5 @@
-"""HTTP plumbing of the upstream client: one pooled ``requests.Session`` per worker, and the retry rules.
+"""HTTP plumbing of the upstream client: one pooled ``requests.Session`` per worker, which answers count as
+lost (``call``: the one exchange of ``app.http`` seen from the upstream's side), and the retry rules.
 
 The session keeps connections, never cookies: every call carries its own account's ``Cookie`` header, so a
 jar shared by concurrent jobs of different users must stay empty. Retries are ours, not urllib3's, because
@@ -20,6 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from app.domain.errors import JimengError, RateLimitedError, UpstreamUnavailableError
+from app.http import Reply, WireError, exchange
 
 T = TypeVar("T")
 POOL_SIZE = 256  # connections kept per host; bursts above it open short-lived extra connections
@@ -41,7 +43,8 @@ def new_http_session() -> requests.Session:
 
 
 class TransientError(Exception):
-    """A call whose answer was lost or unusable; ``maybe_processed`` when the upstream may have acted on it."""
+    """A call whose answer was lost or unusable; ``maybe_processed`` when the upstream may have acted on it
+    (false only when no connection was made: a submit then cannot have created a generation)."""
 
     def __init__(self, reason: str, *, status: int | None = None, maybe_processed: bool = True) -> None:
         super().__init__(reason)
@@ -67,29 +70,32 @@ class Backoff:
         return rng.uniform(0, min(self.cap * (4 if status == 429 else 1), base * 2**attempt))
 
 
-def send(session: requests.Session, method: str, url: str, *, timeout: tuple[float, float], **kw: Any) -> Any:
-    """One HTTP exchange -> parsed JSON; TransientError for anything that is not a usable JSON answer."""
+def call(session: requests.Session, method: str, url: str, *, prefix: str = "", **kw: Any) -> Reply:
+    """One upstream exchange (``app.http.exchange``); a lost answer, 429 or 5xx as TransientError.
+
+    ``prefix`` starts every reason ("ImageX upload: "). BodyTooLargeError passes through: what a cap means is
+    the caller's to say.
+    """
     try:
-        response = session.request(method, url, timeout=timeout, **kw)
-        with response:
-            content = response.content
-    except requests.exceptions.ConnectTimeout as err:
-        raise TransientError(f"connect timeout ({type(err).__name__})", maybe_processed=False) from err
-    except requests.exceptions.ConnectionError as err:
-        never_sent = _is_connect_failure(err)
-        raise TransientError(f"connection error ({_short(err)})", maybe_processed=not never_sent) from err
-    except requests.exceptions.RequestException as err:  # read timeout, chunked encoding, decoding
-        raise TransientError(f"{type(err).__name__}") from err
-    if response.status_code == 429 or response.status_code >= 500:
-        raise TransientError(f"HTTP {response.status_code}", status=response.status_code)
+        reply = exchange(session.request, method, url, **kw)
+    except WireError as err:
+        raise TransientError(prefix + err.reason, maybe_processed=err.sent) from err
+    if reply.status == 429 or reply.status >= 500:
+        raise TransientError(f"{prefix}HTTP {reply.status}", status=reply.status)
+    return reply
+
+
+def call_json(session: requests.Session, method: str, url: str, **kw: Any) -> Any:
+    """One upstream exchange -> parsed JSON; TransientError for anything that is not a usable JSON answer."""
+    reply = call(session, method, url, **kw)
     try:
-        return json.loads(content)
+        return json.loads(reply.body)
     except ValueError as err:
-        raise TransientError(f"malformed JSON (HTTP {response.status_code}, {len(content)} bytes)") from err
+        raise TransientError(f"malformed JSON (HTTP {reply.status}, {len(reply.body)} bytes)") from err
 
 
 def with_retries(
-    call: Callable[[], T],
+    operation: Callable[[], T],
     *,
     attempts: int = READ_ATTEMPTS,
     backoff: Backoff = Backoff(),
@@ -100,19 +106,9 @@ def with_retries(
     rng = rng or random.Random()
     for attempt in range(attempts):
         try:
-            return call()
+            return operation()
         except TransientError as err:
             if attempt == attempts - 1:
                 raise err.final() from err
             sleep(backoff.delay(attempt, err.status, rng))
     raise AssertionError("unreachable")
-
-
-def _is_connect_failure(err: requests.exceptions.ConnectionError) -> bool:
-    text = repr(err)
-    return any(marker in text for marker in ("NewConnectionError", "Connection refused", "Failed to resolve"))
-
-
-def _short(err: Exception) -> str:
-    text = str(err)
-    return text if len(text) <= 160 else text[:157] + "..."

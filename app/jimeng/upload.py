@@ -21,14 +21,14 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import requests
 from loguru import logger
 
 from app.domain.errors import UpstreamUnavailableError
 from app.domain.models import InputImage
+from app.http import Reply, succeeded
 from app.jimeng.client import JimengClient
 from app.jimeng.sigv4 import amz_date_now, crc32_hex, imagex_headers
-from app.jimeng.transport import TransientError, with_retries
+from app.jimeng.transport import TransientError, call, with_retries
 from app.secrets import mask
 
 T = TypeVar("T")
@@ -165,13 +165,16 @@ class ImageUploader:
             "X-Storage-U": self._imagex.storage_user,
         }
         url = f"{self._scheme}://{address.host}/upload/v1/{address.store_uri}"
-        status, content = self._exchange("POST", url, "upload", data=data, headers=headers)
-        payload = _json_or_none(content)
+        reply = call(
+            self.client.http, "POST", url, prefix="ImageX upload: ", data=data, headers=headers,
+            timeout=self.client.config.timeout, allow_redirects=False,
+        )  # fmt: skip
+        payload = _json_or_none(reply.body)
         code = payload.get("code") if isinstance(payload, dict) else None
-        if status in (401, 403):
-            raise _CredentialsRefusedError(f"upload HTTP {status}")
-        if not 200 <= status < 300 or code not in (None, 2000):
-            detail = f"HTTP {status}" + (f", code {code}" if code is not None else "")
+        if reply.status in (401, 403):
+            raise _CredentialsRefusedError(f"upload HTTP {reply.status}")
+        if not succeeded(reply.status) or code not in (None, 2000):
+            detail = f"HTTP {reply.status}" + (f", code {code}" if code is not None else "")
             raise UpstreamUnavailableError(f"ImageX upload host refused the image ({detail})")
 
     def _commit(self, token: _Token, address: _Address, referer: str) -> str:
@@ -203,8 +206,11 @@ class ImageUploader:
         if body:
             headers["content-type"] = "application/json"
         action = query[0][1]
-        status, content = self._exchange(method, self._url, action, params=query, data=body or None, headers=headers)
-        return _imagex_result(action, status, content, secrets=token.secrets)
+        reply = call(
+            self.client.http, method, self._url, prefix=f"ImageX {action}: ", params=query, data=body or None,
+            headers=headers, timeout=self.client.config.timeout, allow_redirects=False,
+        )  # fmt: skip
+        return _imagex_result(action, reply, secrets=token.secrets)
 
     def _browser_headers(self, referer: str, *, title_case: bool = False) -> dict[str, str]:
         headers = {
@@ -220,29 +226,15 @@ class ImageUploader:
         client_hints = {"sec-ch-ua": self._imagex.sec_ch_ua, "sec-ch-ua-mobile": "?0"}
         return {**headers, **client_hints, "sec-ch-ua-platform": '"Windows"'}
 
-    def _exchange(self, method: str, url: str, step: str, **kw: Any) -> tuple[int, bytes]:
-        """(status, body); TransientError for a lost answer, 429 or 5xx (reasons never include the URL)."""
-        try:
-            response = self.client.http.request(
-                method, url, timeout=self.client.config.timeout, allow_redirects=False, **kw
-            )
-            with response:
-                content = response.content
-        except requests.exceptions.RequestException as err:
-            raise TransientError(f"ImageX {step}: {type(err).__name__}") from err
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError(f"ImageX {step}: HTTP {response.status_code}", status=response.status_code)
-        return response.status_code, content
-
-    def _retry(self, call: Callable[[], T]) -> T:
-        return with_retries(call, sleep=self._sleep, rng=self._rng)
+    def _retry(self, step: Callable[[], T]) -> T:
+        return with_retries(step, sleep=self._sleep, rng=self._rng)
 
 
-def _imagex_result(action: str, status: int, content: bytes, *, secrets: tuple[str, ...]) -> dict[str, Any]:
+def _imagex_result(action: str, reply: Reply, *, secrets: tuple[str, ...]) -> dict[str, Any]:
     """``Result`` of an ImageX OpenAPI answer, or the matching error."""
-    payload = _json_or_none(content)
+    payload = _json_or_none(reply.body)
     if not isinstance(payload, dict):
-        raise TransientError(f"ImageX {action}: malformed JSON (HTTP {status}, {len(content)} bytes)")
+        raise TransientError(f"ImageX {action}: malformed JSON (HTTP {reply.status}, {len(reply.body)} bytes)")
     metadata = payload.get("ResponseMetadata")
     error = metadata.get("Error") if isinstance(metadata, dict) else None
     if error is not None:
@@ -252,8 +244,8 @@ def _imagex_result(action: str, status: int, content: bytes, *, secrets: tuple[s
             raise _CredentialsRefusedError(code)
         message = _scrub(str(error.get("Message") or ""), secrets)
         raise UpstreamUnavailableError(f"ImageX {action} refused: {code} ({message})")
-    if not 200 <= status < 300:
-        raise UpstreamUnavailableError(f"ImageX {action} answered HTTP {status}")
+    if not succeeded(reply.status):
+        raise UpstreamUnavailableError(f"ImageX {action} answered HTTP {reply.status}")
     result = payload.get("Result")
     if not isinstance(result, dict):
         raise UpstreamUnavailableError(f"ImageX {action} answer has no Result")

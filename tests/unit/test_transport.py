@@ -1,11 +1,19 @@
+"""The upstream's retry rules, and which answers of the one exchange count as lost."""
+
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
+import requests
 
 from app.domain.errors import RateLimitedError, UpstreamUnavailableError
-from app.jimeng.transport import Backoff, TransientError, with_retries
+from app.jimeng.client import ClientConfig, JimengClient
+from app.jimeng.transport import Backoff, TransientError, call_json, with_retries
+from config.upstream import load_upstream
+from tests.local_http import answer
+from tests.support import free_port
 
 
 @pytest.mark.parametrize(
@@ -56,3 +64,48 @@ def test_envelope_refusals_are_not_retried() -> None:
     with pytest.raises(UpstreamUnavailableError):
         with_retries(call, sleep=lambda _: None)
     assert len(calls) == 1
+
+
+# -- one exchange, seen from the upstream's side ----------------------------------------------------------
+
+
+def test_a_call_that_never_connected_cannot_have_been_processed() -> None:
+    """The fact a submit relies on to send again without a look-up (no generation can exist)."""
+    with requests.Session() as session, pytest.raises(TransientError) as caught:
+        call_json(session, "POST", f"http://127.0.0.1:{free_port()}/mweb/v1/aigc_draft/generate", timeout=(2, 2))
+    assert (caught.value.reason, caught.value.maybe_processed) == ("could not connect", False)
+
+
+@pytest.mark.parametrize(
+    ("answer_", "status", "reason"),
+    [
+        (answer(429, b"slow down"), 429, "HTTP 429"),
+        (answer(503, b"<html>"), 503, "HTTP 503"),
+        (answer(200, b'{"ret": "0", "da'), None, "malformed JSON (HTTP 200, 16 bytes)"),
+        (lambda handler: None, None, "connection lost"),
+    ],
+)
+def test_an_unusable_answer_is_transient_and_may_have_been_processed(
+    server: Any, answer_: Any, status: int | None, reason: str
+) -> None:
+    base, routes, _, _ = server
+    routes["/x"] = answer_
+    with requests.Session() as session, pytest.raises(TransientError) as caught:
+        call_json(session, "GET", f"{base}/x", timeout=(2, 2))
+    assert (caught.value.reason, caught.value.status, caught.value.maybe_processed) == (reason, status, True)
+
+
+def test_a_result_download_is_capped_and_retried_only_when_lost(server: Any) -> None:
+    base, routes, seen, _ = server
+    routes.update({"/ok": answer(200, b"v" * 100), "/big": answer(200, b"v" * 101), "/gone": answer(403, b"x" * 500)})
+    flaky = iter([answer(503), answer(429), answer(200, b"v" * 100)])
+    routes["/flaky"] = lambda handler: next(flaky)(handler)
+    client = JimengClient(
+        load_upstream(), ClientConfig(base, base, connect_timeout=2.0, read_timeout=5.0), sleep=lambda _: None
+    )
+    assert client.download(f"{base}/flaky", 100) == client.download(f"{base}/ok", 100) == b"v" * 100
+    with pytest.raises(UpstreamUnavailableError, match="result file is larger than 100 bytes"):
+        client.download(f"{base}/big", 100)
+    with pytest.raises(UpstreamUnavailableError, match="result download failed with HTTP 403"):
+        client.download(f"{base}/gone", 100)
+    assert [path for path, _ in seen] == ["/flaky", "/flaky", "/flaky", "/ok", "/big", "/gone"]

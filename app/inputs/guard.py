@@ -1,5 +1,6 @@
 """The address guard of user-supplied URLs (SSRF): which addresses may be fetched from, and connecting to
-exactly the address that was checked."""
+exactly the address that was checked. ``FetchError`` lives here because the guard is where fetching first
+refuses a URL."""
 
 from __future__ import annotations
 
