@@ -1,7 +1,7 @@
 """What the generation flow needs from an upstream: the Jimeng client implements this protocol.
 
-The domain depends on this protocol and on the upstream's error vocabulary (``app.jimeng.errors``, plain
-exception classes); never on requests or on the wire format.
+The domain depends on these protocols, never on requests or on the wire format; implementations raise the
+domain's own errors (``app/domain/errors.py``).
 """
 
 from __future__ import annotations
