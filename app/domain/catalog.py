@@ -94,10 +94,8 @@ class Catalog:
 
     def find(self, name: str) -> Model | None:
         """The model with this public id or alias, or None."""
-        for model in (*self.images, *self.videos):
-            if name == model.id or name in model.aliases:
-                return model
-        return None
+        models: tuple[Model, ...] = (*self.images, *self.videos)
+        return next((model for model in models if name == model.id or name in model.aliases), None)
 
     def retired_model(self, name: str) -> RetiredModel | None:
         return next((model for model in self.retired if model.id == name), None)
