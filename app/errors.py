@@ -7,6 +7,7 @@ nowhere else, so a new error class needs one line in ``_TRANSLATIONS``.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,9 @@ _TRANSLATIONS: tuple[tuple[type[domain.DomainError], Translation], ...] = (
     (domain.SessionExpiredError, Translation(401, "authentication_error")),
     (domain.InsufficientCreditsError, Translation(402, "insufficient_quota")),
     (domain.ContentFilteredError, Translation(400, _INVALID)),
+    (domain.InvalidPromptError, Translation(400, _INVALID)),
+    (domain.UpstreamModelUnavailableError, Translation(400, _INVALID)),
+    (domain.PermissionRefusedError, Translation(403, "permission_error")),
     (domain.RateLimitedError, Translation(429, "rate_limit_exceeded")),
     (domain.JimengError, Translation(502, "upstream_error")),
 )
@@ -102,9 +106,11 @@ def first_validation_message(messages: Any, prefix: str = "") -> tuple[str | Non
     return (prefix or None), str(messages)
 
 
-def _render(status: int, body: dict[str, Any]) -> Response:
+def _render(status: int, body: dict[str, Any], retry_after: float | None = None) -> Response:
     response = jsonify(body)
     response.status_code = status
+    if retry_after is not None:  # RFC 9110: whole seconds; the OpenAI SDKs honour it before retrying
+        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     return response
 
 
@@ -128,7 +134,7 @@ def _handle_known(err: Exception) -> Response:
     status, body = described
     if status >= 500:
         logger.warning("request failed: {} {} ({})", status, body["error"]["code"], body["error"]["message"])
-    return _render(status, body)
+    return _render(status, body, getattr(err, "retry_after", None))
 
 
 def _handle_unexpected(err: Exception) -> Response:

@@ -59,7 +59,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, Prefer, X-Request-Id",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Expose-Headers": "X-Request-Id",
+    "Access-Control-Expose-Headers": "X-Request-Id, Retry-After",
     "Access-Control-Max-Age": "600",
 }
 
@@ -101,6 +101,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
         first_video=settings.poll_first_video_seconds,
         min_interval=settings.poll_min_seconds,
         max_interval=settings.poll_max_seconds,
+        stall_seconds=settings.stall_timeout_seconds,
     )
     pool = SessionPool(client, settings.credit_cache_seconds)
     app.extensions["jimeng"] = client

@@ -158,6 +158,12 @@ class Settings:
     poll_max_seconds: float = setting(
         "POLL_MAX_SECONDS", _float_range(0.1, 600), 10.0, "longest poll interval (long jobs back off to it)"
     )
+    stall_timeout_seconds: float = setting(
+        "STALL_TIMEOUT_SECONDS",
+        _float_range(1, 86400),
+        120.0,
+        "a generation whose items stopped arriving (or in a state Jimeng never documented) fails after this long",
+    )
     web_concurrency: int = setting("WEB_CONCURRENCY", _int_range(1, 64), 2, "gunicorn worker processes")
     gunicorn_worker_connections: int = setting(
         "GUNICORN_WORKER_CONNECTIONS", _int_range(1, 100_000), 1000, "connections per gevent worker"

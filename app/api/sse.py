@@ -13,6 +13,7 @@ write; either way the generator ends and its poll is cancelled.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from typing import Any
@@ -80,8 +81,7 @@ class _ChatStream:
                 if isinstance(event, Idle):
                     yield KEEPALIVE
                 elif isinstance(event, Progress):
-                    snapshot = event.snapshot
-                    line = progress_line(job.kind, snapshot.finished, snapshot.total, snapshot.phase)
+                    line = progress_line(job.kind, event.snapshot, time.time())
                     if line != last_line:
                         last_line = line
                         yield self._send({"content": line})

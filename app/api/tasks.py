@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from flask import Blueprint, Response, jsonify
 
@@ -10,7 +11,6 @@ from app.api import context
 from app.api.openapi import documented
 from app.api.schemas import TaskSchema
 from app.domain.errors import NotFoundError
-from app.domain.generation import failed_generation_error
 from app.domain.models import Phase
 from app.domain.openai_shapes import task_object
 from app.errors import describe
@@ -27,7 +27,7 @@ def retrieve_task(task_id: str) -> Response:
     if not TASK_ID.match(task_id):
         raise NotFoundError(f"No generation {task_id!r}: task ids are Jimeng history ids")
     snapshot = context.service().lookup(context.sessions(), task_id)
-    error = None
-    if snapshot.phase is Phase.FAILED:
-        error = describe(failed_generation_error(snapshot.history_id, snapshot))[1]["error"]
-    return jsonify(task_object(snapshot, error))
+    if snapshot.phase is Phase.FAILED and isinstance(snapshot.error, NotFoundError):
+        raise snapshot.error  # deleted from the account: gone, like an unknown id
+    error = describe(snapshot.error)[1]["error"] if snapshot.error is not None else None
+    return jsonify(task_object(snapshot, error, now=time.time()))

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.errors import InvalidRequestError
-from app.domain.models import GenerationKind, GenerationRequest, GenerationResult, ImageRequest, VideoRequest
+from app.domain.models import (
+    GenerationKind,
+    GenerationRequest,
+    GenerationResult,
+    ImageRequest,
+    Phase,
+    Snapshot,
+    VideoRequest,
+)
 from app.domain.sizes import parse_size
 from app.domain.sources import ImageSource, parse_image_source
 
@@ -137,13 +145,20 @@ class ChunkHeader:
         return body
 
 
-def progress_line(kind: GenerationKind, finished: int, total: int, phase: str) -> str:
-    """A short status line for a progress chunk."""
+def progress_line(kind: GenerationKind, snapshot: Snapshot, now: float) -> str:
+    """A short status line for a progress chunk: Jimeng's queue place and forecast when it gave them."""
+    eta = snapshot.eta_seconds(now)
+    if snapshot.phase is Phase.QUEUED:
+        place = snapshot.queue_position
+        where = f": {place + 1} of {snapshot.queue_length}" if place is not None and snapshot.queue_length else ""
+        about = f", about {round(eta)} s" if eta is not None else ""
+        return f"Queued at Jimeng{where}{about}…\n"
+    left = f", about {round(eta)} s left" if eta is not None else ""
     if kind is GenerationKind.VIDEO:
-        return "Generating the video…\n" if phase != "queued" else "Queued at Jimeng…\n"
-    if total and finished:
-        return f"{finished} of {total} images ready…\n"
-    return "Generating…\n" if phase != "queued" else "Queued at Jimeng…\n"
+        return f"Generating the video{left}…\n"
+    if snapshot.total and snapshot.finished:
+        return f"{snapshot.finished} of {snapshot.total} images ready{left}…\n"
+    return f"Generating{left}…\n"
 
 
 def chat_request(chat_model: ChatModel, prompt: ChatPrompt, kind: GenerationKind) -> GenerationRequest:

@@ -13,13 +13,21 @@
      +-- ClientGoneError                499: the client hung up while its generation ran
      +-- GenerationTimeoutError         504: the deadline passed; the generation may still finish upstream
      +-- JimengError                    what Jimeng said, or failed to say (``ret`` when it said it)
-          +-- SessionExpiredError        the sessionid is not (or no longer) logged in
-          +-- InsufficientCreditsError   the account cannot pay for the draft
-          +-- ContentFilteredError       moderation refused the prompt or an input image
-          +-- RateLimitedError           throttling that outlived our retries
-          +-- InvalidParametersError     Jimeng refused the draft we built
-          +-- GenerationFailedError      the generation failed (``fail_code``)
-          +-- UpstreamUnavailableError   transport errors, 5xx, malformed answers (after retries)
+          +-- SessionExpiredError        401 the sessionid is not (or no longer) logged in
+          +-- InsufficientCreditsError   402 the account cannot pay for the draft (or lacks the model's benefit)
+          +-- ContentFilteredError       400 moderation refused the prompt, an input or the output
+          +-- InvalidPromptError         400 Jimeng refuses the prompt's language
+          +-- UpstreamModelUnavailableError  400 Jimeng says the model is retired (ret 2061)
+          +-- PermissionRefusedError     403 the account may not do this
+          |    +-- ModelNotPermittedError, AccountRestrictedError, RegionNotAllowedError,
+          |        ComplianceRequiredError, RiskControlError
+          +-- RateLimitedError           429 throttling that outlived our retries (``retry_after``)
+          |    +-- ConcurrencyLimitError  too many running jobs on the account
+          |    +-- DailyLimitError        the account's daily generation cap
+          +-- GenerationFailedError      502 the generation failed (``fail_code``)
+          +-- UpstreamBadRequestError    502 Jimeng did not accept the request we built
+          +-- UpstreamIncompatibleError  502 our protocol constants are stale (ret 3018, 1014)
+          +-- UpstreamUnavailableError   502 transport errors, 5xx, malformed answers (after retries)
                +-- SubmitOutcomeUnknownError  a submit's answer was lost and no look-up could tell its fate
 
 Each class owns its OpenAI error ``code``; ``app/errors.py`` owns the HTTP status and ``type`` of each class.
@@ -30,8 +38,6 @@ job of a session at once), so ``for_generation`` returns a copy carrying one gen
 from __future__ import annotations
 
 from typing import Any, ClassVar, Self
-
-CONTENT_FILTERED_FAIL_CODE = "2038"  # a finished record's fail_code when moderation refused the job
 
 
 class DomainError(Exception):
@@ -45,6 +51,7 @@ class DomainError(Exception):
     message: str
     param: str | None
     history_id: str | None
+    retry_after: float | None = None  # seconds a client should wait before the same request can succeed
 
     def __init__(
         self,
@@ -155,17 +162,63 @@ class ContentFilteredError(JimengError):
     code = "content_filtered"
 
 
+class InvalidPromptError(JimengError):
+    code = "invalid_prompt"
+
+
+class UpstreamModelUnavailableError(JimengError):
+    """Jimeng refused the model itself (retired or switched off): the model tables are refreshed."""
+
+    code = "model_unavailable"
+
+
+class PermissionRefusedError(JimengError):
+    code = "permission_denied"
+
+
+class ModelNotPermittedError(PermissionRefusedError):
+    code = "model_not_permitted"
+
+
+class AccountRestrictedError(PermissionRefusedError):
+    code = "account_restricted"
+
+
+class RegionNotAllowedError(PermissionRefusedError):
+    code = "region_not_allowed"
+
+
+class ComplianceRequiredError(PermissionRefusedError):
+    code = "compliance_required"
+
+
+class RiskControlError(PermissionRefusedError):
+    code = "risk_control"
+
+
 class RateLimitedError(JimengError):
     code = "upstream_rate_limited"
 
 
-class InvalidParametersError(JimengError):
-    pass
+class ConcurrencyLimitError(RateLimitedError):
+    code = "concurrency_limit"
+
+
+class DailyLimitError(RateLimitedError):
+    code = "daily_limit"
 
 
 class GenerationFailedError(JimengError):
     code = "generation_failed"
     fail_code: str | None = None
+
+
+class UpstreamBadRequestError(JimengError):
+    code = "upstream_bad_request"
+
+
+class UpstreamIncompatibleError(JimengError):
+    code = "upstream_incompatible"
 
 
 class UpstreamUnavailableError(JimengError):

@@ -22,10 +22,7 @@ from loguru import logger
 from app.domain import chat
 from app.domain.backend import GenerationBackend, ImageLoader, UploadBackend
 from app.domain.errors import (
-    CONTENT_FILTERED_FAIL_CODE,
     ClientGoneError,
-    ContentFilteredError,
-    DomainError,
     GenerationFailedError,
     GenerationTimeoutError,
     JimengError,
@@ -40,6 +37,7 @@ from app.domain.models import (
     InputImage,
     ResponseFormat,
     Snapshot,
+    Submitted,
 )
 from app.domain.planning import Plan, Planner
 from app.domain.poller import Poller, PollEvent, PollOutcome
@@ -73,6 +71,7 @@ class Job:
     """A generation Jimeng accepted: everything later steps need, nothing else."""
 
     history_id: str
+    submit_id: str
     session_id: str
     kind: GenerationKind
     model: str
@@ -81,6 +80,7 @@ class Job:
     n: int | None
     response_format: ResponseFormat
     input_images: int
+    forecast_seconds: float | None = None  # Jimeng's forecast of its duration, from the submit answer
 
 
 class GenerationService:
@@ -126,17 +126,20 @@ class GenerationService:
         """Choose a session, upload the inputs, submit; failover happens only before Jimeng accepts."""
         plan, inputs = prepared.plan, prepared.inputs
 
-        def submit_on(session_id: str) -> str:
+        def submit_on(session_id: str) -> Submitted:
             video = plan.kind is GenerationKind.VIDEO
             uris = self.uploader.upload_images(session_id, list(inputs), video=video) if inputs else []
             spec = replace(plan.spec, image_uris=tuple(uris)) if uris else plan.spec
-            return self.backend.submit(session_id, spec).history_id
+            return self.backend.submit(session_id, spec)
 
-        session_id, history_id = self.pool.run(sessions, self.planner.cost(plan.kind), submit_on)
-        logger.info("generation {} submitted on session {} ({})", history_id, mask(session_id), plan.spec.kind)
+        session_id, submitted = self.pool.run(sessions, self.planner.cost(plan.kind), submit_on)
+        logger.info(
+            "generation {} submitted on session {} ({})", submitted.history_id, mask(session_id), plan.spec.kind
+        )
         return Job(
-            history_id=history_id, session_id=session_id, kind=plan.kind, model=plan.model_id, prompt=plan.prompt,
-            created=int(self._clock()), n=plan.n, response_format=plan.response_format, input_images=len(inputs),
+            history_id=submitted.history_id, submit_id=submitted.submit_id, session_id=session_id, kind=plan.kind,
+            model=plan.model_id, prompt=plan.prompt, created=int(self._clock()), n=plan.n,
+            response_format=plan.response_format, input_images=len(inputs), forecast_seconds=submitted.forecast_seconds,
         )  # fmt: skip
 
     # -- following --------------------------------------------------------------------------------------
@@ -153,8 +156,8 @@ class GenerationService:
         ``Gone`` (and the end) once ``client_gone`` says the client hung up. A failure is raised with the
         history id. Closing the iterator stops the polling, so nobody polls for a consumer that left."""
         watch = self.poller.watch(
-            job.session_id, job.history_id, kind=job.kind, model=job.model,
-            timeout=self.deadlines.of(job.kind), request_id=request_id,
+            job.session_id, job.history_id, poll_id=job.submit_id, kind=job.kind, model=job.model,
+            timeout=self.deadlines.of(job.kind), forecast=job.forecast_seconds, request_id=request_id,
         )  # fmt: skip
         last_news = last_check = self._monotonic()
         try:
@@ -207,13 +210,16 @@ class GenerationService:
                 f"it may still finish: GET /v1/tasks/{hid}",
                 history_id=hid,
             )
-        if isinstance(event.error, DomainError):
-            raise event.error.for_generation(hid)
-        raise failed_generation_error(hid, event.snapshot)
+        error = event.error or (event.snapshot.error if event.snapshot is not None else None)
+        if error is None:
+            error = GenerationFailedError(f"Jimeng failed generation {hid}", history_id=hid)
+        raise error.for_generation(hid)
 
     def _result(self, job: Job, snapshot: Snapshot) -> GenerationResult:
         if job.kind is GenerationKind.VIDEO:
-            urls: tuple[str, ...] = (snapshot.video_url,) if snapshot.video_url else ()
+            hd = self.backend.hd_video_url(job.session_id, snapshot.item_id) if snapshot.item_id else None
+            video_url = hd or snapshot.video_url
+            urls: tuple[str, ...] = (video_url,) if video_url else ()
         else:
             urls = snapshot.image_urls[: job.n] if job.n else snapshot.image_urls
         if not urls:
@@ -250,16 +256,3 @@ class GenerationService:
         if last_error is not None and len(sessions) == 1:
             raise last_error
         raise NotFoundError(f"No generation {task_id!r} on this account")
-
-
-def failed_generation_error(history_id: str, snapshot: Snapshot | None) -> JimengError:
-    """The error of a finished-but-failed record: moderation (2038) or a generic failure with its code."""
-    fail_code = snapshot.fail_code if snapshot else ""
-    if str(fail_code) == CONTENT_FILTERED_FAIL_CODE:
-        return ContentFilteredError(
-            f"Jimeng's moderation refused generation {history_id} (fail code {fail_code})", history_id=history_id
-        )
-    code_text = f" (fail code {fail_code})" if fail_code else ""
-    return GenerationFailedError(
-        f"Jimeng failed generation {history_id}{code_text}", fail_code=fail_code or None, history_id=history_id
-    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.domain.errors import DomainError
 from app.domain.sources import ImageSource
 
 
@@ -116,10 +117,11 @@ class DraftSpec:
     image_uris: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Submitted:
     history_id: str
     submit_id: str
+    forecast_seconds: float | None = None  # Jimeng's forecast of queue + generation time
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,11 +131,26 @@ class Snapshot:
     history_id: str
     phase: Phase
     status: int
+    submit_id: str = ""
     fail_code: str = ""
     finished: int = 0
     total: int = 0
     image_urls: tuple[str, ...] = ()
     video_url: str | None = None
+    item_id: str = ""  # the first item's id (a video's watermark-free file is looked up by it)
+    created_time: float | None = None  # unix seconds, Jimeng's clock
+    queue_position: int | None = None  # 0-based place in Jimeng's queue while queued
+    queue_length: int | None = None
+    forecast_seconds: float | None = None  # Jimeng's forecast of queue + generation time, from creation
+    executed_count: int | None = None  # images Jimeng says it runs for this draft
+    must_progress: bool = False  # items arriving or an unknown state: standing still too long is a failure
+    error: DomainError | None = None  # why a failed record failed (carries its history id)
+
+    def eta_seconds(self, now: float) -> float | None:
+        """Seconds until Jimeng expects it done (never negative), or None without a forecast."""
+        if self.forecast_seconds is None or self.created_time is None or self.phase.terminal:
+            return None
+        return max(0.0, self.created_time + self.forecast_seconds - now)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,17 @@ def images_response(result: GenerationResult, *, composition: bool = False) -> d
     return body
 
 
+def queue_fields(snapshot: Snapshot, now: float) -> dict[str, int | None]:
+    """``queue_position`` (1 = next in line; only while queued), ``queue_length`` and ``eta_seconds``."""
+    queued = snapshot.phase is Phase.QUEUED and snapshot.queue_position is not None
+    eta = snapshot.eta_seconds(now)
+    return {
+        "queue_position": snapshot.queue_position + 1 if queued and snapshot.queue_position is not None else None,
+        "queue_length": snapshot.queue_length if queued else None,
+        "eta_seconds": round(eta) if eta is not None else None,
+    }
+
+
 def accepted_task(history_id: str, created: int, model: str) -> dict[str, Any]:
     """The 202 answer of an ``"async": true`` request, right after Jimeng accepted the draft."""
     return {
@@ -42,8 +53,9 @@ def accepted_task(history_id: str, created: int, model: str) -> dict[str, Any]:
     }
 
 
-def task_object(snapshot: Snapshot, error: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``GET /v1/tasks/{id}``: state, progress, and the result items or the error."""
+def task_object(snapshot: Snapshot, error: dict[str, Any] | None = None, *, now: float) -> dict[str, Any]:
+    """``GET /v1/tasks/{id}``: state, progress, Jimeng's queue and forecast while it waits or runs, and the
+    result items or the error."""
     body: dict[str, Any] = {
         "id": snapshot.history_id,
         "object": TASK_OBJECT,
@@ -51,6 +63,8 @@ def task_object(snapshot: Snapshot, error: dict[str, Any] | None = None) -> dict
         "history_id": snapshot.history_id,
         "progress": {"finished": snapshot.finished, "total": snapshot.total},
     }
+    if not snapshot.phase.terminal:
+        body |= queue_fields(snapshot, now)
     if snapshot.phase is Phase.SUCCEEDED:
         if snapshot.video_url:
             body["data"] = [{"url": snapshot.video_url}]

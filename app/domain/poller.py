@@ -23,7 +23,7 @@ from typing import Protocol
 
 from loguru import logger
 
-from app.domain.errors import DomainError, JimengError, SessionExpiredError
+from app.domain.errors import DomainError, GenerationFailedError, JimengError, SessionExpiredError
 from app.domain.models import Phase, Snapshot
 from app.domain.schedule import DurationEstimator, PollTiming, next_delay
 
@@ -57,12 +57,15 @@ class PollEvent:
 @dataclass(eq=False)
 class _Job:
     history_id: str
+    poll_id: str  # the id Jimeng's poll answer is keyed by (the submit id)
     session_id: str
     kind: str
     model: str
     created: float
     deadline: float
     next_poll: float
+    forecast: float | None = None
+    changed_at: float = 0.0
     events: queue.Queue[PollEvent] = field(default_factory=queue.Queue)
     cancelled: bool = False
     in_flight: bool = False
@@ -117,11 +120,23 @@ class Poller:
     # -- the waiting side -------------------------------------------------------------------------------
 
     def watch(
-        self, session_id: str, history_id: str, *, kind: str, model: str, timeout: float, request_id: str = "-"
+        self,
+        session_id: str,
+        history_id: str,
+        *,
+        poll_id: str,
+        kind: str,
+        model: str,
+        timeout: float,
+        forecast: float | None = None,
+        request_id: str = "-",
     ) -> Watch:
+        """Follow one generation; ``poll_id`` keys it in poll answers, ``forecast`` is Jimeng's estimate of
+        its duration in seconds (used until such jobs were timed here)."""
         now = self._clock()
-        estimate = self.estimator.estimate(kind, model)
-        job = _Job(history_id, session_id, kind, model, now, now + timeout, now, request_id=request_id)
+        estimate = self.estimator.estimate(kind, model, forecast)
+        job = _Job(history_id, poll_id, session_id, kind, model, now, now + timeout, now, forecast, now,
+                   request_id=request_id)  # fmt: skip
         job.next_poll = min(now + next_delay(0.0, estimate, self._timing), job.deadline)
         with self._wake:
             self._jobs[id(job)] = job
@@ -209,7 +224,7 @@ class Poller:
         return batches
 
     def _poll_batch(self, session_id: str, jobs: list[_Job]) -> None:
-        ids = [job.history_id for job in jobs]
+        ids = [job.poll_id for job in jobs]
         try:
             snapshots: dict[str, Snapshot] | None = self._source.histories(session_id, ids)
             error: JimengError | None = None
@@ -231,7 +246,7 @@ class Poller:
         """Update one job from a poll's outcome (called under the lock)."""
         previous_poll, job.last_poll = job.last_poll, now
         job.polls += 1
-        snapshot = snapshots.get(job.history_id) if snapshots is not None else None
+        snapshot = snapshots.get(job.poll_id) if snapshots is not None else None
         if isinstance(error, SessionExpiredError):  # one error for the whole batch: each job gets its own copy
             return self._finish(job, PollEvent(PollOutcome.FAILED, job.last, error.for_generation(job.history_id)))
         if snapshot is not None and snapshot.phase.terminal:
@@ -240,6 +255,15 @@ class Poller:
             return self._finish(job, PollEvent(outcome, snapshot))
         if now >= job.deadline:
             return self._finish(job, PollEvent(PollOutcome.TIMEOUT, snapshot or job.last))
+        if snapshot is not None and _progressed(job.last, snapshot):
+            job.changed_at = now
+        elif snapshot is not None and snapshot.must_progress and now - job.changed_at > self._timing.stall_seconds:
+            stalled = GenerationFailedError(
+                f"Generation {job.history_id} made no progress for {self._timing.stall_seconds:.0f}s in state "
+                f"{snapshot.status}; it may still finish: GET /v1/tasks/{job.history_id}",
+                history_id=job.history_id,
+            )
+            return self._finish(job, PollEvent(PollOutcome.FAILED, snapshot, stalled))
         self._reschedule(job, now, snapshot, failed=snapshots is None)
 
     def _reschedule(self, job: _Job, now: float, snapshot: Snapshot | None, failed: bool) -> None:
@@ -249,7 +273,7 @@ class Poller:
             if snapshot is not None and _progressed(job.last, snapshot):
                 job.last = snapshot
                 job.events.put(PollEvent(PollOutcome.PROGRESS, snapshot))
-            estimate = self.estimator.estimate(job.kind, job.model)
+            estimate = self.estimator.estimate(job.kind, job.model, job.forecast)
             delay = next_delay(now - job.created, estimate, self._timing)
         job.next_poll = min(now + delay, job.deadline)
 
@@ -269,4 +293,5 @@ class Poller:
 def _progressed(before: Snapshot | None, after: Snapshot) -> bool:
     if before is None:
         return True
-    return (before.status, before.finished, before.total) != (after.status, after.finished, after.total)
+    seen = (before.status, before.finished, before.total, before.queue_position)
+    return seen != (after.status, after.finished, after.total, after.queue_position)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 APPROACH = 0.75  # of the time left to the band: few looks while nothing can have happened yet
 BAND_LOOKS = 10  # looks per half-width across a band: keeps a wide band from costing dozens of polls
+FORECAST_SPREAD = 0.25  # Jimeng's forecast is a rough one: cover a band of a quarter either side of it
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class PollTiming:
     first_video: float
     min_interval: float
     max_interval: float
+    stall_seconds: float  # a record that must progress (items arriving, unknown status) may stand still this long
     error_interval: float = 1.0  # after a failed poll (the client already retried inside the call)
 
     def default_estimate(self, kind: str) -> Estimate:
@@ -70,12 +72,15 @@ class DurationEstimator:
         )
         self._lock = threading.Lock()
 
-    def estimate(self, kind: str, model: str) -> Estimate:
+    def estimate(self, kind: str, model: str, forecast: float | None = None) -> Estimate:
+        """What was learned of such jobs; before that, Jimeng's own forecast for this job, else the default."""
         with self._lock:
             samples = list(self._samples.get((kind, model), ()))
-        if not samples:
-            return self._timing.default_estimate(kind)
-        return combine(samples, precise_width=2 * self._timing.min_interval)
+        if samples:
+            return combine(samples, precise_width=2 * self._timing.min_interval)
+        if forecast is not None and forecast > 0:
+            return Estimate(forecast, forecast * FORECAST_SPREAD)
+        return self._timing.default_estimate(kind)
 
     def record(self, kind: str, model: str, earliest: float, latest: float) -> None:
         """A job of this kind was seen unfinished at ``earliest`` and finished at ``latest`` (seconds)."""

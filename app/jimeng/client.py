@@ -11,20 +11,23 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
 from loguru import logger
 
 from app.domain.errors import (
+    DomainError,
+    JimengError,
+    NotFoundError,
     SubmitOutcomeUnknownError,
     UpstreamUnavailableError,
 )
-from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Snapshot, Submitted
+from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Phase, Snapshot, Submitted
 from app.http import BodyTooLargeError, succeeded
 from app.jimeng import drafts, records, signing
-from app.jimeng.errors import error_from_envelope
+from app.jimeng.errors import TRANSIENT_RETS, content_refused, error_from_envelope, error_from_fail_code
 from app.jimeng.ids import new_seed, new_uuid
 from app.jimeng.transport import Backoff, TransientError, call, call_json, new_http_session, with_retries
 from app.secrets import mask
@@ -36,6 +39,8 @@ CREDIT_RECEIVE = "/commerce/v1/benefits/credit_receive"
 UPLOAD_TOKEN = "/mweb/v1/get_upload_token"
 GENERATE = "/mweb/v1/aigc_draft/generate"
 HISTORY = "/mweb/v1/get_history_by_ids"
+QUEUE_INFO = "/mweb/v1/get_history_queue_info"
+LOCAL_ITEMS = "/mweb/v1/get_local_item_list"
 SUBMIT_ATTEMPTS = 5  # each retry follows a look-up by submit id that found no generation: never paid twice
 LOOKUP_ATTEMPTS = 6
 
@@ -114,23 +119,23 @@ class JimengClient:
         for attempt in range(SUBMIT_ATTEMPTS):
             try:
                 data = self._envelope(self._request(GENERATE, session_id, body, extra=extra))
-                history_id = _history_id(data)
+                history_id, queue = records.submitted_view(data)
                 if history_id:
-                    return Submitted(history_id, submit_id)
+                    return Submitted(history_id=history_id, submit_id=submit_id, forecast_seconds=_forecast(queue))
                 raise TransientError("accepted draft without a history_record_id")
             except TransientError as err:
                 logger.warning("submit {} lost its answer: {}", submit_id, err.reason)
                 if err.maybe_processed and (found := self.find_by_submit_id(session_id, submit_id)):
                     logger.info("submit {} did reach Jimeng: continuing with generation {}", submit_id, found)
-                    return Submitted(found, submit_id)
+                    return Submitted(history_id=found, submit_id=submit_id)
                 if attempt == SUBMIT_ATTEMPTS - 1:
                     raise err.final() from err
                 self._sleep(Backoff().delay(attempt, err.status, self._rng))
         raise AssertionError("unreachable")
 
     def find_by_submit_id(self, session_id: str, submit_id: str) -> str | None:
-        """The history id of the generation created with ``submit_id`` (11.8), or None if there is none."""
-        body = records.history_body([], config=self.upstream, submit_ids=[submit_id])
+        """The history id of the generation created with ``submit_id``, or None if there is none."""
+        body = records.history_body(submit_ids=[submit_id])
         try:
             data = with_retries(
                 lambda: self._envelope(self._request(HISTORY, session_id, body)),
@@ -146,21 +151,53 @@ class JimengClient:
             return None
         return records.read_record(record).history_record_id or None
 
-    def histories(self, session_id: str, history_ids: list[str]) -> dict[str, Snapshot]:
-        """One poll for many generations of one account; ids Jimeng does not show are absent."""
-        body = records.history_body(history_ids, config=self.upstream)
-        data = self._read(HISTORY, session_id, body)
-        views = records.read_records(data)
-        return {hid: _snapshot(hid, views[hid]) for hid in history_ids if hid in views}
+    def histories(self, session_id: str, submit_ids: list[str]) -> dict[str, Snapshot]:
+        """One poll for many generations of one account, by submit id as the web app polls [5.4]; ids Jimeng
+        does not show are absent. Queued records without queue details get them from one more call."""
+        views = records.read_records(self._read(HISTORY, session_id, records.history_body(submit_ids=submit_ids)))
+        views = {sid: views[sid] for sid in submit_ids if sid in views}
+        waiting = [v.history_record_id for v in views.values() if _needs_queue_info(v)]
+        queues = self._queues(session_id, waiting) if waiting else {}
+        return {sid: _snapshot(view, queues.get(view.history_record_id)) for sid, view in views.items()}
 
     def lookup(self, session_id: str, task_id: str) -> Snapshot | None:
         """A generation by history id or submit id (tasks endpoint), or None when the account has none."""
-        body = records.history_body([task_id], config=self.upstream, submit_ids=[task_id])
-        views = records.read_records(self._read(HISTORY, session_id, body))
-        view = views.get(task_id)
+        body = records.history_body(history_ids=[task_id], submit_ids=[task_id])
+        view = records.read_records(self._read(HISTORY, session_id, body)).get(task_id)
         if view is None:
             return None
-        return _snapshot(view.history_record_id or task_id, view)
+        if not view.history_record_id:
+            view = replace(view, history_record_id=task_id)
+        queues = self._queues(session_id, [view.history_record_id]) if _needs_queue_info(view) else {}
+        return _snapshot(view, queues.get(view.history_record_id))
+
+    def hd_video_url(self, session_id: str, item_id: str) -> str | None:
+        """The watermark-free file of a finished video [5.6], or None (the record's preview URL is then used)."""
+        body = {
+            "item_id_list": [item_id],
+            "pack_item_opt": {"scene": 1, "need_data_integrity": True},
+            "is_for_video_download": True,
+        }
+        try:
+            data = with_retries(
+                lambda: self._envelope(self._request(LOCAL_ITEMS, session_id, body)), attempts=2, sleep=self._sleep
+            )
+            return records.hd_video_url(data) or None
+        except JimengError as err:
+            logger.info("no watermark-free file for video item {}: {}", item_id, err)
+            return None
+
+    def _queues(self, session_id: str, history_ids: list[str]) -> dict[str, records.QueueView]:
+        """Queue positions of waiting jobs [5.5]; one attempt: a failure only costs the detail, never the poll."""
+        try:
+            data = self._envelope(self._request(QUEUE_INFO, session_id, records.queue_body(history_ids)))
+            return records.read_queues(data)
+        except TransientError as err:
+            logger.debug("queue info of {} jobs not available: {}", len(history_ids), err.reason)
+            return {}
+        except JimengError as err:
+            logger.debug("queue info of {} jobs not available: {}", len(history_ids), err)
+            return {}
 
     def download(self, url: str, max_bytes: int) -> bytes:
         """A result file (not a user URL: no address guard), read with a size cap; lost answers retried."""
@@ -247,25 +284,58 @@ class JimengClient:
         if not isinstance(payload, dict) or "ret" not in payload:
             raise TransientError("answer without the ret envelope")
         ret = str(payload.get("ret"))
-        if ret != "0":
-            raise error_from_envelope(ret, str(payload.get("errmsg") or ""))
-        return payload.get("data")
+        if ret == "0":
+            return payload.get("data")
+        errmsg = str(payload.get("errmsg") or "")
+        if ret in TRANSIENT_RETS:
+            raise TransientError(f"ret {ret} ({errmsg})")
+        data = payload.get("data")
+        fail_code = str(data.get("fail_code") or "") if isinstance(data, dict) else ""
+        raise error_from_envelope(ret, errmsg, fail_code=fail_code)
 
 
-def _history_id(data: Any) -> str:
-    aigc = data.get("aigc_data") if isinstance(data, dict) else None
-    value = aigc.get("history_record_id") if isinstance(aigc, dict) else None
-    return str(value) if value not in (None, "") else ""
+def _forecast(queue: records.QueueView) -> float | None:
+    """Seconds from creation until Jimeng expects the result: queue wait plus generation [5.1]."""
+    if queue.forecast_generate is None:
+        return None
+    return queue.forecast_generate + (queue.forecast_queue or 0.0)
 
 
-def _snapshot(history_id: str, view: records.RecordView) -> Snapshot:
+def _needs_queue_info(view: records.RecordView) -> bool:
+    return view.phase is Phase.QUEUED and view.queue.position is None and bool(view.history_record_id)
+
+
+def _snapshot(view: records.RecordView, queue: records.QueueView | None = None) -> Snapshot:
+    """The domain's view of a record; a failed record carries its error (the fail code through the ret table)."""
+    queue = queue or view.queue
+    history_id = view.history_record_id
     return Snapshot(
         history_id=history_id,
         phase=view.phase,
         status=view.status,
+        submit_id=view.submit_id,
         fail_code=view.fail_code,
         finished=view.finished,
         total=view.total,
         image_urls=view.image_urls,
         video_url=view.video_url or None,
+        item_id=view.item_id,
+        created_time=view.created_time,
+        queue_position=queue.position,
+        queue_length=queue.length,
+        forecast_seconds=_forecast(queue) if queue.forecast_generate is not None else _forecast(view.queue),
+        executed_count=view.executed_count,
+        must_progress=view.status == records.PARTIAL or view.status not in records.KNOWN_STATUSES,
+        error=_failure(view) if view.phase is Phase.FAILED else None,
     )
+
+
+def _failure(view: records.RecordView) -> DomainError:
+    hid = view.history_record_id
+    if view.status == records.DELETED:
+        return NotFoundError(f"Generation {hid} was deleted from the Jimeng account", history_id=hid)
+    if view.status == records.PRE_CHECK_REJECT:
+        return content_refused(hid, "refused before generating", view.fail_message)
+    if view.status == records.POST_CHECK_REJECT:
+        return content_refused(hid, "the result was refused", view.fail_message)
+    return error_from_fail_code(hid, view.fail_code, view.fail_message)

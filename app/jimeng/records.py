@@ -1,67 +1,66 @@
-"""``get_history_by_ids``: what we ask for and how we read the records that come back.
+"""History records: what we ask ``get_history_by_ids`` and ``get_history_queue_info`` for, and how we read
+what comes back (protocol 2026 section 5).
 
-Protocol section 11. The request bodies (11.1, 11.8) are built here next to the reading so one module owns the
-poll call. Reading is total: a record is upstream data of unknown quality, so a missing or oddly typed field
-gives an empty value, never an exception; the poller decides what an empty value means.
+The web app polls by submit id, so the answer is keyed by submit id; the tasks endpoint asks by history id or
+submit id. Reading is total: a record is upstream data of unknown quality, so a missing or oddly typed field
+gives an empty value, never an exception; what an empty value means is decided by the poller.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from app.domain.models import Phase
-from config.upstream import UpstreamConfig
 
-STATUS_PHASES: dict[int, Phase] = {  # [11.3]; 10 is the reference's alias of 50
-    20: Phase.QUEUED,
-    42: Phase.RUNNING,
-    45: Phase.RUNNING,
-    50: Phase.SUCCEEDED,
-    10: Phase.SUCCEEDED,
-    30: Phase.FAILED,
+INIT, PRE_CHECK_REJECT, SUBMITTED, GENERATE_FAILED = 0, 10, 20, 30
+POST_CHECK_REJECT, THINKING, PARTIAL, SUCCESS, DELETED = 40, 42, 45, 50, 100
+STATUS_PHASES: dict[int, Phase] = {  # [5.2] any other status (-1, 21, 60 ...) is "still working" until it stalls
+    INIT: Phase.QUEUED,
+    SUBMITTED: Phase.QUEUED,
+    THINKING: Phase.RUNNING,
+    PARTIAL: Phase.RUNNING,  # items arriving; only 50 is done (a 45 with no items was seen)
+    SUCCESS: Phase.SUCCEEDED,
+    PRE_CHECK_REJECT: Phase.FAILED,
+    GENERATE_FAILED: Phase.FAILED,
+    POST_CHECK_REJECT: Phase.FAILED,
+    DELETED: Phase.FAILED,
 }
+KNOWN_STATUSES = frozenset(STATUS_PHASES)
 
-_IMAGE_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [11.5] first non-empty wins, per item
+_IMAGE_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [5.6] first non-empty wins, per item
     ("image", "large_images", 0, "image_url"),
     ("common_attr", "cover_url"),
     ("image_url",),
     ("url",),
 )
-_VIDEO_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [11.5] [14.7] first item only, any host
-    ("common_attr", "transcoded_video", "origin", "video_url"),
+_VIDEO_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [5.6] the watermarked preview; first item only
     ("video", "transcoded_video", "origin", "video_url"),
+    ("common_attr", "transcoded_video", "origin", "video_url"),
     ("video", "play_url"),
     ("video", "download_url"),
     ("video", "url"),
 )
+_ITEM_ID_PATHS: tuple[tuple[str | int, ...], ...] = (("common_attr", "id"), ("item_id",), ("id",), ("local_item_id",))
 
 
-def image_info(config: UpstreamConfig) -> dict[str, Any]:
-    """The renditions asked for when polling (11.1): the 12-scene list, harmless for video records too."""
-    info = config.image_info
-    scenes = [
-        {"scene": s.scene, "width": s.width, "height": s.height, "uniq_key": s.uniq_key, "format": info.format}
-        for s in info.scenes
-    ]
-    return {"width": info.width, "height": info.height, "format": info.format, "image_scene_list": scenes}
-
-
-def history_body(
-    history_ids: Sequence[str], *, config: UpstreamConfig, submit_ids: Sequence[str] | None = None
-) -> dict[str, Any]:
-    """One poll for any jobs of one account (11.1), optionally also looking up submit ids (11.8).
-
-    Every poll asks for the 12-scene ``image_info``: it is harmless for videos, so jobs of mixed kinds share
-    one call, and the 9-scene variant the web app sends for multi-image and blend jobs buys nothing.
-    """
-    body: dict[str, Any] = {"history_ids": list(history_ids)}
-    if submit_ids is not None:
-        body["submit_ids"] = list(submit_ids)
-    body["image_info"] = image_info(config)
-    body["http_common_info"] = {"aid": config.app.aid}
+def history_body(*, submit_ids: Sequence[str] = (), history_ids: Sequence[str] = ()) -> dict[str, Any]:
+    """A poll (submit ids only, as the web app sends it [5.4]) or a look-up by either kind of id."""
+    body: dict[str, Any] = {}
+    if submit_ids:
+        body["submit_ids"] = list(dict.fromkeys(submit_ids))
+    if history_ids:
+        body["history_ids"] = list(dict.fromkeys(history_ids))
     return body
+
+
+def queue_body(history_ids: Sequence[str]) -> dict[str, Any]:
+    """``get_history_queue_info`` [5.5]: history ids as strings, duplicates removed."""
+    return {"history_ids": list(dict.fromkeys(history_ids))}
 
 
 def _dig(value: Any, path: Sequence[str | int]) -> Any:
@@ -77,13 +76,13 @@ def _dig(value: Any, path: Sequence[str | int]) -> Any:
 
 
 def _url(value: Any) -> str:
-    """A usable URL string or ""; the literal ``\\u0026`` some responses carry is an escaped ``&`` (14.9)."""
+    """A usable URL string or ""; the literal ``\\u0026`` some responses carry is an escaped ``&``."""
     if not isinstance(value, str):
         return ""
     return value.strip().replace("\\u0026", "&")
 
 
-def _first_url(item: Any, paths: Sequence[Sequence[str | int]]) -> str:
+def _first(item: Any, paths: Sequence[Sequence[str | int]]) -> str:
     return next((url for path in paths if (url := _url(_dig(item, path)))), "")
 
 
@@ -100,30 +99,88 @@ def as_int(value: Any) -> int:
     return 0
 
 
+def _number(value: Any) -> float | None:
+    """A non-negative number (int, float or digit string), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if value >= 0 else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if number >= 0 else None
+    return None
+
+
 def _text(value: Any) -> str:
     return "" if value is None or isinstance(value, Mapping | list) else str(value)
 
 
-def status_phase(status: int) -> Phase:
-    """Where a status leaves a job (11.3); an unknown status means "still working", never final."""
-    return STATUS_PHASES.get(status, Phase.RUNNING)
+def _status(record: Mapping[str, Any]) -> int:
+    """``task.status`` first, then the record's own [5.2]; -1 (unknown) when neither is a number."""
+    for value in (_dig(record, ("task", "status")), record.get("status")):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            continue
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+            return int(value)
+    return -1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class QueueView:
+    """Where a job waits [5.1] [5.5]: 0-based position, queue length, forecast seconds."""
+
+    position: int | None = None
+    length: int | None = None
+    forecast_queue: float | None = None
+    forecast_generate: float | None = None
+
+
+def read_queue(entry: Any) -> QueueView:
+    """The queue part of a record, a submit answer or a ``get_history_queue_info`` entry."""
+    if not isinstance(entry, Mapping):
+        return QueueView()
+    info = entry.get("queue_info")
+    info = info if isinstance(info, Mapping) else {}
+    costs = entry.get("forecast_cost_time")
+    costs = costs if isinstance(costs, Mapping) else entry
+    position, length = _number(info.get("queue_idx")), _number(info.get("queue_length"))
+    return QueueView(
+        position=int(position) if position is not None else None,
+        length=int(length) if length is not None else None,
+        forecast_queue=_number(costs.get("forecast_queue_cost")),
+        forecast_generate=_number(costs.get("forecast_generate_cost")),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordView:
-    """The fields of one history record that the service acts on (11.2, 11.5)."""
+    """The fields of one history record that the service acts on [5.2]-[5.6]."""
 
-    status: int = 0
+    status: int = -1
     fail_code: str = ""
+    fail_message: str = ""  # fail_starling_message, else fail_msg: Jimeng's own words for the user
     finished: int = 0  # finished_image_count
     total: int = 0  # total_image_count
     image_urls: tuple[str, ...] = ()
     video_url: str = ""
+    item_id: str = ""  # the first item's id: the watermark-free video is looked up by it
     history_record_id: str = ""
+    submit_id: str = ""
+    created_time: float | None = None
+    executed_count: int | None = None  # gen_option.gen_count of the draft as Jimeng ran it
+    queue: QueueView = QueueView()
 
     @property
     def phase(self) -> Phase:
-        return status_phase(self.status)
+        """10 with usable items is a success (as older readings had it); any unknown status is still working."""
+        if self.status == PRE_CHECK_REJECT and (self.image_urls or self.video_url):
+            return Phase.SUCCEEDED
+        return STATUS_PHASES.get(self.status, Phase.RUNNING)
 
 
 def read_record(record: Any) -> RecordView:
@@ -132,20 +189,82 @@ def read_record(record: Any) -> RecordView:
         return RecordView()
     items = record.get("item_list")
     items = items if isinstance(items, list) else []
-    image_urls = tuple(url for item in items if (url := _first_url(item, _IMAGE_URL_PATHS)))
     return RecordView(
-        status=as_int(record.get("status")),
+        status=_status(record),
         fail_code=_text(record.get("fail_code")),
+        fail_message=_text(record.get("fail_starling_message")) or _text(record.get("fail_msg")),
         finished=as_int(record.get("finished_image_count")),
         total=as_int(record.get("total_image_count")),
-        image_urls=image_urls,
-        video_url=_first_url(items[0], _VIDEO_URL_PATHS) if items else "",
+        image_urls=tuple(url for item in items if (url := _first(item, _IMAGE_URL_PATHS))),
+        video_url=_first(items[0], _VIDEO_URL_PATHS) if items else "",
+        item_id=_first(items[0], _ITEM_ID_PATHS) if items else "",
         history_record_id=_text(record.get("history_record_id")),
+        submit_id=_text(record.get("submit_id")),
+        created_time=_number(record.get("created_time")),
+        executed_count=_executed_count(record.get("draft_content")),
+        queue=read_queue(record),
     )
 
 
 def read_records(data: Any) -> dict[str, RecordView]:
-    """Read a whole ``data`` object (keyed by history or submit id, 11.2); a non-dict gives no records."""
+    """Read a whole ``data`` object (keyed by submit or history id); a non-dict gives no records."""
     if not isinstance(data, Mapping):
         return {}
     return {str(key): read_record(record) for key, record in data.items()}
+
+
+def read_queues(data: Any) -> dict[str, QueueView]:
+    """A ``get_history_queue_info`` answer's ``data``, keyed by history id."""
+    if not isinstance(data, Mapping):
+        return {}
+    return {str(key): read_queue(entry) for key, entry in data.items()}
+
+
+def _executed_count(draft_content: Any) -> int | None:
+    """``gen_option.gen_count`` from the record's ``draft_content`` (a JSON string) [3.3], or None."""
+    if not isinstance(draft_content, str) or "gen_count" not in draft_content:
+        return None
+    try:
+        draft = json.loads(draft_content)
+    except ValueError:
+        return None
+    count = _dig(draft, ("component_list", 0, "abilities", "gen_option", "gen_count"))
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else None
+
+
+def submitted_view(data: Any) -> tuple[str, QueueView]:
+    """(history id, queue and forecast) of a submit answer: ``data.aigc_data``, else ``data`` itself [5.1]."""
+    aigc = data.get("aigc_data") if isinstance(data, Mapping) else None
+    source = aigc if isinstance(aigc, Mapping) else data if isinstance(data, Mapping) else {}
+    return _text(source.get("history_record_id")), read_queue(source)
+
+
+def hd_video_url(data: Any) -> str:
+    """The watermark-free video URL of a ``get_local_item_list`` answer [5.6], or "".
+
+    ``video.video_model`` is a JSON string whose ``video_list`` holds ``video_1`` ... ``video_4``; the one with
+    the largest ``vheight`` wins, and its ``main_url`` is base64 of the URL.
+    """
+    item = next((first for key in ("item_list", "local_item_list") if (first := _dig(data, (key, 0)))), None)
+    model = _dig(item, ("video", "video_model"))
+    try:
+        videos = _dig(json.loads(model), ("video_list",)) if isinstance(model, str) else None
+    except ValueError:
+        return ""
+    if not isinstance(videos, Mapping):
+        return ""
+    candidates = [video for video in videos.values() if isinstance(video, Mapping) and video.get("main_url")]
+    if not candidates:
+        return ""
+    best = max(candidates, key=lambda video: as_int(video.get("vheight")))
+    return _decode_url(best.get("main_url"))
+
+
+def _decode_url(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    try:
+        url = base64.b64decode(value + "=" * (-len(value) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return ""
+    return url if url.startswith(("https://", "http://")) else ""

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import Api, assert_error
+from tests.unit.test_errors import RET_TABLE
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -155,8 +156,20 @@ def test_content_filtered_generation_is_400_with_its_history_id(api: Api) -> Non
 
 
 def test_prompt_refused_at_submit_is_content_filtered_without_history(api: Api) -> None:
-    error = assert_error(api.post("/v1/images/generations", {"prompt": "bad [ret=4001]"}), 400, "content_filtered")
+    error = assert_error(api.post("/v1/images/generations", {"prompt": "bad [ret=2038]"}), 400, "content_filtered")
     assert error["history_id"] is None
+
+
+@pytest.mark.parametrize(("ret", "status", "code"), RET_TABLE)
+def test_every_known_ret_of_a_submit_answers_its_status_and_nothing_is_created(
+    api: Api, ret: str, status: int, code: str
+) -> None:
+    response = api.post("/v1/images/generations", {"prompt": f"a cat [ret={ret}]"})
+    error = assert_error(response, status, code)
+    assert error["history_id"] is None
+    waits = code in ("upstream_rate_limited", "concurrency_limit", "daily_limit")
+    assert ("Retry-After" in response.headers) is waits, response.headers
+    assert not api.generations()
 
 
 def test_failed_generation_is_502_with_fail_code_and_history_id(api: Api) -> None:

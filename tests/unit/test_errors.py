@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields
 from app.domain import errors as domain
 from app.domain.errors import InvalidJsonError, MissingSessionError, RequestTooLargeError, UnsupportedMediaTypeError
 from app.errors import describe_exception, first_validation_message
-from app.jimeng.errors import error_from_envelope
+from app.jimeng.errors import error_from_envelope, error_from_fail_code
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,10 @@ from app.jimeng.errors import error_from_envelope
         (domain.RateLimitedError("x"), 429, "rate_limit_exceeded", "upstream_rate_limited"),
         (domain.GenerationFailedError("x"), 502, "upstream_error", "generation_failed"),
         (domain.UpstreamUnavailableError("x"), 502, "upstream_error", "upstream_error"),
-        (domain.InvalidParametersError("x"), 502, "upstream_error", "upstream_error"),
+        (domain.UpstreamBadRequestError("x"), 502, "upstream_error", "upstream_bad_request"),
+        (domain.RiskControlError("x"), 403, "permission_error", "risk_control"),
+        (domain.ConcurrencyLimitError("x"), 429, "rate_limit_exceeded", "concurrency_limit"),
+        (domain.UpstreamModelUnavailableError("x"), 400, "invalid_request_error", "model_unavailable"),
     ],
 )
 def test_each_error_class_has_the_contract_status_type_and_code(
@@ -42,23 +45,87 @@ def test_history_id_travels_with_upstream_errors() -> None:
     assert body["error"]["history_id"] == "4721606420748"
 
 
-@pytest.mark.parametrize(
-    ("ret", "cls"),
-    [
-        ("1015", domain.SessionExpiredError),
-        ("5000", domain.InsufficientCreditsError),
-        ("4001", domain.ContentFilteredError),
-        ("4002", domain.InvalidParametersError),
-        ("5001", domain.GenerationFailedError),
-        ("5002", domain.GenerationFailedError),
-        ("3018", domain.UpstreamUnavailableError),
-        (1015, domain.SessionExpiredError),
-    ],
-)
-def test_envelope_ret_codes_map_to_error_classes(ret: str, cls: type[Exception]) -> None:
-    error = error_from_envelope(ret, "msg")
-    assert type(error) is cls
-    assert f"ret {ret}" in str(error)
+# Protocol section 6: every ret Jimeng is known to answer, with the status and code the service gives it.
+RET_TABLE = [
+    ("1", 429, "upstream_rate_limited"),
+    ("1000", 502, "upstream_bad_request"),
+    ("1001", 502, "upstream_bad_request"),
+    ("1002", 502, "upstream_bad_request"),
+    ("1006", 402, "insufficient_credits"),
+    ("1010", 429, "concurrency_limit"),
+    ("1014", 502, "upstream_incompatible"),
+    ("1015", 401, "session_expired"),
+    ("1017", 403, "model_not_permitted"),
+    ("1018", 403, "account_restricted"),
+    ("1019", 403, "risk_control"),
+    ("1021", 403, "risk_control"),
+    ("1057", 429, "upstream_rate_limited"),
+    ("1063", 400, "content_filtered"),
+    ("1159", 400, "content_filtered"),
+    ("1161", 400, "invalid_prompt"),
+    ("1162", 400, "invalid_prompt"),
+    ("2002", 502, "generation_failed"),
+    ("2003", 400, "content_filtered"),
+    ("2004", 400, "content_filtered"),
+    ("2005", 400, "content_filtered"),
+    ("2014", 429, "upstream_rate_limited"),
+    ("2020", 429, "upstream_rate_limited"),
+    ("2035", 403, "risk_control"),
+    ("2038", 400, "content_filtered"),
+    ("2039", 400, "content_filtered"),
+    ("2041", 400, "content_filtered"),
+    ("2042", 400, "content_filtered"),
+    ("2043", 400, "content_filtered"),
+    ("2047", 400, "content_filtered"),
+    ("2048", 400, "content_filtered"),
+    ("2050", 400, "content_filtered"),
+    ("2052", 400, "content_filtered"),
+    ("2061", 400, "model_unavailable"),
+    ("3000", 403, "region_not_allowed"),
+    ("3018", 502, "upstream_incompatible"),
+    ("3021", 502, "upstream_incompatible"),
+    ("4001", 402, "insufficient_credits"),
+    ("4003", 403, "model_not_permitted"),
+    ("4010", 403, "compliance_required"),
+    ("4013", 403, "risk_control"),
+    ("5000", 402, "insufficient_credits"),
+    ("5001", 402, "insufficient_credits"),
+    ("5002", 502, "generation_failed"),
+    ("10020", 429, "upstream_rate_limited"),
+    ("121101", 429, "daily_limit"),
+    ("34010100", 502, "upstream_bad_request"),
+    ("-4", 403, "risk_control"),
+    ("-6", 403, "risk_control"),
+    ("99999", 502, "upstream_error"),
+]
+
+
+@pytest.mark.parametrize(("ret", "status", "code"), RET_TABLE)
+def test_every_known_ret_has_its_status_and_code(ret: str, status: int, code: str) -> None:
+    error = error_from_envelope(ret, "msg", now=lambda: 1_790_000_000.0)
+    got_status, body = describe_exception(error)  # type: ignore[misc]
+    assert (got_status, body["error"]["code"]) == (status, code)
+    assert f"ret {ret}: msg" in body["error"]["message"]
+    waits = code in ("upstream_rate_limited", "concurrency_limit", "daily_limit")
+    assert (error.retry_after is not None) is waits
+
+
+def test_ret_3018_with_fail_code_1017_is_a_model_the_account_may_not_use() -> None:
+    assert error_from_envelope("3018", "permission denied", fail_code="1017").code == "model_not_permitted"
+
+
+def test_the_daily_limit_lasts_until_midnight_in_shanghai() -> None:
+    noon_in_shanghai = 1_790_000_000 - (1_790_000_000 + 8 * 3600) % 86400 + 12 * 3600
+    assert error_from_envelope("121101", "", now=lambda: noon_in_shanghai).retry_after == 12 * 3600
+
+
+def test_a_finished_record_s_fail_code_maps_through_the_same_table() -> None:
+    filtered = error_from_fail_code("7", "2038", "你输入的文字不符合平台规则")
+    assert (type(filtered), filtered.history_id, filtered.fail_code) == (domain.ContentFilteredError, "7", "2038")
+    assert "不符合" in filtered.message
+    assert type(error_from_fail_code("7", "4013")) is domain.RiskControlError
+    assert type(error_from_fail_code("7", "1180")) is domain.GenerationFailedError
+    assert type(error_from_fail_code("7", "1000")) is domain.GenerationFailedError  # not a request error here
 
 
 class _Nested(Schema):

@@ -15,7 +15,7 @@ from app.domain.models import GenerationKind, Phase, ResponseFormat, Snapshot
 from app.domain.poller import PollEvent, PollOutcome
 
 JOB = Job(
-    history_id="h1", session_id="s1", kind=GenerationKind.IMAGE, model="jimeng-4.0", prompt="a cat", created=1,
+    history_id="h1", submit_id="s-1", session_id="s1", kind=GenerationKind.IMAGE, model="jimeng-4.0", prompt="a cat", created=1,
     n=None, response_format=ResponseFormat.URL, input_images=0,
 )  # fmt: skip
 RUNNING = Snapshot(history_id="h1", phase=Phase.RUNNING, status=42, total=4)

@@ -11,7 +11,7 @@ from app.domain.models import Phase, Snapshot
 from app.domain.poller import Poller
 from app.domain.schedule import DurationEstimator, Estimate, PollTiming, combine, next_delay
 
-TIMING = PollTiming(first_image=4.0, first_video=15.0, min_interval=0.4, max_interval=10.0)
+TIMING = PollTiming(first_image=4.0, first_video=15.0, min_interval=0.4, max_interval=10.0, stall_seconds=60.0)
 
 
 class FakeClock:
@@ -91,7 +91,7 @@ def test_an_8s_generation_takes_few_polls_and_is_seen_soon_after_ready() -> None
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"h1": 1008.0})
     poller = make(clock, source)
-    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    watch = poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
     event = watch.next_event(timeout=0)
     while event is not None and not event.terminal:
@@ -105,7 +105,7 @@ def test_no_poll_before_the_first_estimate() -> None:
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"h1": 1008.0})
     poller = make(clock, source)
-    poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600)
     assert poller.poll_due() == 0
     assert poller.next_due() == pytest.approx(1000.0 + TIMING.first_image)
 
@@ -114,7 +114,7 @@ def test_the_learned_duration_shapes_later_jobs() -> None:
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"h1": 1030.0})
     poller = make(clock, source)
-    poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
     first_calls = len(source.calls)
     learned = poller.estimator.estimate("image", "m")
@@ -123,7 +123,7 @@ def test_the_learned_duration_shapes_later_jobs() -> None:
         source.calls.clear()
         start = clock.now
         source.ready_at[name] = start + 30.0
-        poller.watch("s1", name, kind="image", model="m", timeout=600)
+        poller.watch("s1", name, poll_id=name, kind="image", model="m", timeout=600)
         run_until_quiet(poller, clock)
         assert clock.now - (start + 30.0) <= within + 1e-9
     assert len(source.calls) < first_calls
@@ -135,7 +135,7 @@ def test_jobs_of_one_session_share_a_call_and_sessions_do_not() -> None:
     source = FakeSource(clock, ready_at={"a1": 1008.0, "a2": 1008.0, "b1": 1008.0})
     poller = make(clock, source)
     for session, hid in (("A", "a1"), ("A", "a2"), ("B", "b1")):
-        poller.watch(session, hid, kind="image", model="m", timeout=600)
+        poller.watch(session, hid, poll_id=hid, kind="image", model="m", timeout=600)
     clock.now = 1006.0
     poller.poll_due()
     assert sorted(source.calls) == [("A", ("a1", "a2")), ("B", ("b1",))]
@@ -145,11 +145,11 @@ def test_jobs_due_soon_ride_along_and_far_ones_wait() -> None:
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"early": 1100.0, "soon": 1100.0, "late": 1100.0})
     poller = make(clock, source)
-    poller.watch("A", "early", kind="image", model="m", timeout=600)
+    poller.watch("A", "early", poll_id="early", kind="image", model="m", timeout=600)
     clock.now = 1000.5
-    poller.watch("A", "soon", kind="image", model="m", timeout=600)
+    poller.watch("A", "soon", poll_id="soon", kind="image", model="m", timeout=600)
     clock.now = 1003.0
-    poller.watch("A", "late", kind="image", model="m", timeout=600)
+    poller.watch("A", "late", poll_id="late", kind="image", model="m", timeout=600)
     clock.now = 1004.0
     poller.poll_due()
     assert source.calls == [("A", ("early", "soon"))]
@@ -159,7 +159,7 @@ def test_deadline_ends_the_job_with_a_timeout_event() -> None:
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"h1": 5000.0})
     poller = make(clock, source)
-    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=20)
+    watch = poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=20)
     run_until_quiet(poller, clock)
     events = list(iter(lambda: watch.next_event(timeout=0), None))
     assert events[-1].outcome == "timeout"
@@ -171,7 +171,7 @@ def test_cancelled_job_is_never_polled_again() -> None:
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"h1": 1100.0})
     poller = make(clock, source)
-    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    watch = poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600)
     clock.now = 1006.0
     poller.poll_due()
     watch.cancel()
@@ -184,7 +184,7 @@ def test_transient_poll_errors_never_fail_a_job_before_its_deadline() -> None:
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"h1": 1010.0}, error=UpstreamUnavailableError("HTTP 502"))
     poller = make(clock, source)
-    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    watch = poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600)
     for _ in range(5):
         clock.now = poller.next_due() or clock.now
         poller.poll_due()
@@ -199,7 +199,7 @@ def test_an_expired_session_during_polling_fails_with_the_history_id() -> None:
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"h1": 1010.0}, error=SessionExpiredError("logged out"))
     poller = make(clock, source)
-    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    watch = poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
     event = watch.next_event(timeout=0)
     assert event is not None and event.outcome == "failed"
@@ -213,7 +213,7 @@ def test_jobs_failed_by_one_batched_poll_each_get_their_own_history_id() -> None
     shared = SessionExpiredError("logged out")
     source = FakeSource(clock, ready_at={"h1": 1010.0, "h2": 1010.0, "h3": 1010.0}, error=shared)
     poller = make(clock, source)
-    watches = [poller.watch("s1", hid, kind="image", model="m", timeout=600) for hid in ("h1", "h2", "h3")]
+    watches = [poller.watch("s1", hid, poll_id=hid, kind="image", model="m", timeout=600) for hid in ("h1", "h2", "h3")]
     run_until_quiet(poller, clock)
     assert len(source.calls) == 1  # one batched poll failed all three
     errors = [w.next_event(timeout=0).error for w in watches]  # type: ignore[union-attr]
@@ -225,7 +225,7 @@ def test_failed_generation_is_a_failed_event_with_its_snapshot() -> None:
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"h1": 1002.0}, fail={"h1": "2038"})
     poller = make(clock, source)
-    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    watch = poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
     events = list(iter(lambda: watch.next_event(timeout=0), None))
     assert events[-1].outcome == "failed"
@@ -236,7 +236,7 @@ def test_progress_events_are_sent_only_when_something_changed() -> None:
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"h1": 1030.0})
     poller = make(clock, source)
-    watch = poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    watch = poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
     kinds = [event.outcome for event in iter(lambda: watch.next_event(timeout=0), None)]
     assert kinds == ["progress", "succeeded"]
@@ -269,10 +269,66 @@ def test_a_job_after_a_badly_timed_one_is_still_found_promptly() -> None:
     clock = FakeClock()
     source = FakeSource(clock, ready_at={"h1": 1030.0})
     poller = make(clock, source)
-    poller.watch("s1", "h1", kind="image", model="m", timeout=600)
+    poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
     start = clock.now
     source.ready_at["h2"] = start + 30.0
-    poller.watch("s1", "h2", kind="image", model="m", timeout=600)
+    poller.watch("s1", "h2", poll_id="h2", kind="image", model="m", timeout=600)
     run_until_quiet(poller, clock)
     assert clock.now - (start + 30.0) <= 0.5 + 1e-9  # a tenth of the band h1 taught
+
+
+@dataclass
+class ScriptedSource:
+    """Hands out the snapshots of a script, one per poll, repeating the last."""
+
+    script: list[Snapshot]
+    calls: int = 0
+
+    def histories(self, session_id: str, submit_ids: list[str]) -> dict[str, Snapshot]:
+        snapshot = self.script[min(self.calls, len(self.script) - 1)]
+        self.calls += 1
+        return {submit_ids[0]: snapshot}
+
+
+def test_a_record_that_must_progress_and_stands_still_fails_after_the_stall_timeout() -> None:
+    clock = FakeClock()
+    arriving = Snapshot(history_id="h1", phase=Phase.RUNNING, status=45, finished=1, total=4, must_progress=True)
+    poller = make(clock, ScriptedSource([arriving]))  # type: ignore[arg-type]
+    watch = poller.watch("s1", "h1", poll_id="sub-1", kind="image", model="m", timeout=600)
+    run_until_quiet(poller, clock)
+    events = list(iter(lambda: watch.next_event(timeout=0), None))
+    assert events[-1].outcome == "failed" and events[-1].error is not None
+    assert events[-1].error.history_id == "h1" and "no progress" in events[-1].error.message
+    assert 1000.0 + TIMING.stall_seconds <= clock.now <= 1000.0 + TIMING.stall_seconds + TIMING.max_interval
+
+
+def test_a_long_running_record_that_need_not_progress_only_ends_at_its_deadline() -> None:
+    clock = FakeClock()
+    running = Snapshot(history_id="h1", phase=Phase.RUNNING, status=42, total=1)
+    poller = make(clock, ScriptedSource([running]))  # type: ignore[arg-type]
+    watch = poller.watch("s1", "h1", poll_id="sub-1", kind="video", model="m", timeout=300)
+    run_until_quiet(poller, clock)
+    assert [e.outcome for e in iter(lambda: watch.next_event(timeout=0), None)][-1] == "timeout"
+
+
+def test_jimeng_s_forecast_places_the_first_look_before_anything_is_learned() -> None:
+    clock = FakeClock()
+    poller = make(clock, FakeSource(clock))
+    poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600, forecast=12.0)
+    band_start = 12.0 * (1 - 0.25)  # a quarter either side of the forecast
+    assert poller.next_due() == pytest.approx(1000.0 + band_start * 0.75)  # not the default first look (4 s)
+
+
+def test_a_new_queue_position_is_progress() -> None:
+    clock = FakeClock()
+    queued = [
+        Snapshot(history_id="h1", phase=Phase.QUEUED, status=20, queue_position=3, queue_length=9),
+        Snapshot(history_id="h1", phase=Phase.QUEUED, status=20, queue_position=2, queue_length=9),
+        Snapshot(history_id="h1", phase=Phase.SUCCEEDED, status=50, image_urls=("u",)),
+    ]
+    poller = make(clock, ScriptedSource(queued))  # type: ignore[arg-type]
+    watch = poller.watch("s1", "h1", poll_id="sub-1", kind="image", model="m", timeout=600)
+    run_until_quiet(poller, clock)
+    events = list(iter(lambda: watch.next_event(timeout=0), None))
+    assert [e.snapshot.queue_position for e in events if e.outcome == "progress"] == [3, 2]  # type: ignore[union-attr]

@@ -1,78 +1,44 @@
-"""get_history_by_ids: poll bodies and reading records (protocol section 11)."""
+"""get_history_by_ids, get_history_queue_info, get_local_item_list: bodies and reading (protocol 2026 §5)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
 
-from app.domain.errors import ContentFilteredError
-from app.domain.generation import failed_generation_error
-from app.domain.models import Snapshot
+from app.domain.models import Phase
 from app.jimeng.records import (
+    QueueView,
     RecordView,
+    hd_video_url,
     history_body,
-    image_info,
+    queue_body,
+    read_queues,
     read_record,
     read_records,
-    status_phase,
+    submitted_view,
 )
-from config.upstream import load_upstream
 
-CONFIG = load_upstream()
-IMG = "https://p3-sign.toutiaoimg.com/tos-cn-i-tb4s082cfz/a1.webp?x-expires=1759219200&x-signature=abc"
-COVER = "https://p3-sign.toutiaoimg.com/tos-cn-i-tb4s082cfz/a1~tplv-cover.webp"
+IMG = "https://p3-dreamina-sign.byteimg.com/tos-cn-i-tb4s082cfz/a1~tplv-x.png?x-expires=1759219200&x-signature=abc"
+COVER = "https://p3-dreamina-sign.byteimg.com/tos-cn-i-tb4s082cfz/a1~tplv-cover.webp"
 VIDEO = "https://v3-artist.vlabvod.com/0123abcd/video/tos/cn/example.mp4?a=4066&br=1152"
-SCENES_12 = [
-    ("smart_crop", 360, 360, "smart_crop-w:360-h:360"),
-    ("smart_crop", 480, 480, "smart_crop-w:480-h:480"),
-    ("smart_crop", 720, 720, "smart_crop-w:720-h:720"),
-    ("smart_crop", 720, 480, "smart_crop-w:720-h:480"),
-    ("smart_crop", 360, 240, "smart_crop-w:360-h:240"),
-    ("smart_crop", 240, 320, "smart_crop-w:240-h:320"),
-    ("smart_crop", 480, 640, "smart_crop-w:480-h:640"),
-    ("normal", 2400, 2400, "2400"),
-    ("normal", 1080, 1080, "1080"),
-    ("normal", 720, 720, "720"),
-    ("normal", 480, 480, "480"),
-    ("normal", 360, 360, "360"),
-]
 
 
-def scene_rows(info: dict[str, Any]) -> list[tuple[str, int, int, str]]:
-    rows = [(s["scene"], s["width"], s["height"], s["uniq_key"]) for s in info["image_scene_list"]]
-    assert all(
-        s["format"] == "webp" and list(s) == ["scene", "width", "height", "uniq_key", "format"]
-        for s in info["image_scene_list"]
-    )
-    return rows
+# --- request bodies (5.4, 5.5) -------------------------------------------------------------------------------
 
 
-# --- request bodies (11.1, 11.8) -----------------------------------------------------------------------------
+def test_a_poll_asks_by_submit_ids_only_as_the_web_app_does() -> None:
+    assert history_body(submit_ids=["s-1", "s-2", "s-1"]) == {"submit_ids": ["s-1", "s-2"]}
 
 
-def test_image_info_asks_for_webp_at_2048_with_the_12_scenes_in_order() -> None:
-    info = image_info(CONFIG)
-    assert {k: info[k] for k in ("width", "height", "format")} == {"width": 2048, "height": 2048, "format": "webp"}
-    assert scene_rows(info) == SCENES_12
+def test_a_look_up_asks_by_both_kinds_of_id() -> None:
+    assert history_body(submit_ids=["x"], history_ids=["x"]) == {"submit_ids": ["x"], "history_ids": ["x"]}
 
 
-def test_poll_bodies_carry_the_12_scene_image_info_and_aid() -> None:
-    body = history_body(["4721606420748"], config=CONFIG)
-    assert list(body) == ["history_ids", "image_info", "http_common_info"]
-    assert body["history_ids"] == ["4721606420748"]
-    assert body["http_common_info"] == {"aid": 513695}
-    assert scene_rows(body["image_info"]) == SCENES_12
-
-
-def test_poll_bodies_can_also_look_up_submit_ids() -> None:
-    body = history_body(["1", "2", "3"], config=CONFIG, submit_ids=["s-1", "s-2"])
-    assert list(body) == ["history_ids", "submit_ids", "image_info", "http_common_info"]
-    assert (body["history_ids"], body["submit_ids"]) == (["1", "2", "3"], ["s-1", "s-2"])
-
-
-def test_poll_bodies_leave_submit_ids_out_when_not_asked() -> None:
-    assert "submit_ids" not in history_body(("1",), config=CONFIG)
+def test_the_queue_call_asks_by_history_ids_without_duplicates() -> None:
+    assert queue_body(["1", "2", "1"]) == {"history_ids": ["1", "2"]}
 
 
 # --- reading records (11.2 - 11.5) ---------------------------------------------------------------------------
@@ -93,6 +59,28 @@ def test_reading_the_protocol_example_record() -> None:
     assert read_record(record) == RecordView(
         status=50, fail_code="", finished=4, total=4, image_urls=(IMG,), history_record_id="4721606420748"
     )
+
+
+def test_reading_a_2026_record_with_task_status_queue_forecast_and_the_executed_count() -> None:
+    record = {
+        "history_record_id": "25594898552322",
+        "submit_id": "19637d71-15df-445e-b86d-490f3549cb85",
+        "created_time": 1757737934.403,
+        "task": {"task_id": "25594898552322", "status": 42},
+        "status": 20,
+        "forecast_generate_cost": 23,
+        "forecast_queue_cost": 4,
+        "queue_info": {"queue_idx": 2, "priority": 3, "queue_status": 2, "queue_length": 12},
+        "fail_starling_message": "",
+        "draft_content": '{"component_list":[{"abilities":{"gen_option":{"gen_count":2}}}]}',
+        "item_list": [],
+    }
+    view = read_record(record)
+    assert (view.status, view.phase, view.submit_id, view.executed_count) == (
+        42, Phase.RUNNING, "19637d71-15df-445e-b86d-490f3549cb85", 2,
+    )  # fmt: skip
+    assert view.created_time == 1757737934.403
+    assert view.queue == QueueView(position=2, length=12, forecast_queue=4.0, forecast_generate=23.0)
 
 
 @pytest.mark.parametrize(
@@ -132,7 +120,7 @@ def test_items_without_any_url_are_dropped_and_the_order_is_kept() -> None:
                 "common_attr": {"transcoded_video": {"origin": {"video_url": "A"}}},
                 "video": {"transcoded_video": {"origin": {"video_url": "B"}}, "play_url": "C"},
             },
-            "A",
+            "B",  # 2026 (5.6): the item's own video first
         ),
         ({"video": {"play_url": "P", "download_url": "D", "url": "U"}}, "P"),
         ({"video": {"download_url": "D", "url": "U"}}, "D"),
@@ -160,6 +148,7 @@ def test_a_malformed_record_reads_as_empty_values_and_never_raises(record: Any) 
     assert view.video_url == ""
     assert view.fail_code == ""
     assert view.phase == "running"
+    assert view.queue == QueueView()
 
 
 @pytest.mark.parametrize(
@@ -167,8 +156,8 @@ def test_a_malformed_record_reads_as_empty_values_and_never_raises(record: Any) 
     [
         ("status", "50", 50),
         ("status", 45.0, 45),
-        ("status", True, 0),
-        ("status", 42.5, 0),
+        ("status", True, -1),  # not a status: unknown, still working
+        ("status", 42.5, -1),
         ("finished_image_count", "3", 3),
         ("total_image_count", None, 0),
         ("total_image_count", [4], 0),
@@ -199,32 +188,76 @@ def test_read_records_of_a_non_object_is_empty(data: Any) -> None:
     assert read_records(data) == {}
 
 
-# --- phases and moderation (11.3, 11.4) ----------------------------------------------------------------------
+# --- phases (5.2) -------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
+        (0, "queued"),
         (20, "queued"),
         (42, "running"),
         (45, "running"),
         (50, "succeeded"),
-        (10, "succeeded"),
+        (10, "failed"),
         (30, "failed"),
-        (0, "running"),
-        (99, "running"),
+        (40, "failed"),
+        (100, "failed"),
         (-1, "running"),
+        (21, "running"),
+        (99, "running"),
     ],
 )
 def test_status_phase_table(status: int, expected: str) -> None:
-    assert status_phase(status) == expected
+    assert read_record({"status": status}).phase == expected
+
+
+def test_status_10_with_usable_items_is_a_success() -> None:
+    record = {"status": 10, "item_list": [{"image": {"large_images": [{"image_url": IMG}]}}]}
+    assert read_record(record).phase == "succeeded"
+
+
+def test_the_task_status_wins_over_the_record_status() -> None:
+    assert read_record({"status": 20, "task": {"status": 50}}).status == 50
+    assert read_record({"status": 30, "task": {"status": "x"}}).status == 30
+
+
+# --- submit answers, queue answers and watermark-free videos (5.1, 5.5, 5.6) ---------------------------------
+
+
+def test_a_submit_answer_gives_the_history_id_and_the_forecast_inside_or_outside_aigc_data() -> None:
+    aigc = {"history_record_id": "25594898552322", "forecast_generate_cost": 23, "forecast_queue_cost": 0,
+            "queue_info": {"queue_idx": 0, "queue_length": 0}}  # fmt: skip
+    for data in ({"aigc_data": aigc}, aigc):
+        history_id, queue = submitted_view(data)
+        assert (history_id, queue.forecast_generate, queue.forecast_queue) == ("25594898552322", 23.0, 0.0)
+    assert submitted_view(None) == ("", QueueView())
+
+
+def test_a_queue_answer_reads_position_and_forecast_per_history_id() -> None:
+    data = {"39148697060354": {"status": 0, "queue_info": {"queue_idx": 3, "queue_length": 9},
+                               "forecast_cost_time": {"forecast_generate_cost": 9, "forecast_queue_cost": 30}}}  # fmt: skip
+    assert read_queues(data) == {"39148697060354": QueueView(position=3, length=9, forecast_queue=30.0,
+                                                             forecast_generate=9.0)}  # fmt: skip
+    assert read_queues("junk") == {}
+
+
+def _local_items(video_list: Any) -> dict[str, Any]:
+    return {"item_list": [{"video": {"video_model": json.dumps({"video_list": video_list})}}]}
+
+
+def test_the_watermark_free_video_is_the_tallest_base64_main_url() -> None:
+    def entry(height: int, url: str) -> dict[str, Any]:
+        return {"vheight": height, "main_url": base64.b64encode(url.encode()).decode()}
+
+    data = _local_items({"video_1": entry(720, "https://v/720.mp4"), "video_2": entry(1080, "https://v/1080.mp4")})
+    assert hd_video_url(data) == "https://v/1080.mp4"
 
 
 @pytest.mark.parametrize(
-    ("fail_code", "expected"),
-    [("2038", True), (2038, True), ("2039", False), ("", False), (None, False), (" 2038", False)],
-)
-def test_content_filtered_compares_the_fail_code_as_a_string(fail_code: Any, expected: bool) -> None:
-    view = read_record({"status": 30, "fail_code": fail_code})
-    snapshot = Snapshot(history_id="1", phase=view.phase, status=view.status, fail_code=view.fail_code)
-    assert isinstance(failed_generation_error("1", snapshot), ContentFilteredError) is expected
+    "data",
+    [None, {}, {"item_list": []}, {"item_list": [{"video": {"video_model": "not json"}}]},
+     _local_items({"video_1": {"vheight": 720, "main_url": "%%%"}}), _local_items("x")],
+)  # fmt: skip
+def test_a_missing_or_malformed_local_item_answer_gives_no_url(data: Any) -> None:
+    assert hd_video_url(data) == ""
