@@ -1,4 +1,6 @@
-"""Jimeng's live model lists merged with the static catalog of ``config/upstream.yml`` (protocol §7.3).
+"""Jimeng's live model lists merged with the static catalog of ``config/upstream.yml``.
+
+Section numbers are those of the 2026 edition of the protocol notes (§7.3: building the model list).
 
 The live answer is the authority on *which* models an account may use and on their tables (tiers, sizes,
 counts, resolutions, durations, benefits); the static catalog supplies what Jimeng does not say: our public

@@ -1,11 +1,12 @@
 """``LiveCatalog``: each account's live model tables, cached, with ``config/upstream.yml`` as the fallback.
 
 Jimeng's lists differ by account (VIP benefits) and region, so every account key has its own entry, trusted
-for the TTL (protocol §7.3 step 1). At most one fetch per key runs at a time, in the background: a caller
-with an older value gets it at once, a caller without one waits a bounded time and then gets the static
-catalog. So a slow or failing upstream never holds a request (``/v1/models`` or a generation) for long, and
-many requests never turn into many fetches. A failed fetch falls back (to the account's last live tables,
-else the static catalog) and is tried again after a back-off that doubles up to the TTL, not on every request.
+for the TTL (2026 protocol notes, §7.3 step 1). At most one fetch per key runs at a time, in the background:
+a caller with an older value gets it at once, a caller without one waits a bounded time and then gets the
+static catalog. So a slow or failing upstream never holds a request (``/v1/models`` or a generation) for
+long, and many requests never turn into many fetches. A failed fetch falls back (to the account's last live
+tables, else the static catalog) and is tried again after a back-off that doubles up to the TTL, not on
+every request.
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ class JimengClient:
         data = self._read(UPLOAD_TOKEN, session_id, {"scene": self.upstream.imagex.upload_scene})
         return data if isinstance(data, dict) else {}
 
-    # -- model tables (the domain's ModelTableBackend) -------------------------------------------------------
+    # -- model tables (the domain's ModelTableBackend) ------------------------------------------------
 
     def image_models(self, session_id: str) -> LiveModels[ImageModel]:
         """The account's image models (``get_common_config``, body ``{}``); parsing never raises."""
