@@ -141,7 +141,13 @@ class LiveCatalog:
             if flight is None:
                 flight = self._flights[key] = _Flight()
         if leader:
-            self._spawn(lambda: self._fetch(key, session_id, flight))
+            try:
+                self._spawn(lambda: self._fetch(key, session_id, flight))
+            except Exception:
+                with self._guard:  # no fetch runs: let a later request start one
+                    if self._flights.get(key) is flight:
+                        del self._flights[key]
+                raise
         if entry is not None:
             return entry.catalog  # the previous value while the fetch runs
         flight.done.wait(self._first_wait)

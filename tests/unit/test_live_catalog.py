@@ -190,6 +190,22 @@ def test_current_never_raises() -> None:
     assert catalog.current("s") is catalog.static
 
 
+def test_a_fetch_that_cannot_start_is_started_by_a_later_request() -> None:
+    attempts: list[int] = []
+
+    def refuse_once(work: Callable[[], None]) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("can't start new thread")
+        work()
+
+    backend = FakeBackend()
+    catalog = source(backend, Clock(), spawn=refuse_once)
+    assert catalog.current("s") is catalog.static
+    assert image_ids(catalog.current("s")) == ["jimeng-5.0"]
+    assert len(backend.calls) == 2
+
+
 # -- concurrency: real threads ---------------------------------------------------------------------------
 
 
