@@ -137,6 +137,12 @@ class Settings:
     credit_cache_seconds: float = setting(
         "CREDIT_CACHE_SECONDS", _float_range(0, 86400), 60.0, "how long an account's credits are trusted"
     )
+    model_table_ttl_seconds: float = setting(
+        "MODEL_TABLE_TTL_SECONDS",
+        _float_range(10, 7 * 86400),
+        3600.0,
+        "how long an account's live model tables (Jimeng's get_common_config) are trusted",
+    )
     upstream_connect_timeout: float = setting(
         "UPSTREAM_CONNECT_TIMEOUT", _float_range(0.1, 120), 5.0, "connect timeout of upstream calls"
     )

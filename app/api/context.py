@@ -1,4 +1,4 @@
-"""What every view needs from the app: settings, the generation service, the caller's session pool."""
+"""What every view needs from the app: settings, the generation service, the catalog, the caller's session pool."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from flask import current_app, g, request
 
 from app.api.auth import session_pool
+from app.domain.catalog import CatalogSource
 from app.domain.generation import GenerationService
 from config.settings import Settings
 
@@ -19,6 +20,10 @@ def settings() -> Settings:
 
 def service() -> GenerationService:
     return current_app.extensions["generation"]
+
+
+def catalog_source() -> CatalogSource:
+    return current_app.extensions["catalog"]
 
 
 def sessions() -> list[str]:

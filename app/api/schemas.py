@@ -31,6 +31,14 @@ class ModelSchema(Schema):
     owned_by = fields.String(required=True)
     type = fields.String(required=True, metadata={"enum": ["image", "video"]})
     description = fields.String()
+    live = fields.Boolean(metadata={"description": "the tables came from Jimeng's answer for this account"})
+    capabilities = fields.Dict(
+        metadata={
+            "description": "images: tiers (tier -> ratio -> WxH), default_tier, ratios, count_options, default_count,"
+            " blend, max_input_images; videos: resolutions, default_resolution, ratios, default_ratio, durations,"
+            " default_duration, frames, draft_mode"
+        }
+    )
 
 
 class ModelListSchema(Schema):

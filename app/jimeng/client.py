@@ -17,6 +17,8 @@ from typing import Any
 import requests
 from loguru import logger
 
+from app.domain.catalog import ImageModel, VideoModel
+from app.domain.catalog_merge import LiveModels
 from app.domain.errors import (
     DomainError,
     JimengError,
@@ -26,7 +28,7 @@ from app.domain.errors import (
 )
 from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Phase, Snapshot, Submitted
 from app.http import BodyTooLargeError, succeeded
-from app.jimeng import drafts, records, signing
+from app.jimeng import catalog, drafts, records, signing
 from app.jimeng.errors import TRANSIENT_RETS, content_refused, error_from_envelope, error_from_fail_code
 from app.jimeng.ids import new_seed, new_uuid
 from app.jimeng.transport import Backoff, TransientError, call, call_json, new_http_session, with_retries
@@ -67,9 +69,11 @@ class JimengClient:
         http: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        reading: catalog.TableReading | None = None,
     ) -> None:
         self.upstream = upstream
         self.config = config
+        self.reading = reading or catalog.TableReading()
         self.http = http or new_http_session()
         self._clock = clock
         self._sleep = sleep
@@ -108,6 +112,17 @@ class JimengClient:
     def upload_token(self, session_id: str) -> dict[str, Any]:
         data = self._read(UPLOAD_TOKEN, session_id, {"scene": self.upstream.imagex.upload_scene})
         return data if isinstance(data, dict) else {}
+
+    # -- model tables (the domain's ModelTableBackend) ------------------------------------------------
+
+    def image_models(self, session_id: str) -> LiveModels[ImageModel]:
+        """The account's image models (``get_common_config``, body ``{}``); parsing never raises."""
+        return catalog.read_image_models(self._read(catalog.IMAGE_CONFIG, session_id, {}), self.reading)
+
+    def video_models(self, session_id: str) -> LiveModels[VideoModel]:
+        """The account's available video models, asking with each body form until one lists models."""
+        data = catalog.first_video_answer(lambda body: self._read(catalog.VIDEO_CONFIG, session_id, body), self.reading)
+        return catalog.read_video_models(data, self.reading)
 
     # -- generations ------------------------------------------------------------------------------------
 

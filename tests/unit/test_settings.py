@@ -25,6 +25,7 @@ def test_defaults_match_the_contract() -> None:
     assert settings.web_concurrency == 2
     assert settings.gunicorn_worker_connections == 1000
     assert settings.jimeng_upstream_config == str(DEFAULT_PATH)
+    assert settings.model_table_ttl_seconds == 3600
 
 
 def test_values_are_typed() -> None:
@@ -61,6 +62,7 @@ def test_values_are_typed() -> None:
         ("IMAGE_TIMEOUT_SECONDS", "0"),
         ("SSE_KEEPALIVE_SECONDS", "nan"),
         ("WEB_CONCURRENCY", "0"),
+        ("MODEL_TABLE_TTL_SECONDS", "5"),
         ("JIMENG_UPSTREAM_CONFIG", "/nonexistent/upstream.yml"),
     ],
 )
