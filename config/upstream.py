@@ -32,35 +32,59 @@ class UpstreamConfigError(ValueError):
 
 @dataclass(frozen=True)
 class AppConstants:
-    """[2] The common query parameters, and the draft version of text-to-image drafts [7.3]."""
+    """[2026 2.1] The app id (query, ``Appid`` header, ``http_common_info``) and the drafts' version."""
 
     aid: int
-    device_platform: str
-    region: str
-    da_version: str
-    web_component_open_flag: str
-    web_version: str
-    video_web_version: str  # video drafts override web_version
-    aigc_features: str
     draft_version: str
 
 
 @dataclass(frozen=True)
 class SignConfig:
-    """[3.2] The parts of the ``Sign`` recipe; ``pf`` and ``appvr`` are also sent as headers."""
+    """[2026 2.2] The parts of the ``Sign`` recipe; ``pf``, ``appvr`` and ``tdid`` are also sent as headers."""
 
     prefix_salt: str
     suffix_salt: str
     pf: str
     appvr: str
+    tdid: str
 
 
 @dataclass(frozen=True)
-class CookieConfig:
-    """[4.3] The ``sid_guard`` cookie's max-age and expiry text."""
+class QueryConfig:
+    """[2026 2.4] Query strings as data: each call sends one named set of parameters, in the set's order.
 
-    sid_guard_max_age: int
-    sid_guard_expires: str
+    ``aid`` (from ``app``) and ``webId`` (the account's) are filled in by the client; every other name of a set
+    takes its value from ``values``.
+    """
+
+    FILLED_IN: ClassVar[tuple[str, ...]] = ("aid", "webId")
+    values: Mapping[str, str]
+    sets: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class CallConfig:
+    """[2026 2.3, 2.4] One cookie-API call: its path (signed), its query set and its ``Referer``."""
+
+    path: str
+    query: str
+    referer: str
+
+
+@dataclass(frozen=True)
+class Calls:
+    """Every cookie-API call the client makes."""
+
+    account_info: CallConfig
+    user_credit: CallConfig
+    credit_receive: CallConfig
+    upload_token: CallConfig
+    image_generate: CallConfig
+    video_generate: CallConfig
+    history: CallConfig
+
+
+COOKIE_FIELDS = ("session_id", "web_id")  # [2026 2.5] the placeholders a cookie value may use
 
 
 @dataclass(frozen=True)
@@ -198,13 +222,15 @@ class ImageScene:
 
 @dataclass(frozen=True)
 class UpstreamConfig:
-    """The whole file. ``headers`` is a mapping because header names are data: the file's set and order."""
+    """The whole file. ``headers`` and ``cookie`` are mappings because their names are data: the file's set and
+    order."""
 
     app: AppConstants
     sign: SignConfig
     headers: Mapping[str, str]
-    credit_referer: str
-    cookie: CookieConfig
+    query: QueryConfig
+    calls: Calls
+    cookie: Mapping[str, str]  # cookie name -> value, with {session_id} and {web_id}, in file order
     imagex: ImagexConfig
     video: VideoConfig
     blend: BlendConfig
@@ -395,10 +421,31 @@ def _check(config: UpstreamConfig) -> None:
             missing = next((ratio for ratio in other_table if ratio not in table), None)
             if missing is not None:
                 raise _Invalid(f"missing key image_sizes.{tier}.{missing} (image_sizes.{other} has it)")
+    _check_calls(config)
     for alias, target in config.aliases.items():
         if not any(m.id == target for m in config.models):
             raise _Invalid(f"aliases.{alias}: points at unknown model {target}")
     _check_defaults(config)
+
+
+def _check_calls(config: UpstreamConfig) -> None:
+    """Every call names a query set that exists, every set only parameters that have a value, and cookie
+    values only the placeholders the client fills in."""
+    query = config.query
+    for name, names in query.sets.items():
+        for index, param in enumerate(names):
+            if param not in query.values and param not in query.FILLED_IN:
+                raise _Invalid(f"query.sets.{name}[{index}]: {param} has no entry in query.values")
+    for spec in dataclasses.fields(config.calls):
+        call: CallConfig = getattr(config.calls, spec.name)
+        if call.query not in query.sets:
+            raise _Invalid(f"calls.{spec.name}.query: {call.query} is not one of query.sets ({', '.join(query.sets)})")
+    for name, template in config.cookie.items():
+        try:
+            template.format_map({field: "" for field in COOKIE_FIELDS})
+        except (KeyError, ValueError, IndexError) as err:
+            fields = ", ".join("{" + field + "}" for field in COOKIE_FIELDS)
+            raise _Invalid(f"cookie.{name}: {template!r} may use only {fields} ({err!r})") from None
 
 
 def _check_defaults(config: UpstreamConfig) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +28,8 @@ from app.jimeng.errors import error_from_envelope
 from app.jimeng.ids import new_seed, new_uuid
 from app.jimeng.transport import Backoff, TransientError, call, call_json, new_http_session, with_retries
 from app.secrets import mask
-from config.upstream import ImageSize, UpstreamConfig
+from config.upstream import CallConfig, ImageSize, UpstreamConfig
 
-PASSPORT = "/passport/account/info/v2"
-USER_CREDIT = "/commerce/v1/benefits/user_credit"
-CREDIT_RECEIVE = "/commerce/v1/benefits/credit_receive"
-UPLOAD_TOKEN = "/mweb/v1/get_upload_token"
-GENERATE = "/mweb/v1/aigc_draft/generate"
-HISTORY = "/mweb/v1/get_history_by_ids"
 SUBMIT_ATTEMPTS = 5  # each retry follows a look-up by submit id that found no generation: never paid twice
 LOOKUP_ATTEMPTS = 6
 
@@ -69,14 +63,13 @@ class JimengClient:
         self._clock = clock
         self._sleep = sleep
         self._rng = random.Random()
-        self._web_id = signing.new_web_id()
-        self._user_id = signing.new_user_id()
+        self.calls = upstream.calls
 
     # -- accounts ---------------------------------------------------------------------------------------
 
     def account_live(self, session_id: str) -> bool:
         """Passport check (6.1): live when the account has a truthy user_id; a refusal is simply not live."""
-        payload = self._read_raw(PASSPORT, session_id, None, extra=signing.PASSPORT_EXTRA)
+        payload = self._read_raw(self.calls.account_info, session_id, None)
         if not isinstance(payload, dict) or str(payload.get("ret", "0")) != "0":
             return False
         data = payload.get("data")
@@ -84,7 +77,7 @@ class JimengClient:
         return bool(user_id)
 
     def credits(self, session_id: str) -> Credits:
-        data = self._read(USER_CREDIT, session_id, {}, referer=self.upstream.credit_referer)
+        data = self._read(self.calls.user_credit, session_id, {})
         credit = data.get("credit") if isinstance(data, dict) else None
         if not isinstance(credit, dict):
             raise UpstreamUnavailableError("Jimeng's credit answer has no credit object")
@@ -96,12 +89,12 @@ class JimengClient:
 
     def receive_credits(self, session_id: str) -> Claim:
         body = {"time_zone": "Asia/Shanghai"}
-        data = self._read(CREDIT_RECEIVE, session_id, body, referer=self.upstream.credit_referer)
+        data = self._read(self.calls.credit_receive, session_id, body)
         data = data if isinstance(data, dict) else {}
         return Claim(records.as_int(data.get("receive_quota")), records.as_int(data.get("cur_total_credits")))
 
     def upload_token(self, session_id: str) -> dict[str, Any]:
-        data = self._read(UPLOAD_TOKEN, session_id, {"scene": self.upstream.imagex.upload_scene})
+        data = self._read(self.calls.upload_token, session_id, {"scene": self.upstream.imagex.upload_scene})
         return data if isinstance(data, dict) else {}
 
     # -- generations ------------------------------------------------------------------------------------
@@ -110,10 +103,10 @@ class JimengClient:
         """Submit one draft; recover a lost answer by looking the submit id up instead of paying twice."""
         submit_id = new_uuid()
         body = self._draft_body(spec, submit_id)
-        extra = drafts.draft_query_extra(spec.kind, spec.model_key, config=self.upstream)
+        call = self.calls.video_generate if spec.kind is DraftKind.VIDEO else self.calls.image_generate
         for attempt in range(SUBMIT_ATTEMPTS):
             try:
-                data = self._envelope(self._request(GENERATE, session_id, body, extra=extra))
+                data = self._envelope(self._request(call, session_id, body))
                 history_id = _history_id(data)
                 if history_id:
                     return Submitted(history_id, submit_id)
@@ -133,7 +126,7 @@ class JimengClient:
         body = records.history_body([], config=self.upstream, submit_ids=[submit_id])
         try:
             data = with_retries(
-                lambda: self._envelope(self._request(HISTORY, session_id, body)),
+                lambda: self._envelope(self._request(self.calls.history, session_id, body)),
                 attempts=LOOKUP_ATTEMPTS,
                 sleep=self._sleep,
             )
@@ -149,14 +142,14 @@ class JimengClient:
     def histories(self, session_id: str, history_ids: list[str]) -> dict[str, Snapshot]:
         """One poll for many generations of one account; ids Jimeng does not show are absent."""
         body = records.history_body(history_ids, config=self.upstream)
-        data = self._read(HISTORY, session_id, body)
+        data = self._read(self.calls.history, session_id, body)
         views = records.read_records(data)
         return {hid: _snapshot(hid, views[hid]) for hid in history_ids if hid in views}
 
     def lookup(self, session_id: str, task_id: str) -> Snapshot | None:
         """A generation by history id or submit id (tasks endpoint), or None when the account has none."""
         body = records.history_body([task_id], config=self.upstream, submit_ids=[task_id])
-        views = records.read_records(self._read(HISTORY, session_id, body))
+        views = records.read_records(self._read(self.calls.history, session_id, body))
         view = views.get(task_id)
         if view is None:
             return None
@@ -206,35 +199,25 @@ class JimengClient:
             multi_image=spec.multi_image,
         )  # fmt: skip
 
-    def _read(self, path: str, session_id: str, body: Any, **kw: Any) -> Any:
-        return with_retries(lambda: self._envelope(self._request(path, session_id, body, **kw)), sleep=self._sleep)
+    def _read(self, call: CallConfig, session_id: str, body: Any) -> Any:
+        return with_retries(lambda: self._envelope(self._request(call, session_id, body)), sleep=self._sleep)
 
-    def _read_raw(self, path: str, session_id: str, body: Any, **kw: Any) -> Any:
-        return with_retries(lambda: self._request(path, session_id, body, **kw), sleep=self._sleep)
+    def _read_raw(self, call: CallConfig, session_id: str, body: Any) -> Any:
+        return with_retries(lambda: self._request(call, session_id, body), sleep=self._sleep)
 
-    def _request(
-        self,
-        path: str,
-        session_id: str,
-        body: Any,
-        *,
-        extra: Sequence[tuple[str, str]] = (),
-        referer: str | None = None,
-    ) -> Any:
+    def _request(self, call: CallConfig, session_id: str, body: Any) -> Any:
+        """One signed POST of ``call`` as the account of ``session_id``: its query set, Referer and cookie."""
         now = int(self._clock())
-        cookie_config = self.upstream.cookie
-        cookie = signing.cookie_header(
-            session_id, web_id=self._web_id, user_id=self._user_id, now=now,
-            max_age=cookie_config.sid_guard_max_age, expires=cookie_config.sid_guard_expires,
-        )  # fmt: skip
-        headers = signing.signed_headers(self.upstream, path, device_time=str(now), cookie=cookie, referer=referer)
-        params = signing.common_params(self.upstream.app, self._web_id, extra)
+        web_id = signing.web_id_for(session_id)
+        cookie = signing.cookie_header(session_id, web_id=web_id, cookies=self.upstream.cookie)
+        headers = signing.signed_headers(self.upstream, call, device_time=str(now), cookie=cookie)
+        params = signing.query_params(self.upstream, call, web_id)
         kw: dict[str, Any] = {"json": body} if body is not None else {}
-        logger.trace("upstream POST {} as session {}", path, mask(session_id))
+        logger.trace("upstream POST {} as session {}", call.path, mask(session_id))
         return call_json(
             self.http,
             "POST",
-            self.config.base_url + path,
+            self.config.base_url + call.path,
             timeout=self.config.timeout,
             params=params,
             headers=headers,

@@ -12,9 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from app.domain.models import DraftKind
 from app.jimeng.ids import new_uuid
-from app.jimeng.signing import babi_param
 from config.upstream import ImageSize, UpstreamConfig, VideoConfig
 
 NewId = Callable[[], str]
@@ -227,10 +225,3 @@ def video_body(
     draft = _video_draft(video, (draft_id, component_id), config.app.draft_version, metadata, abilities)
     extend = _video_extend(video, model_key, two_frames=bool(end_frame_uri))
     return _body(extend, submit_id, metrics_extra, draft, config.app.aid)
-
-
-def draft_query_extra(kind: DraftKind, model_key: str, *, config: UpstreamConfig) -> list[tuple[str, str]]:
-    """Per-call query parameters of ``aigc_draft/generate`` (section 2), for ``common_params(extra=...)``."""
-    if kind is DraftKind.VIDEO:
-        return [("web_version", config.app.video_web_version)]
-    return [("babi_param", babi_param(model_key))]

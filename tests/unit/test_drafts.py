@@ -10,15 +10,8 @@ from typing import Any
 
 import pytest
 
-from app.domain.models import DraftKind
-from app.jimeng.drafts import (
-    blend_body,
-    draft_query_extra,
-    generate_body,
-    video_body,
-)
+from app.jimeng.drafts import blend_body, generate_body, video_body
 from app.jimeng.ids import SEED_RANGE, new_seed, new_uuid
-from app.jimeng.signing import common_params
 from config.upstream import ImageSize, load_upstream
 
 CONFIG = load_upstream()
@@ -27,11 +20,11 @@ VIDEO_KEY = "dreamina_ic_generate_video_model_vgfm_3.0"
 FIRST_LAST_MODEL = VIDEO_KEY
 
 EXAMPLE_DRAFT = (  # protocol 7.4, the draft_content string as sent
-    '{"type":"draft","id":"00000000-0000-1000-8000-000000000003","min_version":"3.3.2",'
-    '"min_features":[],"is_from_tsn":true,"version":"3.3.2",'
+    '{"type":"draft","id":"00000000-0000-1000-8000-000000000003","min_version":"3.3.28",'
+    '"min_features":[],"is_from_tsn":true,"version":"3.3.28",'
     '"main_component_id":"00000000-0000-1000-8000-000000000002",'
     '"component_list":[{"type":"image_base_component","id":"00000000-0000-1000-8000-000000000002",'
-    '"min_version":"3.3.2","aigc_mode":"workbench","metadata":{"type":"",'
+    '"min_version":"3.3.28","aigc_mode":"workbench","metadata":{"type":"",'
     '"id":"00000000-0000-1000-8000-000000000004","created_platform":3,"created_platform_version":"",'
     '"created_time_in_ms":"1759132800123","created_did":""},"generate_type":"generate",'
     '"abilities":{"type":"","id":"00000000-0000-1000-8000-000000000005","generate":{"type":"",'
@@ -50,16 +43,16 @@ EXAMPLE_METRICS = (
 EXAMPLE_DRAFT_DECODED: dict[str, Any] = {  # protocol 7.4, the decoded and indented form
     "type": "draft",
     "id": "00000000-0000-1000-8000-000000000003",
-    "min_version": "3.3.2",
+    "min_version": "3.3.28",
     "min_features": [],
     "is_from_tsn": True,
-    "version": "3.3.2",
+    "version": "3.3.28",
     "main_component_id": "00000000-0000-1000-8000-000000000002",
     "component_list": [
         {
             "type": "image_base_component",
             "id": "00000000-0000-1000-8000-000000000002",
-            "min_version": "3.3.2",
+            "min_version": "3.3.28",
             "aigc_mode": "workbench",
             "metadata": {
                 "type": "",
@@ -341,7 +334,7 @@ def test_video_draft_follows_section_10_3() -> None:
     gen_video = component["abilities"]["gen_video"]
     params = gen_video["text_to_video_params"]
     assert "min_features" not in draft
-    assert (draft["min_version"], draft["version"], draft["is_from_tsn"]) == ("3.0.5", "3.3.2", True)
+    assert (draft["min_version"], draft["version"], draft["is_from_tsn"]) == ("3.0.5", "3.3.28", True)
     assert list(component) == ["type", "id", "min_version", "metadata", "generate_type", "aigc_mode", "abilities"]
     assert (component["type"], component["min_version"], component["generate_type"]) == (
         "video_base_component",
@@ -445,21 +438,7 @@ def test_video_ids_are_all_distinct() -> None:
     assert len(set(ids)) == len(ids)
 
 
-# --- query parameters (2) ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("kind", [DraftKind.GENERATE, DraftKind.BLEND])
-def test_image_drafts_add_babi_param(kind: DraftKind) -> None:
-    extra = draft_query_extra(kind, "high_aes_general_v40", config=CONFIG)
-    assert [name for name, _ in extra] == ["babi_param"]
-    assert json.loads(extra[0][1])["feature_entrance_detail"] == "to_image-high_aes_general_v40"
-
-
-def test_video_drafts_only_override_web_version_in_place() -> None:
-    extra = draft_query_extra(DraftKind.VIDEO, VIDEO_KEY, config=CONFIG)
-    params = common_params(CONFIG.app, "7412345678901234000", extra)
-    assert params[6] == ("web_version", "6.6.0")
-    assert len(params) == 8
+# --- seeds and sizes ----------------------------------------------------------------------------------------
 
 
 def test_seed_lies_in_the_web_apps_range() -> None:

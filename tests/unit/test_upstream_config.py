@@ -31,7 +31,7 @@ SOURCE = "config/upstream.yml"
 SHIPPED: dict[str, Any] = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
 # Tables keyed by data: header names, resolution names, tier names. Dropping an entry is an edit, not a
 # missing key (what the other tables and the defaults then lack is checked by their own tests below).
-FREE_FORM = ("headers.", "video.resolutions.", "image_tier_sides.")
+FREE_FORM = ("headers.", "cookie.", "query.values.", "query.sets.", "video.resolutions.", "image_tier_sides.")
 
 Step = str | int
 
@@ -111,9 +111,12 @@ def changed(steps: tuple[Step, ...], value: Any) -> dict[str, Any]:
 def test_the_shipped_file_loads_into_typed_sections() -> None:
     config = load_upstream()
     assert config.app.aid == 513695
-    assert config.app.draft_version == "3.3.2"
-    assert config.sign.pf == "7"
-    assert config.cookie.sid_guard_max_age == 5184000
+    assert config.app.draft_version == "3.3.28"
+    assert (config.sign.pf, config.sign.appvr, config.sign.tdid) == ("7", "8.4.0", "")
+    assert config.query.values["da_version"] == "3.3.28"
+    assert config.query.sets["commerce"] == ()
+    assert config.calls.user_credit.query == "commerce"
+    assert list(config.cookie) == ["_tea_web_id", "sid_tt", "sessionid", "sessionid_ss"]
     assert config.imagex.upload_scene == 2
     assert config.video.durations == (5, 10)
     assert dict(config.video.resolutions) == {"720p": 720, "1080p": 1080}
@@ -219,7 +222,9 @@ def test_an_unknown_key_fails_naming_it(steps: tuple[Step, ...], key: str) -> No
         (("video", "durations"), [5, "10"], "video.durations[1]: expected an integer, got '10'"),
         (("video", "ratios"), "16:9", "video.ratios: expected a list, got '16:9'"),
         (("app", "aid"), True, "app.aid: expected an integer, got True"),
-        (("app", "da_version"), 3.3, "app.da_version: expected a string, got 3.3"),
+        (("app", "draft_version"), 3.3, "app.draft_version: expected a string, got 3.3"),
+        (("query", "sets", "mweb"), "aid", "query.sets.mweb: expected a list, got 'aid'"),
+        (("calls", "history", "referer"), None, "calls.history.referer: expected a string, got None"),
         (("sign", "pf"), 7, "sign.pf: expected a string, got 7"),
         (("models", 0, "default"), "yes", "models[0].default: expected true or false, got 'yes'"),
         (("models", 1, "type"), "imgae", "models[1].type: expected one of image, video, got 'imgae'"),
@@ -277,6 +282,20 @@ def test_a_default_outside_its_table_fails(steps: tuple[Step, ...], value: objec
 def test_a_tier_without_its_longest_side_fails() -> None:
     raw = changed(("image_tier_sides",), {"1k": 1024, "2k": 2048})
     assert error_of(raw).startswith(f"{SOURCE}: unknown key image_sizes.4k")
+
+
+@pytest.mark.parametrize(
+    ("steps", "value", "expected"),
+    [
+        (("query", "sets", "mweb"), ["aid", "webId", "osx"], "query.sets.mweb[2]: osx has no entry in query.values"),
+        (("calls", "history", "query"), "mwbe", "calls.history.query: mwbe is not one of query.sets (mweb, "),
+        (("cookie", "sessionid"), "{sessionid}", "cookie.sessionid: '{sessionid}' may use only {session_id}, "),
+    ],
+)
+def test_calls_name_known_query_sets_and_cookies_known_placeholders(
+    steps: tuple[Step, ...], value: object, expected: str
+) -> None:
+    assert error_of(changed(steps, value)).startswith(f"{SOURCE}: {expected}")
 
 
 def test_an_alias_must_point_at_a_model() -> None:
