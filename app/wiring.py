@@ -10,11 +10,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.api import chat, health, images, models, openapi, tasks, tokens, videos
 from app.api.body import reject_oversized_bodies
 from app.domain.accounts import AccountService
+from app.domain.catalog import FixedCatalog
 from app.domain.generation import Deadlines, GenerationService
 from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
 from app.domain.schedule import PollTiming
+from app.domain.static_catalog import catalog_from_config
 from app.errors import register_error_handlers as _register_error_handlers
 from app.inputs.loader import ImageFetcher
 from app.jimeng.client import ClientConfig, JimengClient
@@ -80,8 +82,11 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_upstream(app: Flask, settings: Settings) -> None:
-    """The protocol file of the settings; a bad one raises UpstreamConfigError naming the key, before any request."""
-    app.extensions["upstream"] = load_upstream(settings.jimeng_upstream_config)
+    """The protocol file of the settings (a bad one raises UpstreamConfigError naming the key, before any
+    request) and the catalog requests are checked against: for now its static tables, always the same."""
+    upstream = load_upstream(settings.jimeng_upstream_config)
+    app.extensions["upstream"] = upstream
+    app.extensions["catalogs"] = FixedCatalog(catalog_from_config(upstream))
 
 
 def register_generation(app: Flask, settings: Settings) -> None:
@@ -107,7 +112,12 @@ def register_generation(app: Flask, settings: Settings) -> None:
     app.extensions["accounts"] = AccountService(client, pool)
     app.extensions["generation"] = GenerationService(
         backend=client,
-        planner=Planner(upstream, max_prompt_chars=settings.max_prompt_chars),
+        planner=Planner(
+            app.extensions["catalogs"],
+            upstream,
+            max_prompt_chars=settings.max_prompt_chars,
+            default_image_count=settings.default_image_count,
+        ),
         pool=pool,
         poller=Poller(client, timing),
         deadlines=Deadlines(image=settings.image_timeout_seconds, video=settings.video_timeout_seconds),

@@ -31,6 +31,9 @@ class ModelSchema(Schema):
     owned_by = fields.String(required=True)
     type = fields.String(required=True, metadata={"enum": ["image", "video"]})
     description = fields.String()
+    capabilities = fields.Dict(
+        metadata={"description": "image: tiers (ratios per tier), count_options; video: resolutions, durations, frames"}
+    )
 
 
 class ModelListSchema(Schema):

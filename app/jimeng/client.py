@@ -196,7 +196,6 @@ class JimengClient:
         return drafts.generate_body(
             **common, prompt=spec.prompt, negative_prompt=spec.negative_prompt, seed=seed,
             sample_strength=spec.sample_strength, size=size, resolution=spec.resolution,
-            multi_image=spec.multi_image,
         )  # fmt: skip
 
     def _read(self, call: CallConfig, session_id: str, body: Any) -> Any:

@@ -79,14 +79,10 @@ def generate_body(
     size: ImageSize,
     resolution: str,
     submit_id: str,
-    multi_image: bool = False,
     now_ms: int,
     new_id: NewId = new_uuid,
 ) -> dict[str, Any]:
-    """Text-to-image body (7.2, 7.3); ``multi_image`` switches ``metrics_extra`` to the 7.5 variant.
-
-    ``resolution`` is the tier name, sent as ``resolution_type``.
-    """
+    """Text-to-image body (7.2, 7.3); ``resolution`` is the tier name, sent as ``resolution_type``."""
     version = config.app.draft_version
     component_id, draft_id, metadata_id = new_id(), new_id(), new_id()
     abilities_id, generate_id, core_id, large_id = new_id(), new_id(), new_id(), new_id()
@@ -95,12 +91,8 @@ def generate_body(
     generate = _node(generate_id, core_param=core, history_option=_node(new_id()))
     metadata = _metadata(metadata_id, now_ms, as_string=True)
     draft = _image_draft((draft_id, component_id), (version, version), metadata, _node(abilities_id, generate=generate))
-    if multi_image:
-        metrics: dict[str, Any] = {"templateId": "", "generateCount": 1, "promptSource": "custom"}
-        metrics |= {"templateSource": "", "lastRequestId": "", "originRequestId": ""}
-    else:
-        metrics = {"promptSource": "custom", "generateCount": 1, "enterFrom": "click"}
-        metrics |= {"generateId": new_id(), "isRegenerate": False}
+    metrics: dict[str, Any] = {"promptSource": "custom", "generateCount": 1, "enterFrom": "click"}
+    metrics |= {"generateId": new_id(), "isRegenerate": False}
     extend = {"root_model": model_key, "template_id": ""}
     return _body(extend, submit_id, _json(metrics), draft, config.app.aid)
 

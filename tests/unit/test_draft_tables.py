@@ -1,63 +1,57 @@
-"""Every image model x ratio x resolution (and every video model x ratio x resolution x duration), planned and
-built by the client, then read back by the emulator's independent draft parser: the two sides of the protocol
-must agree on every row of the tables."""
+"""Every image model x tier x ratio and every video model x resolution x duration (and x ratio), planned from
+the catalog: each row of the tables is a request the planner accepts, with the table's own values."""
 
 from __future__ import annotations
 
-import itertools
-import json
-
 import pytest
 
+from app.domain.catalog import FixedCatalog
 from app.domain.models import ImageRequest, VideoRequest
 from app.domain.planning import Planner
-from app.emulator import drafts as emulator_drafts
-from app.jimeng import drafts
-from config.upstream import ImageSize, load_upstream
+from app.domain.static_catalog import catalog_from_config
+from config.upstream import load_upstream
 
 CONFIG = load_upstream()
-PLANNER = Planner(CONFIG, max_prompt_chars=2000)
-IMAGE_ROWS = list(itertools.product([m.id for m in CONFIG.models_of("image")], CONFIG.image_ratios, ("1k", "2k", "4k")))
-VIDEO_ROWS = list(
-    itertools.product([m.id for m in CONFIG.models_of("video")], CONFIG.video_ratios, ("720p", "1080p"), (5, 10))
-)
+CATALOG = catalog_from_config(CONFIG)
+PLANNER = Planner(FixedCatalog(CATALOG), CONFIG, max_prompt_chars=2000)
+IMAGE_ROWS = [
+    (model.id, tier, ratio) for model in CATALOG.images for tier, table in model.tiers.items() for ratio in table
+]
+VIDEO_ROWS = [
+    (model.id, resolution, duration)
+    for model in CATALOG.videos
+    for resolution in model.resolutions
+    for duration in model.durations
+]
+VIDEO_RATIO_ROWS = [(model.id, ratio) for model in CATALOG.videos for ratio in model.ratios]
 
 
-def never_committed(uri: str) -> bool:
-    return False
-
-
-@pytest.mark.parametrize(("model", "ratio", "resolution"), IMAGE_ROWS)
-def test_every_image_row_is_a_draft_the_emulator_accepts(model: str, ratio: str, resolution: str) -> None:
-    plan = PLANNER.plan(ImageRequest(prompt="a cat", model=model, ratio=ratio, resolution=resolution))
-    spec = plan.spec
-    body = drafts.generate_body(
-        config=CONFIG, model_key=spec.model_key, prompt=spec.prompt, seed=2_500_000_000,
-        size=ImageSize(spec.width, spec.height, spec.ratio_code), resolution=spec.resolution,
-        submit_id="00000000-0000-4000-8000-000000000001", now_ms=1_759_132_800_000,
+@pytest.mark.parametrize(("model", "tier", "ratio"), IMAGE_ROWS)
+def test_every_image_row_is_planned_with_the_tables_size(model: str, tier: str, ratio: str) -> None:
+    spec = PLANNER.plan(ImageRequest(prompt="a cat", model=model, ratio=ratio, resolution=tier)).spec
+    expected = CONFIG.image_tiers[tier][ratio]
+    assert (spec.width, spec.height, spec.ratio_code, spec.resolution) == (
+        expected.width, expected.height, expected.code, tier,
     )  # fmt: skip
-    parsed = emulator_drafts.parse_generate(json.loads(json.dumps(body)), never_committed)
-    expected = CONFIG.image_size(ratio, resolution)
-    assert (parsed.kind, parsed.model) == ("generate", CONFIG.model(model).key)  # type: ignore[union-attr]
-    assert (parsed.width, parsed.height) == (expected.width, expected.height)
 
 
-@pytest.mark.parametrize(("model", "ratio", "resolution", "duration"), VIDEO_ROWS)
-def test_every_video_row_is_a_draft_the_emulator_accepts(
-    model: str, ratio: str, resolution: str, duration: int
-) -> None:
-    request = VideoRequest(prompt="waves", model=model, ratio=ratio, resolution=resolution, duration=duration)
+@pytest.mark.parametrize(("model", "resolution", "duration"), VIDEO_ROWS)
+def test_every_video_row_is_planned_with_its_benefit(model: str, resolution: str, duration: int) -> None:
+    request = VideoRequest(prompt="waves", model=model, resolution=resolution, duration=duration)
     spec = PLANNER.plan(request).spec
-    body = drafts.video_body(
-        config=CONFIG, model_key=spec.model_key, prompt=spec.prompt, ratio=spec.ratio, resolution=spec.resolution,
-        duration_s=spec.duration_s, frame_width=spec.width, frame_height=spec.height, seed=2_500_000_000,
-        submit_id="00000000-0000-4000-8000-000000000002", now_ms=1_759_132_800_000,
-    )  # fmt: skip
-    parsed = emulator_drafts.parse_generate(json.loads(json.dumps(body)), never_committed)
-    assert (parsed.kind, parsed.model) == ("gen_video", CONFIG.model(model).key)  # type: ignore[union-attr]
-    assert parsed.duration_ms == duration * 1000
+    found = CATALOG.find(model)
+    assert found is not None and (spec.model_key, spec.duration_s) == (found.key, duration)
+    assert spec.benefit_type and spec.height > 0
 
 
-def test_the_tables_have_every_row_of_the_contract() -> None:
-    assert len(IMAGE_ROWS) == 8 * 8 * 3
-    assert len(VIDEO_ROWS) == 4 * 6 * 2 * 2
+@pytest.mark.parametrize(("model", "ratio"), VIDEO_RATIO_ROWS)
+def test_every_video_ratio_is_planned(model: str, ratio: str) -> None:
+    assert PLANNER.plan(VideoRequest(prompt="waves", model=model, ratio=ratio)).spec.ratio == ratio
+
+
+def test_the_tables_have_every_row_of_the_2026_document() -> None:
+    assert len(IMAGE_ROWS) == 8 * (3 + 2 + 2 + 2 * 5 + 2 * 2)
+    seedance_2 = 3 + 1 + 1 + 1 + 1 + 1 + 3  # 2.5, 2.5 draft, 2.0, Fast, mini, Fast VIP, VIP: resolutions
+    four_to_fifteen = seedance_2 + 2 + 2 + 2  # and MiniMax H3, HappyHorse 1.1, Wan 3.0
+    assert len(VIDEO_ROWS) == 12 * four_to_fifteen + 8 * 2 + 2 * (1 + 2)  # + 1.5 Pro 5-12 s, 1.0 Pro/Fast 5 or 10 s
+    assert len(VIDEO_RATIO_ROWS) == 6 * 12 + 9

@@ -15,7 +15,6 @@ from app.jimeng.ids import SEED_RANGE, new_seed, new_uuid
 from config.upstream import ImageSize, load_upstream
 
 CONFIG = load_upstream()
-JIMENG_40 = CONFIG.model("jimeng-4.0")
 VIDEO_KEY = "dreamina_ic_generate_video_model_vgfm_3.0"
 FIRST_LAST_MODEL = VIDEO_KEY
 
@@ -109,10 +108,9 @@ def generate_example(**overrides: Any) -> dict[str, Any]:
         "negative_prompt": "",
         "seed": 2512345678,
         "sample_strength": 0.5,
-        "size": CONFIG.image_size("1:1", "2k"),
+        "size": CONFIG.image_tiers["2k"]["1:1"],
         "resolution": "2k",
         "submit_id": "00000000-0000-1000-8000-000000000001",
-        "multi_image": False,
         "now_ms": 1759132800123,
         "new_id": numbered_ids(),
     }
@@ -125,7 +123,7 @@ def blend_example(uris: list[str], **overrides: Any) -> dict[str, Any]:
         "model_key": "high_aes_general_v40",
         "prompt": "make it blue",
         "sample_strength": 0.7,
-        "size": CONFIG.image_size("16:9", "2k"),
+        "size": CONFIG.image_tiers["2k"]["16:9"],
         "resolution": "2k",
         "image_uris": uris,
         "submit_id": "submit-1",
@@ -193,29 +191,19 @@ def test_generate_draft_keeps_chinese_prompts_as_raw_utf8() -> None:
     assert '"prompt":"一只可爱的小猫"' in body["draft_content"]
 
 
-def test_generate_multi_image_variant_changes_only_metrics_extra() -> None:
-    body = generate_example(multi_image=True)
-    assert body["metrics_extra"] == (
-        '{"templateId":"","generateCount":1,"promptSource":"custom","templateSource":"",'
-        '"lastRequestId":"","originRequestId":""}'
-    )
-    assert body["draft_content"] == EXAMPLE_DRAFT
-    assert body["extend"] == {"root_model": "high_aes_general_v40", "template_id": ""}
-
-
 @pytest.mark.parametrize(
     ("ratio", "resolution", "width", "height", "code"),
     [
         ("1:1", "1k", 1024, 1024, 1),
         ("16:9", "2k", 2560, 1440, 3),
-        ("21:9", "4k", 6048, 2592, 108),
+        ("21:9", "4k", 6197, 2656, 8),
         ("3:4", "1k", 768, 1024, 2),
     ],
 )
 def test_generate_core_param_takes_ratio_code_size_and_tier_from_the_table(
     ratio: str, resolution: str, width: int, height: int, code: int
 ) -> None:
-    body = generate_example(size=CONFIG.image_size(ratio, resolution), resolution=resolution)
+    body = generate_example(size=CONFIG.image_tiers[resolution][ratio], resolution=resolution)
     core = draft_of(body)["component_list"][0]["abilities"]["generate"]["core_param"]
     assert core["image_ratio"] == code
     assert core["large_image_info"] | {"id": ""} == {
@@ -448,4 +436,4 @@ def test_seed_lies_in_the_web_apps_range() -> None:
 
 
 def test_image_size_table_is_what_the_builders_receive() -> None:
-    assert CONFIG.image_size("1:1", "2k") == ImageSize(2048, 2048, 1)
+    assert CONFIG.image_tiers["2k"]["1:1"] == ImageSize(2048, 2048, 1)
