@@ -109,16 +109,12 @@ class ImagexConfig:
 
 
 @dataclass(frozen=True)
-class BlendConfig:
-    """[8.3] min_version of image-to-image drafts and their component."""
+class ImageDraftConfig:
+    """[2026 3.4, 3.5] Version constants of image drafts: text to image and blends."""
 
-    draft_min_version: str
-    component_min_version: str
-
-    @property
-    def versions(self) -> tuple[str, str]:
-        """(draft, component) ``min_version``, in the order the draft builder takes them."""
-        return self.draft_min_version, self.component_min_version
+    min_version: str
+    blend_min_version: str
+    blend_gen_type: int
 
 
 @dataclass(frozen=True)
@@ -211,7 +207,7 @@ class UpstreamConfig:
     cookie: Mapping[str, str]  # cookie name -> value, with {session_id} and {web_id}, in file order
     imagex: ImagexConfig
     video: VideoConfig
-    blend: BlendConfig
+    image_draft: ImageDraftConfig
     costs: Costs
     limits: RequestLimits
     defaults: Defaults

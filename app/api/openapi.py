@@ -150,7 +150,7 @@ def table_enums(catalog: Catalog) -> dict[type[Schema], dict[str, list[Any]]]:
 
 
 def _tier_order(tier: str) -> float:
-    """"1k" < "1.5k" < "2k" < "4k"; a tier named otherwise goes last."""
+    """ "1k" < "1.5k" < "2k" < "4k"; a tier named otherwise goes last."""
     try:
         return float(tier.removesuffix("k"))
     except ValueError:

@@ -23,12 +23,12 @@ from app.domain.errors import (
 )
 from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Snapshot, Submitted
 from app.http import BodyTooLargeError, succeeded
-from app.jimeng import drafts, records, signing
+from app.jimeng import drafts, records, signing, video_drafts
 from app.jimeng.errors import error_from_envelope
 from app.jimeng.ids import new_seed, new_uuid
 from app.jimeng.transport import Backoff, TransientError, call, call_json, new_http_session, with_retries
 from app.secrets import mask
-from config.upstream import CallConfig, ImageSize, UpstreamConfig
+from config.upstream import CallConfig, UpstreamConfig
 
 SUBMIT_ATTEMPTS = 5  # each retry follows a look-up by submit id that found no generation: never paid twice
 LOOKUP_ATTEMPTS = 6
@@ -175,28 +175,17 @@ class JimengClient:
 
     def _draft_body(self, spec: DraftSpec, submit_id: str) -> dict[str, Any]:
         now_ms = int(self._clock() * 1000)
-        size = ImageSize(spec.width, spec.height, spec.ratio_code)
         seed = spec.seed if spec.seed is not None else new_seed()
-        common: dict[str, Any] = {
-            "config": self.upstream, "model_key": spec.model_key, "submit_id": submit_id, "now_ms": now_ms,
-        }  # fmt: skip
         if spec.kind is DraftKind.VIDEO:
             first, end = [*spec.image_uris, None, None][:2]
-            return drafts.video_body(
-                **common, prompt=spec.prompt, ratio=spec.ratio, resolution=spec.resolution,
-                duration_s=spec.duration_s, first_frame_uri=first, end_frame_uri=end,
-                frame_width=spec.width, frame_height=spec.height, seed=seed,
+            return video_drafts.video_body(
+                config=self.upstream, model_key=spec.model_key, submit_id=submit_id, now_ms=now_ms,
+                prompt=spec.prompt, ratio=spec.ratio, resolution=spec.resolution, duration_s=spec.duration_s,
+                first_frame_uri=first, end_frame_uri=end, frame_width=spec.width, frame_height=spec.height, seed=seed,
             )  # fmt: skip
         if spec.kind is DraftKind.BLEND:
-            return drafts.blend_body(
-                **common, prompt=spec.prompt, negative_prompt=spec.negative_prompt,
-                sample_strength=spec.sample_strength, size=size, resolution=spec.resolution,
-                image_uris=list(spec.image_uris),
-            )  # fmt: skip
-        return drafts.generate_body(
-            **common, prompt=spec.prompt, negative_prompt=spec.negative_prompt, seed=seed,
-            sample_strength=spec.sample_strength, size=size, resolution=spec.resolution,
-        )  # fmt: skip
+            return drafts.blend_body(self.upstream, spec, submit_id=submit_id, now_ms=now_ms)
+        return drafts.generate_body(self.upstream, spec, submit_id=submit_id, seed=seed, now_ms=now_ms)
 
     def _read(self, call: CallConfig, session_id: str, body: Any) -> Any:
         return with_retries(lambda: self._envelope(self._request(call, session_id, body)), sleep=self._sleep)
