@@ -118,29 +118,35 @@ class ImageDraftConfig:
 
 
 @dataclass(frozen=True)
-class CommerceInfo:
-    """[10] ``m_video_commerce_info`` of video drafts; sent as a JSON object in this field order."""
+class VideoCommerce:
+    """[2026 4.2] The fixed members of ``m_video_commerce_info``, sent after ``amount`` and ``benefit_type``."""
 
-    benefit_type: str
     resource_id: str
     resource_id_type: str
     resource_sub_type: str
 
-    def as_dict(self) -> dict[str, str]:
-        return dataclasses.asdict(self)
-
 
 @dataclass(frozen=True)
 class VideoConfig:
-    """[10] Video draft constants, and the short side of each resolution (the frames' pixel size)."""
+    """[2026 4.2-4.6] Video draft constants, the rules keyed by model key, and each resolution's short side."""
 
-    commerce_info: CommerceInfo
+    commerce: VideoCommerce
+    send_amount: bool
+    benefit_retry_rets: tuple[str, ...]
     draft_min_version: str
     component_min_version: str
     fps: int
     video_mode: int
-    first_last_frame_model: str
-    resolution_sides: Mapping[str, int]  # name -> short side in pixels
+    ending_control: str
+    key_features: Mapping[str, tuple[str, ...]]  # key prefix -> min_features
+    first_last_frames_keys: tuple[str, ...]  # key prefixes whose text-only jobs say first_last_frames
+    resolution_sides: Mapping[str, int]  # name -> short side in pixels (the frames' size)
+
+    def features_of(self, model_key: str) -> tuple[str, ...]:
+        """The draft's ``min_features`` for a model key."""
+        return tuple(
+            f for prefix, features in self.key_features.items() if model_key.startswith(prefix) for f in features
+        )
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,7 @@ from typing import Any
 import requests
 from loguru import logger
 
-from app.domain.errors import (
-    SubmitOutcomeUnknownError,
-    UpstreamUnavailableError,
-)
+from app.domain.errors import SubmitOutcomeUnknownError, UpstreamUnavailableError
 from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Snapshot, Submitted
 from app.http import BodyTooLargeError, succeeded
 from app.jimeng import drafts, records, signing, video_drafts
@@ -101,8 +98,12 @@ class JimengClient:
 
     def submit(self, session_id: str, spec: DraftSpec) -> Submitted:
         """Submit one draft; recover a lost answer by looking the submit id up instead of paying twice."""
+        return self._submit(session_id, spec, None)
+
+    def _submit(self, session_id: str, spec: DraftSpec, benefit_type: str | None) -> Submitted:
+        """One submit under a fresh submit id, recovered by look-up when its answer is lost."""
         submit_id = new_uuid()
-        body = self._draft_body(spec, submit_id)
+        body = self._draft_body(spec, submit_id, benefit_type)
         call = self.calls.video_generate if spec.kind is DraftKind.VIDEO else self.calls.image_generate
         for attempt in range(SUBMIT_ATTEMPTS):
             try:
@@ -173,16 +174,13 @@ class JimengClient:
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
-    def _draft_body(self, spec: DraftSpec, submit_id: str) -> dict[str, Any]:
+    def _draft_body(self, spec: DraftSpec, submit_id: str, benefit_type: str | None = None) -> dict[str, Any]:
         now_ms = int(self._clock() * 1000)
         seed = spec.seed if spec.seed is not None else new_seed()
         if spec.kind is DraftKind.VIDEO:
-            first, end = [*spec.image_uris, None, None][:2]
             return video_drafts.video_body(
-                config=self.upstream, model_key=spec.model_key, submit_id=submit_id, now_ms=now_ms,
-                prompt=spec.prompt, ratio=spec.ratio, resolution=spec.resolution, duration_s=spec.duration_s,
-                first_frame_uri=first, end_frame_uri=end, frame_width=spec.width, frame_height=spec.height, seed=seed,
-            )  # fmt: skip
+                self.upstream, spec, submit_id=submit_id, seed=seed, now_ms=now_ms, benefit_type=benefit_type
+            )
         if spec.kind is DraftKind.BLEND:
             return drafts.blend_body(self.upstream, spec, submit_id=submit_id, now_ms=now_ms)
         return drafts.generate_body(self.upstream, spec, submit_id=submit_id, seed=seed, now_ms=now_ms)

@@ -31,7 +31,8 @@ SHIPPED: dict[str, Any] = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"
 # Tables keyed by data: header, cookie and parameter names, tiers, resolutions. Dropping an entry is an edit, not
 # a missing key (what the other tables then lack is checked by their own tests below).
 FREE_FORM = re.compile(
-    r"(headers|cookie|query\.values|query\.sets|video\.resolution_sides|image_tiers|video_models\[\d+\]\.benefit_fallbacks)\."
+    r"(headers|cookie|query\.values|query\.sets|video\.resolution_sides|video\.key_features|image_tiers"
+    r"|video_models\[\d+\]\.benefit_fallbacks)\."
 )
 
 Step = str | int
@@ -120,6 +121,9 @@ def test_the_shipped_file_loads_into_typed_sections() -> None:
     assert list(config.cookie) == ["_tea_web_id", "sid_tt", "sessionid", "sessionid_ss"]
     assert config.imagex.upload_scene == 2
     assert dict(config.video.resolution_sides)["768p"] == 768
+    assert (config.video.send_amount, config.video.benefit_retry_rets) == (True, ("5001", "1000"))
+    assert config.video.features_of("dreamina_seedance_45_pro_draft") == ("AIGC_Video_Seedance25ResultAction",)
+    assert config.video.features_of("dreamina_seedance_40_pro") == ()
     assert (config.costs.image, config.costs.video) == (1, 5)
     assert (config.limits.max_n, config.limits.max_job_count, config.limits.max_video_frames) == (10, 4, 2)
     assert (config.defaults.image_model, config.defaults.video_model) == (
@@ -164,7 +168,7 @@ def test_the_config_is_immutable() -> None:
 def test_the_walk_covers_every_section() -> None:
     names = {dotted(steps) for steps in REQUIRED_KEYS}
     for key in (
-        "app.aid", "calls.history.referer", "video.commerce_info.resource_id", "image_models[0].count_options",
+        "app.aid", "calls.history.referer", "video.commerce.resource_id", "image_models[0].count_options",
         "video_models[0].benefits.720p", "retired_models[0].replacement", "defaults.video_model", "image_info.scenes",
     ):  # fmt: skip
         assert key in names
@@ -186,7 +190,7 @@ def test_keys_with_defaults_may_be_left_out() -> None:
     [
         ((), "vidoe"),
         (("video",), "duratons"),
-        (("video", "commerce_info"), "extra"),
+        (("video", "commerce"), "benefit_type"),
         (("image_models", 2), "multi_image"),
         (("video_models", 0), "first_last_frame_model"),
         (("image_info",), "short_list_drops"),
@@ -216,7 +220,7 @@ def test_an_unknown_key_fails_naming_it(steps: tuple[Step, ...], key: str) -> No
         (("image_models", 0, "blend"), "yes", "image_models[0].blend: expected true or false, got 'yes'"),
         (("image_models", 1, "count_options"), 4, "image_models[1].count_options: expected a list, got 4"),
         (("headers", "Pragma"), 1, "headers.Pragma: expected a string, got 1"),
-        (("video", "commerce_info"), "x", "video.commerce_info: expected a mapping, got 'x'"),
+        (("video", "commerce"), "x", "video.commerce: expected a mapping, got 'x'"),
         (("image_tiers", "1k", "1:1"), [1024, 1024], "image_tiers.1k.1:1: expected a row [width, height, code], "),
         (("image_tiers", "2k", "1:1"), [2048, "2048", 1], "image_tiers.2k.1:1.height: expected an integer, got '2048'"),
         (("image_info", "scenes"), [["normal", 360, 360]], "image_info.scenes[0]: expected a row [scene, width, "),
