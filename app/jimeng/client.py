@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from loguru import logger
 
-from app.domain.errors import SubmitOutcomeUnknownError, UpstreamUnavailableError
+from app.domain.errors import JimengError, SubmitOutcomeUnknownError, UpstreamUnavailableError
 from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Snapshot, Submitted
 from app.http import BodyTooLargeError, succeeded
 from app.jimeng import drafts, records, signing, video_drafts
@@ -97,8 +97,26 @@ class JimengClient:
     # -- generations ------------------------------------------------------------------------------------
 
     def submit(self, session_id: str, spec: DraftSpec) -> Submitted:
-        """Submit one draft; recover a lost answer by looking the submit id up instead of paying twice."""
-        return self._submit(session_id, spec, None)
+        """Submit one draft; recover a lost answer by looking the submit id up instead of paying twice.
+
+        A video draft refused for its ``benefit_type`` (2026 4.2: ret 5001 or 1000) is sent once more, with a new
+        submit id, under the model's captured alternative name: a refused submit created nothing, so this cannot
+        pay twice. Any other refusal, and a second one, is the caller's error.
+        """
+        try:
+            return self._submit(session_id, spec, None)
+        except JimengError as err:
+            if not self._retries_benefit(spec, err):
+                raise
+            logger.warning(
+                "submit refused with ret {} for benefit {}; once more with {}",
+                err.ret, spec.benefit_type, spec.benefit_fallback,
+            )  # fmt: skip
+            return self._submit(session_id, spec, spec.benefit_fallback)
+
+    def _retries_benefit(self, spec: DraftSpec, err: JimengError) -> bool:
+        retry_rets = self.upstream.video.benefit_retry_rets
+        return spec.kind is DraftKind.VIDEO and bool(spec.benefit_fallback) and err.ret in retry_rets
 
     def _submit(self, session_id: str, spec: DraftSpec, benefit_type: str | None) -> Submitted:
         """One submit under a fresh submit id, recovered by look-up when its answer is lost."""
