@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Any
 
 from flask import Flask, Response
@@ -11,13 +10,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.api import chat, health, images, models, openapi, tasks, tokens, videos
 from app.api.body import reject_oversized_bodies
 from app.domain.accounts import AccountService
-from app.domain.catalog import Catalog, ImageModel, ImageSize, VideoModel
 from app.domain.generation import Deadlines, GenerationService
 from app.domain.live_catalog import LiveCatalog
 from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
 from app.domain.schedule import PollTiming
+from app.domain.static_catalog import catalog_from_config
 from app.errors import register_error_handlers as _register_error_handlers
 from app.inputs.loader import ImageFetcher
 from app.jimeng.client import ClientConfig, JimengClient
@@ -25,7 +24,7 @@ from app.jimeng.transport import new_http_session
 from app.jimeng.upload import ImageUploader
 from app.logging import configure_logging, register_request_logging, register_secret
 from config.settings import Settings
-from config.upstream import UpstreamConfig, load_upstream
+from config.upstream import load_upstream
 
 
 def resolve_settings(config: Any) -> Settings:
@@ -83,7 +82,8 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_upstream(app: Flask, settings: Settings) -> None:
-    """The protocol file of the settings; a bad one raises UpstreamConfigError naming the key, before any request."""
+    """The protocol file of the settings: a bad one raises UpstreamConfigError naming the key, before any
+    request."""
     app.extensions["upstream"] = load_upstream(settings.jimeng_upstream_config)
 
 
@@ -109,13 +109,18 @@ def register_generation(app: Flask, settings: Settings) -> None:
     pool = SessionPool(client, settings.credit_cache_seconds)
     # Each account's live model tables, upstream.yml's when Jimeng cannot tell: the CatalogSource of the
     # planner and of /v1/models. It starts no thread until the first request asks (after gevent's fork).
-    catalog = LiveCatalog(client, static_catalog(upstream), ttl=settings.model_table_ttl_seconds)
+    catalog = LiveCatalog(client, catalog_from_config(upstream), ttl=settings.model_table_ttl_seconds)
     app.extensions["catalog"] = catalog
     app.extensions["jimeng"] = client
     app.extensions["accounts"] = AccountService(client, pool)
     app.extensions["generation"] = GenerationService(
         backend=client,
-        planner=Planner(upstream, max_prompt_chars=settings.max_prompt_chars),
+        planner=Planner(
+            catalog,
+            upstream,
+            max_prompt_chars=settings.max_prompt_chars,
+            default_image_count=settings.default_image_count,
+        ),
         pool=pool,
         poller=Poller(client, timing),
         deadlines=Deadlines(image=settings.image_timeout_seconds, video=settings.video_timeout_seconds),
@@ -126,49 +131,6 @@ def register_generation(app: Flask, settings: Settings) -> None:
             allow_private=settings.allow_private_image_urls,
             timeout=(settings.upstream_connect_timeout, settings.upstream_read_timeout),
         ),
-    )
-
-
-def static_catalog(upstream: UpstreamConfig) -> Catalog:
-    """upstream.yml's model tables as a ``Catalog``: the fallback of the live tables.
-
-    Interim body: it adapts the file's 2025 layout (one size table, one video table for every model). Once
-    ``config.upstream.catalog_from_config`` exists, the body is ``return catalog_from_config(upstream)``.
-    """
-    aliases = {
-        target: tuple(a for a, t in upstream.aliases.items() if t == target) for target in upstream.aliases.values()
-    }
-    tiers = MappingProxyType(
-        {
-            tier: MappingProxyType({ratio: ImageSize(s.width, s.height, s.code) for ratio, s in sizes.items()})
-            for tier, sizes in upstream.image_sizes.items()
-        }
-    )
-    video, defaults, limits = upstream.video, upstream.defaults, upstream.limits
-    images = tuple(
-        ImageModel(
-            id=m.id, key=m.key, description=m.description, tiers=tiers, default_tier=defaults.image_resolution,
-            count_options=(), default_count=limits.max_n, blend=m.blend,
-            max_input_images=limits.max_input_images if m.blend else 0, aliases=aliases.get(m.id, ()),
-        )
-        for m in upstream.models_of("image")
-    )  # fmt: skip
-    videos = tuple(
-        VideoModel(
-            id=m.id, key=m.key, description=m.description, resolutions=tuple(video.resolutions),
-            default_resolution=defaults.video_resolution, ratios=video.ratios, default_ratio=defaults.video_ratio,
-            durations=video.durations, default_duration=defaults.video_duration,
-            frames=("first_frame", "end_frame")[: limits.max_video_frames],
-            benefits=MappingProxyType(dict.fromkeys(video.resolutions, video.commerce_info.benefit_type)),
-            aliases=aliases.get(m.id, ()),
-        )
-        for m in upstream.models_of("video")
-    )  # fmt: skip
-    return Catalog(
-        images=images,
-        videos=videos,
-        default_image=upstream.default_model("image").id,
-        default_video=upstream.default_model("video").id,
     )
 
 

@@ -126,6 +126,12 @@ class Settings:
     max_body_bytes: int = setting("MAX_BODY_BYTES", _int_range(1024, 1 << 30), 25 * 1024 * 1024, "request body cap")
     max_image_bytes: int = setting("MAX_IMAGE_BYTES", _int_range(1024, 1 << 30), 10 * 1024 * 1024, "per input image")
     max_prompt_chars: int = setting("MAX_PROMPT_CHARS", _int_range(1, 100_000), 2000, "prompt length after trim")
+    default_image_count: int = setting(
+        "DEFAULT_IMAGE_COUNT",
+        _int_range(0, 10),
+        0,
+        "images a request without n gets; 0: the model's own default (a count the model cannot make: its default)",
+    )
     allow_private_image_urls: bool = setting(
         "ALLOW_PRIVATE_IMAGE_URLS", _bool, False, "let image URLs reach private/loopback addresses"
     )

@@ -57,10 +57,10 @@ def wait_until_up(url: str, timeout: float = 20.0, process: subprocess.Popen[byt
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
-def upstream_file_without_video_durations(directory: Path) -> Path:
+def upstream_file_without_video_fps(directory: Path) -> Path:
     """A copy of the shipped protocol file missing one key, to see how start-up refuses it."""
     shipped = (ROOT / "config" / "upstream.yml").read_text(encoding="utf-8")
-    text = shipped.replace("  durations: [5, 10]\n", "")
+    text = shipped.replace("\n  fps: 24\n", "\n")
     assert text != shipped, "config/upstream.yml no longer has the line this helper removes"
     path = directory / "upstream.yml"
     path.write_text(text, encoding="utf-8")

@@ -26,5 +26,5 @@ def healthz() -> Response:
 @bp.get("/")
 @documented(summary="Welcome page", response="text/html")
 def welcome() -> str:
-    upstream = current_app.extensions["upstream"]
-    return render_template("index.html", version=__version__, models=upstream.models)
+    catalog = current_app.extensions["catalog"].current()
+    return render_template("index.html", version=__version__, models=(*catalog.images, *catalog.videos))

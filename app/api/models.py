@@ -46,6 +46,7 @@ def capabilities(model: Model) -> dict[str, object]:
             "default_count": model.default_count,
             "blend": model.blend,
             "max_input_images": model.max_input_images,
+            "aliases": list(model.aliases),
         }
     return {
         "resolutions": list(model.resolutions),
@@ -56,6 +57,7 @@ def capabilities(model: Model) -> dict[str, object]:
         "default_duration": model.default_duration,
         "frames": list(model.frames),
         "draft_mode": model.draft_mode,
+        "aliases": list(model.aliases),
     }
 
 

@@ -8,7 +8,7 @@ app's URL map, so the paths, methods and path parameters are the routes themselv
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -18,9 +18,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 from marshmallow import Schema
 
 from app.api.schemas import ErrorSchema, ImageCompositionSchema, ImageGenerationSchema, VideoGenerationSchema
-from app.domain.models import GenerationKind
+from app.domain.catalog import Catalog
 from app.version import __version__
-from config.upstream import UpstreamConfig
 
 bp = Blueprint("openapi", __name__)
 View = TypeVar("View", bound=Callable[..., Any])
@@ -99,7 +98,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     document = spec.to_dict()
-    _add_table_enums(document, app.extensions["upstream"])
+    _add_table_enums(document, app.extensions["catalog"].current())
     return document
 
 
@@ -132,28 +131,40 @@ def _operation_dict(op: Operation, parameters: list[dict[str, Any]]) -> dict[str
     return result
 
 
-def table_enums(upstream: UpstreamConfig) -> dict[type[Schema], dict[str, list[Any]]]:
-    """The allowed values of each request schema's table fields: what ``Planner`` accepts, from one source."""
-    image_models = [m.id for m in upstream.models_of(GenerationKind.IMAGE)]
-    image_models += [alias for alias, target in upstream.aliases.items() if target in image_models]
-    video_models = [m.id for m in upstream.models_of(GenerationKind.VIDEO)]
+def table_enums(catalog: Catalog) -> dict[type[Schema], dict[str, list[Any]]]:
+    """The allowed values of each request schema's table fields: what ``Planner`` accepts, from the same catalog
+    (each model accepts its own subset, named in the planner's refusals and in ``/v1/models``)."""
+    images, videos = catalog.images, catalog.videos
     image: dict[str, list[Any]] = {
-        "model": image_models,
-        "ratio": list(upstream.image_ratios),
-        "resolution": list(upstream.image_sizes),
+        "model": [name for model in images for name in (model.id, *model.aliases)],
+        "ratio": _union(ratio for model in images for table in model.tiers.values() for ratio in table),
+        "resolution": sorted(_union(tier for model in images for tier in model.tiers), key=_tier_order),
     }
     video: dict[str, list[Any]] = {
-        "model": video_models,
-        "ratio": list(upstream.video_ratios),
-        "resolution": list(upstream.video.resolutions),
-        "duration": list(upstream.video.durations),
+        "model": [name for model in videos for name in (model.id, *model.aliases)],
+        "ratio": _union(ratio for model in videos for ratio in model.ratios),
+        "resolution": _union(resolution for model in videos for resolution in model.resolutions),
+        "duration": sorted(_union(duration for model in videos for duration in model.durations)),
     }
     return {ImageGenerationSchema: image, ImageCompositionSchema: image, VideoGenerationSchema: video}
 
 
-def _add_table_enums(document: dict[str, Any], upstream: UpstreamConfig) -> None:
+def _tier_order(tier: str) -> float:
+    """ "1k" < "1.5k" < "2k" < "4k"; a tier named otherwise goes last."""
+    try:
+        return float(tier.removesuffix("k"))
+    except ValueError:
+        return float("inf")
+
+
+def _union(values: Iterable[Any]) -> list[Any]:
+    """Distinct values in first-seen order."""
+    return list(dict.fromkeys(values))
+
+
+def _add_table_enums(document: dict[str, Any], catalog: Catalog) -> None:
     components = document.get("components", {}).get("schemas", {})
-    for schema, enums in table_enums(upstream).items():
+    for schema, enums in table_enums(catalog).items():
         properties = components.get(resolver(schema), {}).get("properties", {})
         for name, values in enums.items():
             if name in properties:

@@ -2,6 +2,7 @@
 
     DomainError                         base; immutable once created
      +-- InvalidRequestError            400: input no upstream call could fix; ``param`` names the field
+     |    +-- ModelUnavailableError     400: a model Jimeng no longer serves (the message names its successor)
      |    +-- InvalidJsonError          400: the body is not a JSON object
      |    +-- ImageTooLargeError        413: one input image is over MAX_IMAGE_BYTES
      |    +-- RequestTooLargeError      413: the whole body is over MAX_BODY_BYTES
@@ -90,6 +91,12 @@ class InvalidRequestError(DomainError):
     """400; ``code`` is one of the contract's invalid_request_error codes (invalid_value by default)."""
 
     code = "invalid_value"
+
+
+class ModelUnavailableError(InvalidRequestError):
+    """A public model id Jimeng retired (its ret 2061), refused before any upstream call."""
+
+    code = "model_unavailable"
 
 
 class InvalidJsonError(InvalidRequestError):

@@ -99,7 +99,14 @@ GenerationRequest = ImageRequest | VideoRequest
 
 @dataclass(frozen=True, kw_only=True)
 class DraftSpec:
-    """Everything the backend needs to build one draft; validated against the tables already."""
+    """Everything the backend needs to build one draft (one job); validated against the catalog already.
+
+    Images: ``count`` is the ``gen_count`` of this one job; ``gen_option`` False for a model that makes a fixed
+    batch (its draft carries no count). Videos: ``width``/``height`` are the video's pixel size (also sent as
+    the frames' size), ``benefit_type`` the billing name for the resolution and ``benefit_fallback`` the
+    alternative name sent once when Jimeng refuses the first (empty: none); ``draft_mode`` marks the preview
+    model's drafts.
+    """
 
     kind: DraftKind
     model_key: str
@@ -109,11 +116,15 @@ class DraftSpec:
     ratio: str
     resolution: str
     ratio_code: int = 1
+    count: int = 1
+    gen_option: bool = True
     negative_prompt: str = ""
     sample_strength: float = 0.5
     seed: int | None = None
-    multi_image: bool = False
     duration_s: int = 5
+    benefit_type: str = ""
+    benefit_fallback: str = ""
+    draft_mode: bool = False
     image_uris: tuple[str, ...] = ()
 
 

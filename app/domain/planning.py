@@ -1,16 +1,20 @@
 """The one validator: from a request to a ``Plan``, checking every limit and table before any upstream call.
 
 Schemas and the chat parser only turn HTTP shapes into requests; whatever entry point a request came through
-(generations, compositions, edits, videos, chat), its prompt, model, ratio, size, resolution, duration, image
-count and numeric ranges are checked here, against ``config/upstream.yml`` and the settings, and each refusal
-names the field the caller sent (``*_param`` of the request).
+(generations, compositions, edits, videos, chat), its prompt, model, ratio, size, tier, resolution, duration,
+image count, frames and numeric ranges are checked here, against the catalog of the request's account (static
+or live, from a ``CatalogSource``), ``config/upstream.yml``'s limits and the settings. Each refusal names the
+field the caller sent (``*_param`` of the request).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
-from app.domain.errors import InvalidRequestError
+from app.domain.catalog import Catalog, CatalogSource, ImageModel, Model, VideoModel
+from app.domain.counts import split_count
+from app.domain.errors import InvalidRequestError, ModelUnavailableError
 from app.domain.models import (
     DraftKind,
     DraftSpec,
@@ -20,154 +24,204 @@ from app.domain.models import (
     ResponseFormat,
     VideoRequest,
 )
-from app.domain.sizes import multi_image_target, parse_size, ratio_for_size, tier_for_size
+from app.domain.sizes import parse_size, ratio_for_size, tier_for_size, video_size
 from app.domain.sources import ImageSource
-from config.upstream import ModelInfo, UpstreamConfig
+from config.upstream import UpstreamConfig
 
 MAX_SEED = 2**32 - 1  # the draft's seed is an unsigned 32-bit number
+FRAMES = ("first_frame", "end_frame")  # what the 1st and 2nd video input image are
+_SIDE = re.compile(r"(\d+)p")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Plan:
-    """A request checked against every rule: the draft to submit and what the answer needs."""
+    """A request checked against every rule: the drafts to submit and what the answer needs.
+
+    ``specs`` holds one draft per job, submitted on the same session; the results are concatenated in order.
+    A video, a composition and any ``n`` up to one job's maximum are one job; a larger ``n`` is several
+    (``job_counts``: 6 -> (4, 2)).
+    """
 
     kind: GenerationKind
     model_id: str
     prompt: str
-    spec: DraftSpec
+    specs: tuple[DraftSpec, ...]
     sources: tuple[ImageSource, ...] = ()
     sources_param: str = "images"
     n: int | None = None
     response_format: ResponseFormat = ResponseFormat.URL
 
+    @property
+    def job_counts(self) -> tuple[int, ...]:
+        """Images each job makes (a video job: 1)."""
+        return tuple(spec.count for spec in self.specs)
+
+    @property
+    def spec(self) -> DraftSpec:
+        """The first job's draft: the whole request when it is one job."""
+        return self.specs[0]
+
 
 class Planner:
-    def __init__(self, upstream: UpstreamConfig, *, max_prompt_chars: int) -> None:
+    """Holds the ``CatalogSource``, so live tables replace the static ones without a change here."""
+
+    def __init__(
+        self,
+        catalogs: CatalogSource,
+        upstream: UpstreamConfig,
+        *,
+        max_prompt_chars: int,
+        default_image_count: int = 0,
+    ) -> None:
+        self.catalogs = catalogs
         self.upstream = upstream
         self.max_prompt_chars = max_prompt_chars
+        self.default_image_count = default_image_count  # DEFAULT_IMAGE_COUNT; 0: each model's own default
 
     def cost(self, kind: GenerationKind) -> int:
         return self.upstream.costs.of(kind)
 
-    def kind_of(self, name: str | None) -> GenerationKind:
-        """The kind of a public model id (None: the default image model); 400 when unknown."""
+    def kind_of(self, name: str | None, *, session_id: str | None = None) -> GenerationKind:
+        """The kind of a public model id (None: the default image model); 400 when unknown or retired."""
         if not name:
             return GenerationKind.IMAGE
-        model = self.upstream.model(name)
-        if model is None:
-            known = ", ".join(m.id for m in self.upstream.models)
-            raise InvalidRequestError(
-                f"Model {name!r} does not exist; models: {known}", code="model_not_found", param="model"
-            )
-        return GenerationKind(model.type)
+        return _find(self.catalogs.current(session_id), name, None).kind
 
-    def model(self, name: str | None, kind: GenerationKind) -> ModelInfo:
-        """The model by public id (default when None); 400 model_not_found for unknown or wrong-kind ids."""
-        if not name:
-            return self.upstream.default_model(kind)
-        model = self.upstream.model(name)
-        if model is None or model.type != kind:
-            known = ", ".join(m.id for m in self.upstream.models_of(kind))
-            what = f"is a {model.type} model" if model else "does not exist"
-            raise InvalidRequestError(
-                f"Model {name!r} {what}; {kind} models: {known}", code="model_not_found", param="model"
-            )
-        return model
-
-    def plan(self, request: GenerationRequest) -> Plan:
+    def plan(self, request: GenerationRequest, *, session_id: str | None = None) -> Plan:
+        """Check ``request`` against the catalog of ``session_id``'s account (None: any known one)."""
+        catalog = self.catalogs.current(session_id)
         if isinstance(request, VideoRequest):
-            return self._plan_video(request)
-        return self._plan_images(request)
+            return self._plan_video(request, catalog)
+        return self._plan_images(request, catalog)
 
     # -- images -----------------------------------------------------------------------------------------
 
-    def _plan_images(self, request: ImageRequest) -> Plan:
+    def _plan_images(self, request: ImageRequest, catalog: Catalog) -> Plan:
         prompt = self._prompt(request.prompt, request.prompt_param)
-        model = self.model(request.model, GenerationKind.IMAGE)
-        _check_count(request.images, self.upstream.limits.max_input_images, request.images_param, "images")
+        model = _image_model(catalog, request.model)
         if request.images and not model.blend:
             raise InvalidRequestError(f"Model {model.id} cannot compose images", code="model_not_found", param="model")
-        _check_range("n", request.n, 1, self.upstream.limits.max_n)
+        _check_count(request.images, model.max_input_images, request.images_param, "images")
         _check_range("seed", request.seed, 0, MAX_SEED)
         _check_range("sample_strength", request.sample_strength, 0, 1)
-        ratio, resolution = self._image_ratio_and_tier(request)
-        size = self.upstream.image_size(ratio, resolution)
-        target = None if request.images else multi_image_target(model, prompt)
-        spec = DraftSpec(
-            kind=DraftKind.BLEND if request.images else DraftKind.GENERATE,
-            model_key=model.key,
-            prompt=prompt,
-            width=size.width,
-            height=size.height,
-            ratio=ratio,
-            resolution=resolution,
-            ratio_code=size.code,
-            negative_prompt=request.negative_prompt,
-            sample_strength=request.sample_strength,
-            seed=request.seed,
-            multi_image=target is not None,
+        ratio, tier = self._image_ratio_and_tier(request, model)
+        size = model.tiers[tier][ratio]
+        counts = self._job_counts(request.n, model)
+        first = DraftSpec(
+            kind=DraftKind.BLEND if request.images else DraftKind.GENERATE, model_key=model.key, prompt=prompt,
+            width=size.width, height=size.height, ratio=ratio, resolution=tier, ratio_code=size.code, count=counts[0],
+            gen_option=bool(model.count_options), negative_prompt=request.negative_prompt,
+            sample_strength=request.sample_strength, seed=request.seed,
+        )  # fmt: skip
+        specs = tuple(
+            replace(first, count=count, seed=_job_seed(request.seed, job)) for job, count in enumerate(counts)
         )
         return Plan(
-            kind=GenerationKind.IMAGE, model_id=model.id, prompt=prompt, spec=spec, sources=request.images,
+            kind=GenerationKind.IMAGE, model_id=model.id, prompt=prompt, specs=specs, sources=request.images,
             sources_param=request.images_param, n=request.n, response_format=request.response_format,
         )  # fmt: skip
 
-    def _image_ratio_and_tier(self, request: ImageRequest) -> tuple[str, str]:
-        ratios = self.upstream.image_ratios
-        ratio, resolution = request.ratio, request.resolution
+    def _image_ratio_and_tier(self, request: ImageRequest, model: ImageModel) -> tuple[str, str]:
+        """The caller's ratio and tier, or the ones an OpenAI ``size`` maps to among the model's, or defaults."""
+        tier = request.resolution.lower() if request.resolution else None
+        if tier is not None and tier not in model.tiers:
+            raise InvalidRequestError(
+                f"resolution {tier!r} is not offered by {model.id}; it offers {', '.join(model.tiers)}",
+                param="resolution",
+            )
+        ratio = request.ratio
         if request.size:
             try:
                 width, height = parse_size(request.size)
             except ValueError as err:
                 raise InvalidRequestError(f"size: {err}", param="size") from err
-            mapped = ratio_for_size(width, height, ratios)
+            tables = [model.tiers[tier]] if tier else list(model.tiers.values())
+            mapped = ratio_for_size(width, height, list(dict.fromkeys(r for table in tables for r in table)))
             if ratio and ratio != mapped:
                 raise InvalidRequestError(
                     f"size {request.size} maps to ratio {mapped}, which conflicts with ratio {ratio}; send one of them",
                     param="size",
                 )
-            ratio, resolution = mapped, resolution or tier_for_size(width, height, self.upstream.image_tier_sides)
-        ratio = ratio or self.upstream.defaults.image_ratio
-        resolution = (resolution or self.upstream.defaults.image_resolution).lower()
-        _check_choice("ratio", ratio, ratios)
-        _check_choice("resolution", resolution, self.upstream.image_tiers)
-        return ratio, resolution
+            ratio = mapped
+            if tier is None:
+                sides = {t: max(table[mapped].width, table[mapped].height) for t, table in model.tiers.items()
+                         if mapped in table}  # fmt: skip
+                tier = tier_for_size(width, height, sides)
+        tier = tier or model.default_tier
+        offered = tuple(model.tiers[tier])
+        if ratio is None:
+            ratio = self.upstream.defaults.image_ratio if self.upstream.defaults.image_ratio in offered else offered[0]
+        if ratio not in offered:
+            raise InvalidRequestError(
+                f"ratio {ratio!r} is not offered by {model.id} at {tier}; it offers {', '.join(offered)}", param="ratio"
+            )
+        return ratio, tier
+
+    def _job_counts(self, n: int | None, model: ImageModel) -> tuple[int, ...]:
+        """Images per job: ``n`` (or the default count) split into jobs the model can make."""
+        _check_range("n", n, 1, self.upstream.limits.max_n)
+        if not model.count_options:
+            if n is not None and n != model.default_count:
+                raise InvalidRequestError(
+                    f"n: {model.id} makes a fixed batch of {model.default_count} images; "
+                    f"send n={model.default_count} or leave n out",
+                    param="n",
+                )
+            return (model.default_count,)
+        per_job = self.upstream.limits.max_job_count
+        if n is None:
+            preferred = split_count(self.default_image_count, model.count_options, per_job)
+            return preferred or split_count(model.default_count, model.count_options, per_job) or (model.default_count,)
+        counts = split_count(n, model.count_options, per_job)
+        if counts is None:
+            options = ", ".join(str(c) for c in model.count_options if c <= per_job)
+            raise InvalidRequestError(
+                f"n={n}: {model.id} makes {options} images per job and n cannot be split into such jobs", param="n"
+            )
+        return counts
 
     # -- videos -----------------------------------------------------------------------------------------
 
-    def _plan_video(self, request: VideoRequest) -> Plan:
+    def _plan_video(self, request: VideoRequest, catalog: Catalog) -> Plan:
         prompt = self._prompt(request.prompt, request.prompt_param)
-        model = self.model(request.model, GenerationKind.VIDEO)
+        model = _video_model(catalog, request.model)
         limit = self.upstream.limits.max_video_frames
         _check_count(request.frames, limit, request.frames_param, "images (first and last frame)")
-        ratios = self.upstream.video_ratios
+        _check_frames(model, len(request.frames), request.frames_param)
         ratio = request.ratio
         if request.size is not None:
-            mapped = ratio_for_size(*request.size, ratios)
+            mapped = ratio_for_size(*request.size, model.ratios)
             if ratio and ratio != mapped:
                 raise InvalidRequestError(
                     f"width x height maps to ratio {mapped}, which conflicts with ratio {ratio}", param="ratio"
                 )
             ratio = mapped
-        ratio = ratio or self.upstream.defaults.video_ratio
-        _check_choice("ratio", ratio, ratios)
-        resolution = request.resolution or self.upstream.defaults.video_resolution
-        _check_choice("resolution", resolution, tuple(self.upstream.video.resolutions))
-        duration = request.duration if request.duration is not None else self.upstream.defaults.video_duration
-        durations = self.upstream.video.durations
-        if duration not in durations:
+        ratio = ratio or model.default_ratio
+        _check_choice("ratio", ratio, model.ratios, model.id)
+        resolution = request.resolution.lower() if request.resolution else model.default_resolution
+        _check_choice("resolution", resolution, model.resolutions, model.id)
+        duration = request.duration if request.duration is not None else model.default_duration
+        if duration not in model.durations:
             raise InvalidRequestError(
-                f"duration must be one of {', '.join(map(str, durations))} seconds", param="duration"
+                f"duration must be {_seconds(model.durations)} seconds for {model.id}; got {duration!r}",
+                param="duration",
             )
-        width, height = video_size(ratio, self.upstream.video.resolutions[resolution])
+        width, height = video_size(ratio, self._short_side(resolution))
         spec = DraftSpec(
             kind=DraftKind.VIDEO, model_key=model.key, prompt=prompt, width=width, height=height, ratio=ratio,
-            resolution=resolution, duration_s=duration,
+            resolution=resolution, duration_s=duration, benefit_type=model.benefits.get(resolution, ""),
+            benefit_fallback=model.benefit_fallbacks.get(resolution, ""), draft_mode=model.draft_mode,
         )  # fmt: skip
         return Plan(
-            kind=GenerationKind.VIDEO, model_id=model.id, prompt=prompt, spec=spec, sources=request.frames,
+            kind=GenerationKind.VIDEO, model_id=model.id, prompt=prompt, specs=(spec,), sources=request.frames,
             sources_param=request.frames_param, response_format=request.response_format,
         )  # fmt: skip
+
+    def _short_side(self, resolution: str) -> int:
+        """The short side of a resolution: the table's, else the number of "540p"; 0 (unknown) otherwise."""
+        side = self.upstream.video.resolution_sides.get(resolution)
+        match = _SIDE.fullmatch(resolution)
+        return side if side is not None else int(match[1]) if match else 0
 
     def _prompt(self, prompt: str, param: str) -> str:
         text = prompt.strip()
@@ -181,10 +235,56 @@ class Planner:
         return text
 
 
+# -- models -----------------------------------------------------------------------------------------------
+
+
+def _find(catalog: Catalog, name: str, kind: GenerationKind | None) -> Model:
+    """The model by public id or alias; 400 ``model_unavailable`` (retired) or ``model_not_found``."""
+    retired = catalog.retired_model(name)
+    if retired is not None:
+        raise ModelUnavailableError(
+            f"Model {name!r} is no longer offered by Jimeng; use {retired.replacement}", param="model"
+        )
+    model = catalog.find(name)
+    if model is not None and (kind is None or model.kind is kind):
+        return model
+    models: tuple[Model, ...] = catalog.models_of(kind) if kind else (*catalog.images, *catalog.videos)
+    known = ", ".join(m.id for m in models)
+    what = f"is a {model.kind} model" if model else "does not exist"
+    kinds = f"{kind} models" if kind else "models"
+    raise InvalidRequestError(f"Model {name!r} {what}; {kinds}: {known}", code="model_not_found", param="model")
+
+
+def _image_model(catalog: Catalog, name: str | None) -> ImageModel:
+    model = _find(catalog, name, GenerationKind.IMAGE) if name else catalog.default(GenerationKind.IMAGE)
+    assert isinstance(model, ImageModel)
+    return model
+
+
+def _video_model(catalog: Catalog, name: str | None) -> VideoModel:
+    model = _find(catalog, name, GenerationKind.VIDEO) if name else catalog.default(GenerationKind.VIDEO)
+    assert isinstance(model, VideoModel)
+    return model
+
+
+# -- checks -----------------------------------------------------------------------------------------------
+
+
 def _check_count(sources: tuple[ImageSource, ...], limit: int, param: str, what: str) -> None:
     if len(sources) > limit:
         raise InvalidRequestError(
             f"{param}: takes at most {limit} {what}, got {len(sources)}", code="too_many_images", param=param
+        )
+
+
+def _check_frames(model: VideoModel, count: int, param: str) -> None:
+    """The first image is the first frame, the second the end frame; each must be one the model takes."""
+    missing = [frame for frame in FRAMES[:count] if frame not in model.frames]
+    if missing:
+        takes = " and ".join(f.replace("_", " ") for f in model.frames) or "no input images"
+        raise InvalidRequestError(
+            f"{param}: {model.id} takes {takes}; got {count} image(s) ({missing[0].replace('_', ' ')} unsupported)",
+            param=param,
         )
 
 
@@ -193,14 +293,21 @@ def _check_range(param: str, value: float | None, low: float, high: float) -> No
         raise InvalidRequestError(f"{param} must be from {low:g} to {high:g}; got {value!r}", param=param)
 
 
-def _check_choice(param: str, value: str, choices: tuple[str, ...]) -> None:
+def _check_choice(param: str, value: str, choices: tuple[str, ...], model_id: str) -> None:
     if value not in choices:
-        raise InvalidRequestError(f"{param} must be one of {', '.join(choices)}; got {value!r}", param=param)
+        raise InvalidRequestError(
+            f"{param} {value!r} is not offered by {model_id}; it offers {', '.join(choices)}", param=param
+        )
 
 
-def video_size(ratio: str, short: int) -> tuple[int, int]:
-    """Pixel size of a video from its ratio and short side (16:9 at 720 -> 1280x720)."""
-    w, _, h = ratio.partition(":")
-    rw, rh = int(w), int(h)
-    long_side = round(short * max(rw, rh) / min(rw, rh) / 2) * 2
-    return (long_side, short) if rw >= rh else (short, long_side)
+def _seconds(durations: tuple[int, ...]) -> str:
+    """``4 to 15`` for a run of whole seconds, else ``5 or 10``."""
+    low, high = min(durations), max(durations)
+    if len(durations) > 2 and tuple(range(low, high + 1)) == tuple(sorted(durations)):
+        return f"from {low} to {high}"
+    return ", ".join(map(str, durations[:-1])) + f" or {durations[-1]}" if len(durations) > 1 else str(low)
+
+
+def _job_seed(seed: int | None, job: int) -> int | None:
+    """The caller's seed for the first job, the next seeds for the others (so they do not repeat it)."""
+    return None if seed is None else (seed + job) % (MAX_SEED + 1)

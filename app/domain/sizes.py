@@ -1,5 +1,5 @@
-"""The contract's size rules: OpenAI ``size`` strings and video width/height to Jimeng's ratios and tiers,
-and the jimeng-4.0 multi-image rule (protocol 12.3, 12.4). Pure functions of the request."""
+"""The contract's size rules: OpenAI ``size`` strings and video width/height to the nearest ratio and tier a
+model offers. Pure functions of the request and the model's tables."""
 
 from __future__ import annotations
 
@@ -7,11 +7,6 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-from config.upstream import ModelInfo
-
-MULTI_IMAGE_KEYWORDS = ("连续", "绘本", "故事")  # [12.4] "consecutive", "picture book", "story"
-MULTI_IMAGE_COUNT = re.compile(r"(\d+)张")  # [12.4] "N张": N images
-MULTI_IMAGE_DEFAULT = 4  # [12.4] a keyword without a number
 _SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
 
 
@@ -45,25 +40,19 @@ def ratio_for_size(width: int, height: int, ratios: Sequence[str]) -> str:
 
 
 def tier_for_size(width: int, height: int, tier_sides: Mapping[str, int]) -> str:
-    """The resolution tier whose nominal longest side (``tier_sides``) is nearest, on a log scale, to the
-    size's longest side."""
+    """The tier whose longest side (``tier_sides``: a model's tiers, each the longest side of its size for the
+    chosen ratio) is nearest, on a log scale, to the size's longest side. Ties go to the earlier tier."""
     if width <= 0 or height <= 0:
         raise ValueError(f"width and height must be positive, got {width}x{height}")
+    if not tier_sides:
+        raise ValueError("no tiers")
     target = math.log(max(width, height))
     return min(tier_sides, key=lambda tier: abs(math.log(tier_sides[tier]) - target))
 
 
-def multi_image_target(model: ModelInfo, prompt: str) -> int | None:
-    """How many images a multi-image prompt asks for (12.4), or None when the rule does not fire.
-
-    The rule follows the model's ``multi_image`` flag, not its literal name, so the default model qualifies
-    (quirk 15.11); ``0张`` counts as 1 so a poller never waits for nothing.
-    """
-    if not model.multi_image:
-        return None
-    match = MULTI_IMAGE_COUNT.search(prompt)
-    if match is not None:
-        return max(int(match[1]), 1)
-    if any(keyword in prompt for keyword in MULTI_IMAGE_KEYWORDS):
-        return MULTI_IMAGE_DEFAULT
-    return None
+def video_size(ratio: str, short: int) -> tuple[int, int]:
+    """Pixel size of a video from its ratio and short side (16:9 at 720 -> 1280x720)."""
+    w, _, h = ratio.partition(":")
+    rw, rh = int(w), int(h)
+    long_side = round(short * max(rw, rh) / min(rw, rh) / 2) * 2
+    return (long_side, short) if rw >= rh else (short, long_side)

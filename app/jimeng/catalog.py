@@ -23,8 +23,6 @@ from app.domain.catalog_merge import LiveModels, new_model_id
 from app.domain.errors import JimengError, RateLimitedError, SessionExpiredError
 from app.jimeng.lenient import items, member, number, once, short, text, unique
 
-IMAGE_CONFIG = "/mweb/v1/get_common_config"
-VIDEO_CONFIG = "/mweb/v1/video_generate/get_common_config"
 # §3.2: ``ratio_type`` (= the draft's ``image_ratio``) -> ratio
 RATIO_BY_CODE: Mapping[int, str] = MappingProxyType(
     {1: "1:1", 2: "3:4", 3: "16:9", 4: "4:3", 5: "9:16", 6: "2:3", 7: "3:2", 8: "21:9"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,21 +28,13 @@ from app.domain.errors import (
 )
 from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Phase, Snapshot, Submitted
 from app.http import BodyTooLargeError, succeeded
-from app.jimeng import catalog, drafts, records, signing
+from app.jimeng import catalog, drafts, records, signing, video_drafts
 from app.jimeng.errors import TRANSIENT_RETS, content_refused, error_from_envelope, error_from_fail_code
 from app.jimeng.ids import new_seed, new_uuid
 from app.jimeng.transport import Backoff, TransientError, call, call_json, new_http_session, with_retries
 from app.secrets import mask
-from config.upstream import ImageSize, UpstreamConfig
+from config.upstream import CallConfig, UpstreamConfig
 
-PASSPORT = "/passport/account/info/v2"
-USER_CREDIT = "/commerce/v1/benefits/user_credit"
-CREDIT_RECEIVE = "/commerce/v1/benefits/credit_receive"
-UPLOAD_TOKEN = "/mweb/v1/get_upload_token"
-GENERATE = "/mweb/v1/aigc_draft/generate"
-HISTORY = "/mweb/v1/get_history_by_ids"
-QUEUE_INFO = "/mweb/v1/get_history_queue_info"
-LOCAL_ITEMS = "/mweb/v1/get_local_item_list"
 SUBMIT_ATTEMPTS = 5  # each retry follows a look-up by submit id that found no generation: never paid twice
 LOOKUP_ATTEMPTS = 6
 
@@ -73,19 +65,18 @@ class JimengClient:
     ) -> None:
         self.upstream = upstream
         self.config = config
-        self.reading = reading or catalog.TableReading()
         self.http = http or new_http_session()
         self._clock = clock
         self._sleep = sleep
         self._rng = random.Random()
-        self._web_id = signing.new_web_id()
-        self._user_id = signing.new_user_id()
+        self.calls = upstream.calls
+        self.reading = reading or catalog.TableReading()
 
     # -- accounts ---------------------------------------------------------------------------------------
 
     def account_live(self, session_id: str) -> bool:
         """Passport check (6.1): live when the account has a truthy user_id; a refusal is simply not live."""
-        payload = self._read_raw(PASSPORT, session_id, None, extra=signing.PASSPORT_EXTRA)
+        payload = self._read_raw(self.calls.account_info, session_id, None)
         if not isinstance(payload, dict) or str(payload.get("ret", "0")) != "0":
             return False
         data = payload.get("data")
@@ -93,7 +84,7 @@ class JimengClient:
         return bool(user_id)
 
     def credits(self, session_id: str) -> Credits:
-        data = self._read(USER_CREDIT, session_id, {}, referer=self.upstream.credit_referer)
+        data = self._read(self.calls.user_credit, session_id, {})
         credit = data.get("credit") if isinstance(data, dict) else None
         if not isinstance(credit, dict):
             raise UpstreamUnavailableError("Jimeng's credit answer has no credit object")
@@ -105,35 +96,59 @@ class JimengClient:
 
     def receive_credits(self, session_id: str) -> Claim:
         body = {"time_zone": "Asia/Shanghai"}
-        data = self._read(CREDIT_RECEIVE, session_id, body, referer=self.upstream.credit_referer)
+        data = self._read(self.calls.credit_receive, session_id, body)
         data = data if isinstance(data, dict) else {}
         return Claim(records.as_int(data.get("receive_quota")), records.as_int(data.get("cur_total_credits")))
 
     def upload_token(self, session_id: str) -> dict[str, Any]:
-        data = self._read(UPLOAD_TOKEN, session_id, {"scene": self.upstream.imagex.upload_scene})
+        data = self._read(self.calls.upload_token, session_id, {"scene": self.upstream.imagex.upload_scene})
         return data if isinstance(data, dict) else {}
 
     # -- model tables (the domain's ModelTableBackend) ------------------------------------------------
 
     def image_models(self, session_id: str) -> LiveModels[ImageModel]:
         """The account's image models (``get_common_config``, body ``{}``); parsing never raises."""
-        return catalog.read_image_models(self._read(catalog.IMAGE_CONFIG, session_id, {}), self.reading)
+        return catalog.read_image_models(self._read(self.calls.image_config, session_id, {}), self.reading)
 
     def video_models(self, session_id: str) -> LiveModels[VideoModel]:
         """The account's available video models, asking with each body form until one lists models."""
-        data = catalog.first_video_answer(lambda body: self._read(catalog.VIDEO_CONFIG, session_id, body), self.reading)
+        data = catalog.first_video_answer(
+            lambda body: self._read(self.calls.video_config, session_id, body), self.reading
+        )
         return catalog.read_video_models(data, self.reading)
 
     # -- generations ------------------------------------------------------------------------------------
 
     def submit(self, session_id: str, spec: DraftSpec) -> Submitted:
-        """Submit one draft; recover a lost answer by looking the submit id up instead of paying twice."""
+        """Submit one draft; recover a lost answer by looking the submit id up instead of paying twice.
+
+        A video draft refused for its ``benefit_type`` (2026 4.2: ret 5001 or 1000) is sent once more, with a new
+        submit id, under the model's captured alternative name: a refused submit created nothing, so this cannot
+        pay twice. Any other refusal, and a second one, is the caller's error.
+        """
+        try:
+            return self._submit(session_id, spec, None)
+        except JimengError as err:
+            if not self._retries_benefit(spec, err):
+                raise
+            logger.warning(
+                "submit refused with ret {} for benefit {}; once more with {}",
+                err.ret, spec.benefit_type, spec.benefit_fallback,
+            )  # fmt: skip
+            return self._submit(session_id, spec, spec.benefit_fallback)
+
+    def _retries_benefit(self, spec: DraftSpec, err: JimengError) -> bool:
+        retry_rets = self.upstream.video.benefit_retry_rets
+        return spec.kind is DraftKind.VIDEO and bool(spec.benefit_fallback) and err.ret in retry_rets
+
+    def _submit(self, session_id: str, spec: DraftSpec, benefit_type: str | None) -> Submitted:
+        """One submit under a fresh submit id, recovered by look-up when its answer is lost."""
         submit_id = new_uuid()
-        body = self._draft_body(spec, submit_id)
-        extra = drafts.draft_query_extra(spec.kind, spec.model_key, config=self.upstream)
+        body = self._draft_body(spec, submit_id, benefit_type)
+        call = self.calls.video_generate if spec.kind is DraftKind.VIDEO else self.calls.image_generate
         for attempt in range(SUBMIT_ATTEMPTS):
             try:
-                data = self._envelope(self._request(GENERATE, session_id, body, extra=extra))
+                data = self._envelope(self._request(call, session_id, body))
                 history_id, queue = records.submitted_view(data)
                 if history_id:
                     return Submitted(history_id=history_id, submit_id=submit_id, forecast_seconds=_forecast(queue))
@@ -153,7 +168,7 @@ class JimengClient:
         body = records.history_body(submit_ids=[submit_id])
         try:
             data = with_retries(
-                lambda: self._envelope(self._request(HISTORY, session_id, body)),
+                lambda: self._envelope(self._request(self.calls.history, session_id, body)),
                 attempts=LOOKUP_ATTEMPTS,
                 sleep=self._sleep,
             )
@@ -169,7 +184,9 @@ class JimengClient:
     def histories(self, session_id: str, submit_ids: list[str]) -> dict[str, Snapshot]:
         """One poll for many generations of one account, by submit id as the web app polls [5.4]; ids Jimeng
         does not show are absent. Queued records without queue details get them from one more call."""
-        views = records.read_records(self._read(HISTORY, session_id, records.history_body(submit_ids=submit_ids)))
+        views = records.read_records(
+            self._read(self.calls.history, session_id, records.history_body(submit_ids=submit_ids))
+        )
         views = {sid: views[sid] for sid in submit_ids if sid in views}
         waiting = [v.history_record_id for v in views.values() if _needs_queue_info(v)]
         queues = self._queues(session_id, waiting) if waiting else {}
@@ -178,7 +195,7 @@ class JimengClient:
     def lookup(self, session_id: str, task_id: str) -> Snapshot | None:
         """A generation by history id or submit id (tasks endpoint), or None when the account has none."""
         body = records.history_body(history_ids=[task_id], submit_ids=[task_id])
-        view = records.read_records(self._read(HISTORY, session_id, body)).get(task_id)
+        view = records.read_records(self._read(self.calls.history, session_id, body)).get(task_id)
         if view is None:
             return None
         if not view.history_record_id:
@@ -195,7 +212,9 @@ class JimengClient:
         }
         try:
             data = with_retries(
-                lambda: self._envelope(self._request(LOCAL_ITEMS, session_id, body)), attempts=2, sleep=self._sleep
+                lambda: self._envelope(self._request(self.calls.local_items, session_id, body)),
+                attempts=2,
+                sleep=self._sleep,
             )
             return records.hd_video_url(data) or None
         except JimengError as err:
@@ -205,7 +224,7 @@ class JimengClient:
     def _queues(self, session_id: str, history_ids: list[str]) -> dict[str, records.QueueView]:
         """Queue positions of waiting jobs [5.5]; one attempt: a failure only costs the detail, never the poll."""
         try:
-            data = self._envelope(self._request(QUEUE_INFO, session_id, records.queue_body(history_ids)))
+            data = self._envelope(self._request(self.calls.queue_info, session_id, records.queue_body(history_ids)))
             return records.read_queues(data)
         except TransientError as err:
             logger.debug("queue info of {} jobs not available: {}", len(history_ids), err.reason)
@@ -232,61 +251,36 @@ class JimengClient:
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
-    def _draft_body(self, spec: DraftSpec, submit_id: str) -> dict[str, Any]:
+    def _draft_body(self, spec: DraftSpec, submit_id: str, benefit_type: str | None = None) -> dict[str, Any]:
         now_ms = int(self._clock() * 1000)
-        size = ImageSize(spec.width, spec.height, spec.ratio_code)
         seed = spec.seed if spec.seed is not None else new_seed()
-        common: dict[str, Any] = {
-            "config": self.upstream, "model_key": spec.model_key, "submit_id": submit_id, "now_ms": now_ms,
-        }  # fmt: skip
         if spec.kind is DraftKind.VIDEO:
-            first, end = [*spec.image_uris, None, None][:2]
-            return drafts.video_body(
-                **common, prompt=spec.prompt, ratio=spec.ratio, resolution=spec.resolution,
-                duration_s=spec.duration_s, first_frame_uri=first, end_frame_uri=end,
-                frame_width=spec.width, frame_height=spec.height, seed=seed,
-            )  # fmt: skip
+            return video_drafts.video_body(
+                self.upstream, spec, submit_id=submit_id, seed=seed, now_ms=now_ms, benefit_type=benefit_type
+            )
         if spec.kind is DraftKind.BLEND:
-            return drafts.blend_body(
-                **common, prompt=spec.prompt, negative_prompt=spec.negative_prompt,
-                sample_strength=spec.sample_strength, size=size, resolution=spec.resolution,
-                image_uris=list(spec.image_uris),
-            )  # fmt: skip
-        return drafts.generate_body(
-            **common, prompt=spec.prompt, negative_prompt=spec.negative_prompt, seed=seed,
-            sample_strength=spec.sample_strength, size=size, resolution=spec.resolution,
-            multi_image=spec.multi_image,
-        )  # fmt: skip
+            return drafts.blend_body(self.upstream, spec, submit_id=submit_id, now_ms=now_ms)
+        return drafts.generate_body(self.upstream, spec, submit_id=submit_id, seed=seed, now_ms=now_ms)
 
-    def _read(self, path: str, session_id: str, body: Any, **kw: Any) -> Any:
-        return with_retries(lambda: self._envelope(self._request(path, session_id, body, **kw)), sleep=self._sleep)
+    def _read(self, call: CallConfig, session_id: str, body: Any) -> Any:
+        return with_retries(lambda: self._envelope(self._request(call, session_id, body)), sleep=self._sleep)
 
-    def _read_raw(self, path: str, session_id: str, body: Any, **kw: Any) -> Any:
-        return with_retries(lambda: self._request(path, session_id, body, **kw), sleep=self._sleep)
+    def _read_raw(self, call: CallConfig, session_id: str, body: Any) -> Any:
+        return with_retries(lambda: self._request(call, session_id, body), sleep=self._sleep)
 
-    def _request(
-        self,
-        path: str,
-        session_id: str,
-        body: Any,
-        *,
-        extra: Sequence[tuple[str, str]] = (),
-        referer: str | None = None,
-    ) -> Any:
+    def _request(self, call: CallConfig, session_id: str, body: Any) -> Any:
+        """One signed POST of ``call`` as the account of ``session_id``: its query set, Referer and cookie."""
         now = int(self._clock())
-        cookie_config = self.upstream.cookie
-        cookie = signing.cookie_header(
-            session_id, web_id=self._web_id, user_id=self._user_id, now=now,
-            max_age=cookie_config.sid_guard_max_age, expires=cookie_config.sid_guard_expires,
-        )  # fmt: skip
-        headers = signing.signed_headers(self.upstream, path, device_time=str(now), cookie=cookie, referer=referer)
-        params = signing.common_params(self.upstream.app, self._web_id, extra)
+        web_id = signing.web_id_for(session_id)
+        cookie = signing.cookie_header(session_id, web_id=web_id, cookies=self.upstream.cookie)
+        headers = signing.signed_headers(self.upstream, call, device_time=str(now), cookie=cookie)
+        params = signing.query_params(self.upstream, call, web_id)
         kw: dict[str, Any] = {"json": body} if body is not None else {}
-        logger.trace("upstream POST {} as session {}", path, mask(session_id))
+        logger.trace("upstream POST {} as session {}", call.path, mask(session_id))
         return call_json(
             self.http,
             "POST",
-            self.config.base_url + path,
+            self.config.base_url + call.path,
             timeout=self.config.timeout,
             params=params,
             headers=headers,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import uuid
 
-SEED_RANGE = (2_500_000_000, 2_599_999_999)  # [7.3] [10.3] inclusive
+SEED_RANGE = (0, 2**32 - 1)  # [2026 3.4] any unsigned 32-bit number, inclusive
 
 _SYSTEM_RANDOM = random.SystemRandom()
 
@@ -19,5 +19,5 @@ def new_uuid() -> str:
 
 
 def new_seed(rng: random.Random = _SYSTEM_RANDOM) -> int:
-    """A draft seed in the range the web app uses."""
+    """A random draft seed."""
     return rng.randint(*SEED_RANGE)

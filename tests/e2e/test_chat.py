@@ -155,7 +155,7 @@ def test_image_model_answers_four_image_lines_with_the_history_id(api: Api) -> N
 
 
 def test_video_model_answers_a_link_to_the_mp4(api: Api) -> None:
-    response = api.post(CHAT, chat("waves [gen=300ms]", "jimeng-video-3.0"))
+    response = api.post(CHAT, chat("waves [gen=300ms]", "jimeng-video-seedance-2.0"))
     assert response.status_code == 200, response.text
     body = response.json()
     match = VIDEO_LINE.match(body["choices"][0]["message"]["content"])
@@ -182,7 +182,7 @@ def test_image_parts_make_a_composition_of_every_input(api: Api) -> None:
 
 def test_an_image_part_on_a_video_model_is_the_first_frame(api: Api) -> None:
     content = [{"type": "image_url", "image_url": {"url": data_uri(png_bytes())}}, {"type": "text", "text": "go"}]
-    response = api.post(CHAT, chat(content, "jimeng-video-3.0"))
+    response = api.post(CHAT, chat(content, "jimeng-video-seedance-2.0"))
     assert response.status_code == 200, response.text
     generation = api.generations()[response.json()["history_id"]]
     assert (generation["kind"], len(generation["image_uris"])) == ("video", 1)
@@ -217,7 +217,7 @@ def test_a_model_suffix_reaches_the_draft(api: Api, model: str, wide: bool) -> N
         (chat("a cat", "jimeng-4.0:wide"), "invalid_value", "model"),
         (chat("a cat", "jimeng-4.0:5:4"), "invalid_value", "ratio"),
         (chat("a cat", "gpt-4o"), "model_not_found", "model"),
-        (chat(THREE_FRAMES, "jimeng-video-3.0"), "too_many_images", "messages"),
+        (chat(THREE_FRAMES, "jimeng-video-seedance-2.0"), "too_many_images", "messages"),
         (chat(ELEVEN_IMAGES), "too_many_images", "messages"),
         (chat("x" * 2001), "invalid_value", "messages"),
     ],
@@ -299,8 +299,8 @@ def test_the_role_chunk_goes_out_before_any_upstream_call(api: Api) -> None:
 
 
 def test_a_video_stream_ends_with_the_mp4_link(api: Api) -> None:
-    stream = read_stream(api, chat("waves [gen=300ms]", "jimeng-video-3.0", stream=True))
-    assert_one_stream(stream, "jimeng-video-3.0")
+    stream = read_stream(api, chat("waves [gen=300ms]", "jimeng-video-seedance-2.0", stream=True))
+    assert_one_stream(stream, "jimeng-video-seedance-2.0")
     history_id = stream.chunks[-1]["history_id"]
     links = [line for line in stream.content.split("\n") if VIDEO_LINE.match(line)]
     assert len(links) == 1

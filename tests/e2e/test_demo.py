@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support import ROOT, free_port, upstream_file_without_video_durations, wait_until_up
+from tests.support import ROOT, free_port, upstream_file_without_video_fps, wait_until_up
 
 
 def test_demo_serves_the_api_against_the_emulator_and_stops_on_sigterm() -> None:
@@ -53,10 +53,10 @@ def test_serve_runs_the_production_server_from_any_directory(tmp_path: object) -
 
 
 def test_demo_refuses_a_bad_protocol_file_with_one_line_before_starting_anything(tmp_path: Path) -> None:
-    bad = upstream_file_without_video_durations(tmp_path)
+    bad = upstream_file_without_video_fps(tmp_path)
     env = {**os.environ, "JIMENG_UPSTREAM_CONFIG": str(bad)}
     command = [sys.executable, "-m", "app.cli", "demo", "--port", str(free_port())]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    assert done.stderr == f"jimeng-api: configuration error: {bad}: missing key video.durations\n"
+    assert done.stderr == f"jimeng-api: configuration error: {bad}: missing key video.fps\n"
     assert done.stdout == ""  # no banner: neither the emulator nor the service was started

@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 
 from app.emulator import EmulatorServer
-from tests.support import ROOT, free_port, gunicorn_server, procfile_command, upstream_file_without_video_durations
+from tests.support import ROOT, free_port, gunicorn_server, procfile_command, upstream_file_without_video_fps
 
 SECRET = "feedfacecafebeef0123456789abcdef"
 
@@ -48,9 +48,9 @@ def test_procfile_server_generates_images_and_keeps_session_ids_out_of_logs(
 
 
 def test_a_bad_protocol_file_stops_the_master_with_one_line(tmp_path: Path) -> None:
-    bad = upstream_file_without_video_durations(tmp_path)
+    bad = upstream_file_without_video_fps(tmp_path)
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(free_port()), "JIMENG_UPSTREAM_CONFIG": str(bad)}
     done = subprocess.run(procfile_command(), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
-    assert done.stderr == f"jimeng-api: configuration error: {bad}: missing key video.durations\n"
+    assert done.stderr == f"jimeng-api: configuration error: {bad}: missing key video.fps\n"
     assert "Traceback" not in done.stdout + done.stderr

@@ -42,9 +42,10 @@ def test_n_returns_the_first_n_images_in_upstream_order(api: Api) -> None:
     assert [item["url"].split("?")[0][-6:] for item in first_two["data"]] == ["/0.png", "/1.png"]
 
 
-def test_jimeng_40_returns_every_image_a_multi_image_prompt_asked_for(api: Api) -> None:
-    body = api.post("/v1/images/generations", {"prompt": "画6张猫", "model": "jimeng-4.0"}).json()
+def test_n_above_four_is_made_as_several_jobs_and_answered_together(api: Api) -> None:
+    body = api.post("/v1/images/generations", {"prompt": "cats", "model": "jimeng-4.0", "n": 6}).json()
     assert len(body["data"]) == 6
+    assert api.submits() == 2  # 4 + 2: the upstream's pause at 4 images is never reached
 
 
 def test_b64_json_carries_the_image_bytes(api: Api) -> None:
@@ -74,12 +75,14 @@ def test_lenient_json_body_with_trailing_comma_and_single_quotes(api: Api) -> No
         ({"prompt": "x" * 2001}, "invalid_value", "prompt"),
         ({"prompt": 42}, "invalid_value", "prompt"),
         ({"prompt": "cat", "model": "dall-e-9"}, "model_not_found", "model"),
-        ({"prompt": "cat", "model": "jimeng-video-3.0"}, "model_not_found", "model"),
+        ({"prompt": "cat", "model": "jimeng-video-seedance-2.0"}, "model_not_found", "model"),
+        ({"prompt": "cat", "model": "jimeng-video-3.0"}, "model_unavailable", "model"),
         ({"prompt": "cat", "ratio": "5:4"}, "invalid_value", "ratio"),
         ({"prompt": "cat", "resolution": "8k"}, "invalid_value", "resolution"),
         ({"prompt": "cat", "size": "big"}, "invalid_value", "size"),
         ({"prompt": "cat", "size": "1792x1024", "ratio": "1:1"}, "invalid_value", "size"),
-        ({"prompt": "cat", "n": 5}, "invalid_value", "n"),
+        ({"prompt": "cat", "n": 11}, "invalid_value", "n"),
+        ({"prompt": "cat", "resolution": "1k"}, "invalid_value", "resolution"),
         ({"prompt": "cat", "n": 0}, "invalid_value", "n"),
         ({"prompt": "cat", "seed": -1}, "invalid_value", "seed"),
         ({"prompt": "cat", "sample_strength": 2}, "invalid_value", "sample_strength"),

@@ -57,17 +57,18 @@ def test_models_list_has_every_model_of_the_contract(base_url: str) -> None:
     body = requests.get(f"{base_url}/v1/models", timeout=5).json()
     assert body["object"] == "list"
     ids = {m["id"] for m in body["data"]}
-    assert {"jimeng-4.0", "jimeng-3.1", "jimeng-xl-pro", "jimeng-video-3.0", "jimeng-video-2.0-pro"} <= ids
-    assert len(ids) == 12
+    assert {"jimeng-5.0", "jimeng-4.0", "jimeng-3.1", "jimeng-video-seedance-2.5", "jimeng-video-wan-3.0"} <= ids
+    assert len(ids) == 23
     for model in body["data"]:
         assert model["object"] == "model"
         assert model["owned_by"] == "jimeng"
         assert model["type"] in ("image", "video")
+        assert model["capabilities"]["type"] == model["type"]
 
 
 def test_one_model_and_an_unknown_model(base_url: str) -> None:
-    model = requests.get(f"{base_url}/v1/models/jimeng-video-3.0", timeout=5).json()
-    assert (model["id"], model["type"]) == ("jimeng-video-3.0", "video")
+    model = requests.get(f"{base_url}/v1/models/jimeng-video-3.0-pro", timeout=5).json()
+    assert (model["id"], model["type"]) == ("jimeng-video-seedance-1.0-pro", "video")
     assert_error(requests.get(f"{base_url}/v1/models/gpt-4", timeout=5), 404, "not_found")
 
 
@@ -98,7 +99,9 @@ def test_openapi_is_valid_3_1_and_lists_models(base_url: str) -> None:
     assert "/v1/models/{model_id}" in spec["paths"]
     assert spec["paths"]["/v1/models/{model_id}"]["get"]["parameters"][0]["name"] == "model_id"
     video = spec["components"]["schemas"]["VideoGeneration"]["properties"]
-    assert video["duration"]["enum"] == [5, 10] and "jimeng-video-3.0" in video["model"]["enum"]
+    assert (
+        video["duration"]["enum"] == list(range(4, 16)) and "jimeng-video-seedance-2.0-fast" in video["model"]["enum"]
+    )
     assert "21:9" in spec["components"]["schemas"]["ImageGeneration"]["properties"]["ratio"]["enum"]
 
 

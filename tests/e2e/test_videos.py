@@ -35,7 +35,7 @@ def video_size(api: Api, history_id: str) -> tuple[int, int]:
 
 
 def test_text_to_video_returns_a_fetchable_mp4_on_a_plain_host_and_its_history_id(api: Api) -> None:
-    response = api.post(VIDEOS, {"prompt": "waves at dusk [gen=300ms]", "model": "jimeng-video-3.0"})
+    response = api.post(VIDEOS, {"prompt": "waves at dusk [gen=300ms]", "model": "jimeng-video-seedance-2.0-fast"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert isinstance(body["created"], int)
@@ -53,7 +53,22 @@ def test_text_to_video_returns_a_fetchable_mp4_on_a_plain_host_and_its_history_i
 
 
 @pytest.mark.parametrize(
-    "model", ["jimeng-video-3.0", "jimeng-video-3.0-pro", "jimeng-video-2.0", "jimeng-video-2.0-pro"]
+    "model",
+    [
+        "jimeng-video-seedance-2.5",
+        "jimeng-video-seedance-2.5-draft",
+        "jimeng-video-seedance-2.0",
+        "jimeng-video-seedance-2.0-fast",
+        "jimeng-video-seedance-2.0-mini",
+        "jimeng-video-seedance-2.0-fast-vip",
+        "jimeng-video-seedance-2.0-vip",
+        "jimeng-video-seedance-1.5-pro",
+        "jimeng-video-seedance-1.0-pro",
+        "jimeng-video-seedance-1.0-fast",
+        "jimeng-video-minimax-h3",
+        "jimeng-video-happyhorse-1.1",
+        "jimeng-video-wan-3.0",
+    ],
 )
 def test_every_video_model_makes_a_video(api: Api, model: str) -> None:
     response = api.post(VIDEOS, {"prompt": f"a fox [gen=300ms] {model}", "model": model})
@@ -91,7 +106,8 @@ def test_width_and_height_map_to_the_nearest_ratio(api: Api, width: int, height:
 
 
 def test_resolution_and_duration_reach_the_draft(api: Api) -> None:
-    body = {"prompt": "a fox [gen=300ms]", "ratio": "9:16", "resolution": "1080p", "duration": 10}
+    body = {"prompt": "a fox [gen=300ms]", "model": "jimeng-video-seedance-2.5", "ratio": "9:16", "resolution": "1080p",
+            "duration": 10}  # fmt: skip
     history_id = api.post(VIDEOS, body).json()["history_id"]
     assert video_size(api, history_id) == (1080, 1920)
     assert api.emulator.state.generations[history_id].duration_ms == 10000
@@ -105,7 +121,7 @@ def test_resolution_and_duration_reach_the_draft(api: Api) -> None:
         ({"prompt": "x", "ratio": "3:2"}, "invalid_value", "ratio"),
         ({"prompt": "x", "ratio": "wide"}, "invalid_value", "ratio"),
         ({"prompt": "x", "resolution": "4k"}, "invalid_value", "resolution"),
-        ({"prompt": "x", "duration": 7}, "invalid_value", "duration"),
+        ({"prompt": "x", "duration": 16}, "invalid_value", "duration"),
         ({"prompt": "x", "duration": "long"}, "invalid_value", "duration"),
         ({"prompt": "x", "width": 1024}, "invalid_value", "width"),
         ({"prompt": "x", "width": 0, "height": 10}, "invalid_value", "width"),
@@ -117,6 +133,7 @@ def test_resolution_and_duration_reach_the_draft(api: Api) -> None:
         ({"prompt": "x", "images": [data_uri(b"not an image")]}, "unsupported_image", "images[0]"),
         ({"prompt": "x", "model": "jimeng-video-9"}, "model_not_found", "model"),
         ({"prompt": "x", "model": "jimeng-4.0"}, "model_not_found", "model"),
+        ({"prompt": "x", "model": "jimeng-video-3.0"}, "model_unavailable", "model"),
     ],
 )
 def test_bad_input_is_400_with_the_field_and_nothing_is_submitted(
@@ -140,7 +157,11 @@ def test_async_answers_202_and_the_task_ends_with_the_video_url(api: Api) -> Non
     response = api.post(VIDEOS, {"prompt": "a fox [gen=600ms]", "async": True})
     assert response.status_code == 202, response.text
     task = response.json()
-    assert (task["object"], task["status"], task["model"]) == ("generation.task", "queued", "jimeng-video-3.0")
+    assert (task["object"], task["status"], task["model"]) == (
+        "generation.task",
+        "queued",
+        "jimeng-video-seedance-2.0-fast",
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         state = api.get(f"/v1/tasks/{task['id']}").json()

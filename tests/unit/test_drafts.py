@@ -1,4 +1,5 @@
-"""aigc_draft/generate bodies and the size, ratio and multi-image rules (protocol sections 7, 8, 10, 12)."""
+"""Image bodies of aigc_draft/generate: text to image (2026 3.4, its complete example byte for byte) and blends
+(2026 3.5)."""
 
 from __future__ import annotations
 
@@ -6,95 +7,94 @@ import itertools
 import json
 import random
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from app.domain.models import DraftKind
-from app.jimeng.drafts import (
-    blend_body,
-    draft_query_extra,
-    generate_body,
-    video_body,
-)
+from app.domain.models import DraftKind, DraftSpec
+from app.jimeng.drafts import as_json, blend_body, generate_body
 from app.jimeng.ids import SEED_RANGE, new_seed, new_uuid
-from app.jimeng.signing import common_params
-from config.upstream import ImageSize, load_upstream
+from config.upstream import load_upstream
 
 CONFIG = load_upstream()
-JIMENG_40 = CONFIG.model("jimeng-4.0")
-VIDEO_KEY = "dreamina_ic_generate_video_model_vgfm_3.0"
-FIRST_LAST_MODEL = VIDEO_KEY
+SUBMIT_ID = "00000000-0000-4000-8000-000000000001"
 
-EXAMPLE_DRAFT = (  # protocol 7.4, the draft_content string as sent
-    '{"type":"draft","id":"00000000-0000-1000-8000-000000000003","min_version":"3.3.2",'
-    '"min_features":[],"is_from_tsn":true,"version":"3.3.2",'
-    '"main_component_id":"00000000-0000-1000-8000-000000000002",'
-    '"component_list":[{"type":"image_base_component","id":"00000000-0000-1000-8000-000000000002",'
-    '"min_version":"3.3.2","aigc_mode":"workbench","metadata":{"type":"",'
-    '"id":"00000000-0000-1000-8000-000000000004","created_platform":3,"created_platform_version":"",'
-    '"created_time_in_ms":"1759132800123","created_did":""},"generate_type":"generate",'
-    '"abilities":{"type":"","id":"00000000-0000-1000-8000-000000000005","generate":{"type":"",'
-    '"id":"00000000-0000-1000-8000-000000000006","core_param":{"type":"",'
-    '"id":"00000000-0000-1000-8000-000000000007","model":"high_aes_general_v40",'
-    '"prompt":"a cute kitten","negative_prompt":"","seed":2512345678,"sample_strength":0.5,'
-    '"image_ratio":1,"large_image_info":{"type":"","id":"00000000-0000-1000-8000-000000000008",'
-    '"height":2048,"width":2048,"resolution_type":"2k"},"intelligent_ratio":false},'
-    '"history_option":{"type":"","id":"00000000-0000-1000-8000-000000000009"}}}}]}'
+# 2026 3.4, the complete example: jimeng-5.0, one image, 16:9 at 2k.
+EXAMPLE_SPEC = DraftSpec(
+    kind=DraftKind.GENERATE, model_key="high_aes_general_v50", prompt="两匹小马在草原上奔跑", width=2560, height=1440,
+    ratio="16:9", resolution="2k", ratio_code=3, count=1,
+)  # fmt: skip
+EXAMPLE_SCENE_OPTIONS = (  # verbatim from the example's metrics_extra
+    '[{"type":"image","scene":"ImageBasicGenerate","modelReqKey":"high_aes_general_v50","resolutionType":"2k",'
+    '"abilityList":[],"benefitCount":1,"reportParams":{"enterSource":"generate","vipSource":"generate",'
+    '"extraVipFunctionKey":"high_aes_general_v50-2k","useVipFunctionDetailsReporterHoc":true}}]'
 )
-EXAMPLE_METRICS = (
-    '{"promptSource":"custom","generateCount":1,"enterFrom":"click",'
-    '"generateId":"00000000-0000-1000-8000-000000000010","isRegenerate":false}'
-)
-
-EXAMPLE_DRAFT_DECODED: dict[str, Any] = {  # protocol 7.4, the decoded and indented form
+EXAMPLE_METRICS: dict[str, Any] = {
+    "promptSource": "custom",
+    "generateCount": 1,
+    "enterFrom": "click",
+    "position": "page_bottom_box",
+    "sceneOptions": EXAMPLE_SCENE_OPTIONS,
+    "isBoxSelect": False,
+    "isCutout": False,
+    "generateId": "00000000-0000-4000-8000-000000000001",
+    "isRegenerate": False,
+}
+EXAMPLE_DRAFT: dict[str, Any] = {
     "type": "draft",
-    "id": "00000000-0000-1000-8000-000000000003",
-    "min_version": "3.3.2",
+    "id": "00000000-0000-4000-8000-000000000003",
+    "min_version": "3.0.2",
     "min_features": [],
     "is_from_tsn": True,
-    "version": "3.3.2",
-    "main_component_id": "00000000-0000-1000-8000-000000000002",
+    "version": "3.3.28",
+    "main_component_id": "00000000-0000-4000-8000-000000000002",
     "component_list": [
         {
             "type": "image_base_component",
-            "id": "00000000-0000-1000-8000-000000000002",
-            "min_version": "3.3.2",
+            "id": "00000000-0000-4000-8000-000000000002",
+            "min_version": "3.0.2",
             "aigc_mode": "workbench",
             "metadata": {
                 "type": "",
-                "id": "00000000-0000-1000-8000-000000000004",
+                "id": "00000000-0000-4000-8000-000000000004",
                 "created_platform": 3,
                 "created_platform_version": "",
-                "created_time_in_ms": "1759132800123",
+                "created_time_in_ms": "1790000000123",
                 "created_did": "",
             },
             "generate_type": "generate",
             "abilities": {
                 "type": "",
-                "id": "00000000-0000-1000-8000-000000000005",
+                "id": "00000000-0000-4000-8000-000000000005",
                 "generate": {
                     "type": "",
-                    "id": "00000000-0000-1000-8000-000000000006",
+                    "id": "00000000-0000-4000-8000-000000000006",
                     "core_param": {
                         "type": "",
-                        "id": "00000000-0000-1000-8000-000000000007",
-                        "model": "high_aes_general_v40",
-                        "prompt": "a cute kitten",
+                        "id": "00000000-0000-4000-8000-000000000007",
+                        "model": "high_aes_general_v50",
+                        "prompt": "两匹小马在草原上奔跑",
                         "negative_prompt": "",
-                        "seed": 2512345678,
+                        "seed": 1357613421,
                         "sample_strength": 0.5,
-                        "image_ratio": 1,
+                        "image_ratio": 3,
                         "large_image_info": {
                             "type": "",
-                            "id": "00000000-0000-1000-8000-000000000008",
-                            "height": 2048,
-                            "width": 2048,
+                            "id": "00000000-0000-4000-8000-000000000008",
+                            "height": 1440,
+                            "width": 2560,
                             "resolution_type": "2k",
                         },
                         "intelligent_ratio": False,
+                        "generate_type": 0,
                     },
-                    "history_option": {"type": "", "id": "00000000-0000-1000-8000-000000000009"},
+                },
+                "gen_option": {
+                    "type": "",
+                    "id": "00000000-0000-4000-8000-000000000009",
+                    "gen_count": 1,
+                    "generate_all": False,
                 },
             },
         }
@@ -103,67 +103,31 @@ EXAMPLE_DRAFT_DECODED: dict[str, Any] = {  # protocol 7.4, the decoded and inden
 
 
 def numbered_ids(start: int = 2) -> Callable[[], str]:
-    """The protocol example's ids: 00000000-0000-1000-8000-0000000000NN, NN counting up from ``start``."""
+    """The example's ids: 00000000-0000-4000-8000-0000000000NN, NN counting up from ``start``."""
     counter: Iterator[int] = itertools.count(start)
-    return lambda: f"00000000-0000-1000-8000-{next(counter):012d}"
+    return lambda: f"00000000-0000-4000-8000-{next(counter):012d}"
 
 
-def generate_example(**overrides: Any) -> dict[str, Any]:
-    arguments: dict[str, Any] = {
-        "config": CONFIG,
-        "model_key": "high_aes_general_v40",
-        "prompt": "a cute kitten",
-        "negative_prompt": "",
-        "seed": 2512345678,
-        "sample_strength": 0.5,
-        "size": CONFIG.image_size("1:1", "2k"),
-        "resolution": "2k",
-        "submit_id": "00000000-0000-1000-8000-000000000001",
-        "multi_image": False,
-        "now_ms": 1759132800123,
-        "new_id": numbered_ids(),
-    }
-    return generate_body(**(arguments | overrides))
+def generate_example(spec: DraftSpec = EXAMPLE_SPEC, **overrides: Any) -> dict[str, Any]:
+    arguments: dict[str, Any] = {"submit_id": SUBMIT_ID, "seed": 1357613421, "now_ms": 1790000000123}
+    return generate_body(CONFIG, spec, **(arguments | {"new_id": numbered_ids()} | overrides))
 
 
-def blend_example(uris: list[str], **overrides: Any) -> dict[str, Any]:
-    arguments: dict[str, Any] = {
-        "config": CONFIG,
-        "model_key": "high_aes_general_v40",
-        "prompt": "make it blue",
-        "sample_strength": 0.7,
-        "size": CONFIG.image_size("16:9", "2k"),
-        "resolution": "2k",
-        "image_uris": uris,
-        "submit_id": "submit-1",
-        "now_ms": 1759132800123,
-        "new_id": numbered_ids(),
-    }
-    return blend_body(**(arguments | overrides))
+BLEND_SPEC = replace(EXAMPLE_SPEC, kind=DraftKind.BLEND, prompt="make it blue", sample_strength=0.7, count=2)
 
 
-def video_example(**overrides: Any) -> dict[str, Any]:
-    arguments: dict[str, Any] = {
-        "config": CONFIG,
-        "model_key": "dreamina_ic_generate_video_model_vgfm_3.0_pro",
-        "prompt": "waves on a beach",
-        "ratio": "16:9",
-        "resolution": "720p",
-        "duration_s": 5,
-        "first_frame_uri": None,
-        "end_frame_uri": None,
-        "frame_width": 1280,
-        "frame_height": 720,
-        "seed": 2534567890,
-        "submit_id": "submit-v",
-        "now_ms": 1759132800123,
-        "new_id": numbered_ids(),
-    }
-    return video_body(**(arguments | overrides))
+def blend_example(uris: list[str], spec: DraftSpec = BLEND_SPEC, **overrides: Any) -> dict[str, Any]:
+    spec = replace(spec, image_uris=tuple(uris))
+    return blend_body(CONFIG, spec, **({"submit_id": "submit-1", "now_ms": 1, "new_id": numbered_ids()} | overrides))
 
 
 def draft_of(body: dict[str, Any]) -> dict[str, Any]:
     return json.loads(body["draft_content"])
+
+
+def abilities_of(body: dict[str, Any]) -> dict[str, Any]:
+    abilities: dict[str, Any] = draft_of(body)["component_list"][0]["abilities"]
+    return abilities
 
 
 def all_ids(value: Any) -> list[str]:
@@ -176,62 +140,50 @@ def all_ids(value: Any) -> list[str]:
     return []
 
 
-# --- text-to-image (7) ---------------------------------------------------------------------------------------
+# --- text to image (2026 3.4) -------------------------------------------------------------------------------
 
 
-def test_generate_body_equals_the_complete_example_of_section_7_4() -> None:
+def test_generate_body_equals_the_complete_example_byte_for_byte() -> None:
     body = generate_example()
     assert body == {
-        "extend": {"root_model": "high_aes_general_v40", "template_id": ""},
-        "submit_id": "00000000-0000-1000-8000-000000000001",
-        "metrics_extra": EXAMPLE_METRICS,
-        "draft_content": EXAMPLE_DRAFT,
+        "extend": {"root_model": "high_aes_general_v50"},
+        "submit_id": SUBMIT_ID,
+        "metrics_extra": as_json(EXAMPLE_METRICS),
+        "draft_content": as_json(EXAMPLE_DRAFT),
         "http_common_info": {"aid": 513695},
     }
     assert list(body) == ["extend", "submit_id", "metrics_extra", "draft_content", "http_common_info"]
+    assert json.loads(body["metrics_extra"])["sceneOptions"] == EXAMPLE_SCENE_OPTIONS
+    assert "两匹小马" in body["draft_content"] and " " not in body["metrics_extra"]
 
 
-def test_generate_draft_decodes_to_the_indented_example() -> None:
-    assert draft_of(generate_example()) == EXAMPLE_DRAFT_DECODED
+def test_gen_option_is_a_sibling_of_generate_with_the_jobs_count() -> None:
+    abilities = abilities_of(generate_example(replace(EXAMPLE_SPEC, count=4)))
+    assert list(abilities) == ["type", "id", "generate", "gen_option"]
+    assert abilities["gen_option"] | {"id": ""} == {"type": "", "id": "", "gen_count": 4, "generate_all": False}
+    assert "history_option" not in abilities["generate"]
+    scene = json.loads(json.loads(generate_example(replace(EXAMPLE_SPEC, count=4))["metrics_extra"])["sceneOptions"])
+    assert scene[0]["benefitCount"] == 4
 
 
-def test_generate_draft_keeps_chinese_prompts_as_raw_utf8() -> None:
-    body = generate_example(prompt="一只可爱的小猫")
-    assert '"prompt":"一只可爱的小猫"' in body["draft_content"]
-
-
-def test_generate_multi_image_variant_changes_only_metrics_extra() -> None:
-    body = generate_example(multi_image=True)
-    assert body["metrics_extra"] == (
-        '{"templateId":"","generateCount":1,"promptSource":"custom","templateSource":"",'
-        '"lastRequestId":"","originRequestId":""}'
-    )
-    assert body["draft_content"] == EXAMPLE_DRAFT
-    assert body["extend"] == {"root_model": "high_aes_general_v40", "template_id": ""}
+def test_a_fixed_batch_model_sends_no_gen_option() -> None:
+    abilities = abilities_of(generate_example(replace(EXAMPLE_SPEC, count=4, gen_option=False)))
+    assert list(abilities) == ["type", "id", "generate"]
 
 
 @pytest.mark.parametrize(
-    ("ratio", "resolution", "width", "height", "code"),
-    [
-        ("1:1", "1k", 1024, 1024, 1),
-        ("16:9", "2k", 2560, 1440, 3),
-        ("21:9", "4k", 6048, 2592, 108),
-        ("3:4", "1k", 768, 1024, 2),
-    ],
+    ("ratio", "tier"), [("1:1", "1k"), ("16:9", "1.5k"), ("21:9", "4k"), ("3:4", "1k"), ("4:3", "4k")]
 )
-def test_generate_core_param_takes_ratio_code_size_and_tier_from_the_table(
-    ratio: str, resolution: str, width: int, height: int, code: int
-) -> None:
-    body = generate_example(size=CONFIG.image_size(ratio, resolution), resolution=resolution)
-    core = draft_of(body)["component_list"][0]["abilities"]["generate"]["core_param"]
-    assert core["image_ratio"] == code
+def test_core_param_takes_ratio_code_size_and_tier_from_the_spec(ratio: str, tier: str) -> None:
+    size = CONFIG.image_tiers[tier][ratio]
+    spec = replace(EXAMPLE_SPEC, width=size.width, height=size.height, ratio_code=size.code, resolution=tier)
+    body = generate_example(spec)
+    core = abilities_of(body)["generate"]["core_param"]
+    assert core["image_ratio"] == size.code
     assert core["large_image_info"] | {"id": ""} == {
-        "type": "",
-        "id": "",
-        "height": height,
-        "width": width,
-        "resolution_type": resolution,
-    }
+        "type": "", "id": "", "height": size.height, "width": size.width, "resolution_type": tier,
+    }  # fmt: skip
+    assert json.loads(json.loads(body["metrics_extra"])["sceneOptions"])[0]["resolutionType"] == tier
 
 
 def test_generate_uses_fresh_uuids_by_default() -> None:
@@ -241,232 +193,73 @@ def test_generate_uses_fresh_uuids_by_default() -> None:
     assert draft["main_component_id"] == draft["component_list"][0]["id"]
 
 
-# --- blend (8) -----------------------------------------------------------------------------------------------
+def test_seeds_are_any_unsigned_32_bit_number() -> None:
+    rng = random.Random(3)
+    seeds = [new_seed(rng) for _ in range(500)]
+    assert SEED_RANGE == (0, 2**32 - 1)
+    assert all(0 <= seed < 2**32 for seed in seeds)
+    assert min(seeds) < 2**31 < max(seeds)
+
+
+# --- blend (2026 3.5) ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("count", "prefix"), [(1, "##"), (2, "####"), (3, "######"), (10, "#" * 20)])
 def test_blend_prompt_gets_two_hashes_per_input_image(count: int, prefix: str) -> None:
     body = blend_example([f"tos-cn-i-tb4s082cfz/{n}" for n in range(count)])
-    blend = draft_of(body)["component_list"][0]["abilities"]["blend"]
+    blend = abilities_of(body)["blend"]
     assert blend["core_param"]["prompt"] == prefix + "make it blue"
-    assert [entry["ability_index"] for entry in blend["prompt_placeholder_info_list"]] == list(range(count))
+    scene = json.loads(json.loads(body["metrics_extra"])["sceneOptions"])[0]
+    assert scene["abilityList"] == [{"abilityName": "byte_edit", "strength": 0.7}] * count
 
 
-def test_blend_lists_each_image_in_input_order_with_the_callers_strength() -> None:
+def test_blend_is_one_byte_edit_ability_listing_every_image_in_input_order() -> None:
     uris = ["tos-cn-i-tb4s082cfz/a", "tos-cn-i-tb4s082cfz/b"]
-    blend = draft_of(blend_example(uris))["component_list"][0]["abilities"]["blend"]
-    assert [entry["image_uri_list"] for entry in blend["ability_list"]] == [[uri] for uri in uris]
-    first = blend["ability_list"][0]
-    assert first | {"id": ""} == {
-        "type": "",
-        "id": "",
-        "name": "byte_edit",
-        "image_uri_list": ["tos-cn-i-tb4s082cfz/a"],
-        "image_list": [first["image_list"][0]],
-        "strength": 0.7,
-    }
-    assert first["image_list"][0] | {"id": ""} == {
-        "type": "image",
-        "id": "",
-        "source_from": "upload",
-        "platform_type": 1,
-        "name": "",
-        "image_uri": "tos-cn-i-tb4s082cfz/a",
-        "width": 0,
-        "height": 0,
-        "format": "",
-        "uri": "tos-cn-i-tb4s082cfz/a",
-    }
+    blend = abilities_of(blend_example(uris))["blend"]
+    (edit,) = blend["ability_list"]
+    assert edit | {"id": "", "image_list": []} == {
+        "type": "", "id": "", "name": "byte_edit", "image_uri_list": uris, "image_list": [], "strength": 0.7,
+    }  # fmt: skip
+    assert [image | {"id": ""} for image in edit["image_list"]] == [
+        {"type": "image", "id": "", "source_from": "upload", "platform_type": 1, "name": "", "image_uri": uri,
+         "width": 0, "height": 0, "format": "", "uri": uri}
+        for uri in uris
+    ]  # fmt: skip
+    assert [entry["ability_index"] for entry in blend["prompt_placeholder_info_list"]] == [0]
+    assert list(blend) == [
+        "type", "id", "min_features", "core_param", "ability_list", "history_option", "prompt_placeholder_info_list",
+        "postedit_param",
+    ]  # fmt: skip
+    assert blend["postedit_param"]["generate_type"] == 0
 
 
-def test_blend_follows_the_callers_ratio_and_has_no_seed() -> None:
-    core = draft_of(blend_example(["u"]))["component_list"][0]["abilities"]["blend"]["core_param"]
-    assert list(core) == [
-        "type",
-        "id",
-        "model",
-        "prompt",
-        "sample_strength",
-        "image_ratio",
-        "large_image_info",
-        "intelligent_ratio",
-    ]
+def test_blend_core_param_follows_the_callers_ratio_and_has_no_seed() -> None:
+    core = abilities_of(blend_example(["u"]))["blend"]["core_param"]
+    assert list(core) == ["type", "id", "model", "prompt", "sample_strength", "image_ratio", "large_image_info"]
     large = core["large_image_info"]
     assert (core["image_ratio"], large["width"], large["height"], large["resolution_type"]) == (3, 2560, 1440, "2k")
     assert core["sample_strength"] == 0.7
 
 
 def test_blend_sends_a_negative_prompt_only_when_one_is_given() -> None:
-    blend = draft_of(blend_example(["u"], negative_prompt="blurry"))["component_list"][0]["abilities"]["blend"]
-    assert blend["core_param"]["negative_prompt"] == "blurry"
-    assert list(blend["core_param"])[4] == "negative_prompt"
+    core = abilities_of(blend_example(["u"], replace(BLEND_SPEC, negative_prompt="blurry")))["blend"]["core_param"]
+    assert (list(core)[4], core["negative_prompt"]) == ("negative_prompt", "blurry")
 
 
-def test_blend_envelope_versions_and_metrics_follow_section_8() -> None:
+def test_blend_component_draft_and_gen_option_follow_section_3_5() -> None:
     body = blend_example(["u"])
     draft = draft_of(body)
     component = draft["component_list"][0]
-    assert body["extend"] == {"root_model": "high_aes_general_v40"}
-    assert json.loads(body["metrics_extra"]) == {
-        "promptSource": "custom",
-        "generateCount": 1,
-        "enterFrom": "click",
-        "generateId": "submit-1",
-        "isRegenerate": False,
-    }
-    assert (draft["min_version"], draft["version"], draft["min_features"]) == ("3.2.9", "3.2.9", [])
-    assert (component["min_version"], component["generate_type"]) == ("3.0.2", "blend")
-    assert component["abilities"]["blend"]["min_version"] == "3.2.9"
-    assert component["abilities"]["blend"]["postedit_param"]["generate_type"] == 0
-    assert component["metadata"]["created_time_in_ms"] == "1759132800123"
+    assert body["extend"] == {"root_model": "high_aes_general_v50"}
+    assert list(component) == ["type", "id", "min_version", "aigc_mode", "gen_type", "generate_type", "abilities"]
+    assert (component["min_version"], component["gen_type"], component["generate_type"]) == ("3.0.2", 12, "blend")
+    assert (draft["min_version"], draft["version"], draft["min_features"]) == ("3.0.2", "3.3.28", [])
+    assert list(component["abilities"]) == ["type", "id", "blend", "gen_option"]
+    assert component["abilities"]["gen_option"]["gen_count"] == 2
+    metrics = json.loads(body["metrics_extra"])
+    assert (metrics["generateId"], metrics["generateCount"]) == ("submit-1", 1)
 
 
 def test_blend_ids_are_all_distinct() -> None:
-    ids = all_ids(draft_of(blend_example(["a", "b", "c"])))
+    ids = all_ids(draft_of(blend_example(["a", "b", "c"], new_id=new_uuid)))
     assert len(set(ids)) == len(ids)
-
-
-# --- video (10) ----------------------------------------------------------------------------------------------
-
-
-def video_input(body: dict[str, Any]) -> dict[str, Any]:
-    params = draft_of(body)["component_list"][0]["abilities"]["gen_video"]["text_to_video_params"]
-    return params["video_gen_inputs"][0]
-
-
-def test_video_draft_follows_section_10_3() -> None:
-    body = video_example()
-    draft = draft_of(body)
-    component = draft["component_list"][0]
-    gen_video = component["abilities"]["gen_video"]
-    params = gen_video["text_to_video_params"]
-    assert "min_features" not in draft
-    assert (draft["min_version"], draft["version"], draft["is_from_tsn"]) == ("3.0.5", "3.3.2", True)
-    assert list(component) == ["type", "id", "min_version", "metadata", "generate_type", "aigc_mode", "abilities"]
-    assert (component["type"], component["min_version"], component["generate_type"]) == (
-        "video_base_component",
-        "1.0.0",
-        "gen_video",
-    )
-    assert component["metadata"]["created_time_in_ms"] == 1759132800123
-    assert list(gen_video)[:2] == ["id", "type"]
-    assert params | {"id": "", "video_gen_inputs": []} == {
-        "type": "",
-        "id": "",
-        "model_req_key": "dreamina_ic_generate_video_model_vgfm_3.0_pro",
-        "priority": 0,
-        "seed": 2534567890,
-        "video_aspect_ratio": "16:9",
-        "video_gen_inputs": [],
-    }
-
-
-def test_video_task_extra_is_the_same_string_as_metrics_extra() -> None:
-    body = video_example()
-    gen_video = draft_of(body)["component_list"][0]["abilities"]["gen_video"]
-    assert gen_video["video_task_extra"] == body["metrics_extra"]
-    metrics = json.loads(body["metrics_extra"])
-    assert metrics | {"originSubmitId": ""} == {
-        "enterFrom": "click",
-        "isDefaultSeed": 1,
-        "promptSource": "custom",
-        "isRegenerate": False,
-        "originSubmitId": "",
-    }
-
-
-def test_video_input_without_frames_has_no_frame_members() -> None:
-    entry = video_input(video_example())
-    assert entry | {"id": ""} == {
-        "duration_ms": 5000,
-        "fps": 24,
-        "id": "",
-        "min_version": "3.0.5",
-        "prompt": "waves on a beach",
-        "resolution": "720p",
-        "type": "",
-        "video_mode": 2,
-    }
-
-
-def test_video_frames_carry_the_requested_video_size() -> None:
-    entry = video_input(video_example(first_frame_uri="tos-cn-i-tb4s082cfz/abc", duration_s=10))
-    assert "end_frame_image" not in entry
-    assert entry["duration_ms"] == 10000
-    assert entry["first_frame_image"] | {"id": ""} == {
-        "format": "",
-        "height": 720,
-        "id": "",
-        "image_uri": "tos-cn-i-tb4s082cfz/abc",
-        "name": "",
-        "platform_type": 1,
-        "source_from": "upload",
-        "type": "image",
-        "uri": "tos-cn-i-tb4s082cfz/abc",
-        "width": 1280,
-    }
-    assert list(entry)[:3] == ["duration_ms", "first_frame_image", "fps"]
-
-
-@pytest.mark.parametrize(
-    ("first", "end", "root_model"),
-    [
-        (None, None, "dreamina_ic_generate_video_model_vgfm_3.0_pro"),
-        ("f", None, "dreamina_ic_generate_video_model_vgfm_3.0_pro"),
-        ("f", "e", FIRST_LAST_MODEL),
-    ],
-)
-def test_video_root_model_is_forced_to_the_first_last_frame_model_only_with_an_end_frame(
-    first: str | None, end: str | None, root_model: str
-) -> None:
-    body = video_example(first_frame_uri=first, end_frame_uri=end)
-    params = draft_of(body)["component_list"][0]["abilities"]["gen_video"]["text_to_video_params"]
-    assert body["extend"]["root_model"] == root_model
-    assert params["model_req_key"] == "dreamina_ic_generate_video_model_vgfm_3.0_pro"
-
-
-def test_video_envelope_carries_the_commerce_info_twice() -> None:
-    body = video_example()
-    commerce = {
-        "benefit_type": "basic_video_operation_vgfm_v_three",
-        "resource_id": "generate_video",
-        "resource_id_type": "str",
-        "resource_sub_type": "aigc",
-    }
-    assert body["extend"]["m_video_commerce_info"] == commerce
-    assert body["extend"]["m_video_commerce_info_list"] == [commerce]
-    assert body["http_common_info"] == {"aid": 513695}
-    assert body["submit_id"] == "submit-v"
-
-
-def test_video_ids_are_all_distinct() -> None:
-    body = video_example(first_frame_uri="f", end_frame_uri="e")
-    ids = [*all_ids(draft_of(body)), json.loads(body["metrics_extra"])["originSubmitId"]]
-    assert len(set(ids)) == len(ids)
-
-
-# --- query parameters (2) ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("kind", [DraftKind.GENERATE, DraftKind.BLEND])
-def test_image_drafts_add_babi_param(kind: DraftKind) -> None:
-    extra = draft_query_extra(kind, "high_aes_general_v40", config=CONFIG)
-    assert [name for name, _ in extra] == ["babi_param"]
-    assert json.loads(extra[0][1])["feature_entrance_detail"] == "to_image-high_aes_general_v40"
-
-
-def test_video_drafts_only_override_web_version_in_place() -> None:
-    extra = draft_query_extra(DraftKind.VIDEO, VIDEO_KEY, config=CONFIG)
-    params = common_params(CONFIG.app, "7412345678901234000", extra)
-    assert params[6] == ("web_version", "6.6.0")
-    assert len(params) == 8
-
-
-def test_seed_lies_in_the_web_apps_range() -> None:
-    rng = random.Random(3)
-    seeds = [new_seed(rng) for _ in range(200)]
-    assert all(SEED_RANGE[0] <= seed <= SEED_RANGE[1] for seed in seeds)
-
-
-def test_image_size_table_is_what_the_builders_receive() -> None:
-    assert CONFIG.image_size("1:1", "2k") == ImageSize(2048, 2048, 1)

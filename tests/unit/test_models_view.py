@@ -15,6 +15,7 @@ from app.domain.catalog import Catalog, ImageModel, VideoModel
 from app.domain.catalog_merge import LiveModels
 from app.domain.errors import UpstreamUnavailableError
 from app.domain.live_catalog import LiveCatalog
+from app.domain.static_catalog import catalog_from_config
 from app.jimeng.catalog import read_image_models, read_video_models
 from config.settings import settings_for_tests
 from tests.catalogs import static_catalog
@@ -113,6 +114,7 @@ def test_a_session_sees_the_live_models_of_its_account(client: FlaskClient, back
         "default_count": 2,
         "blend": True,
         "max_input_images": 10,
+        "aliases": [],
     }
     assert flash["description"].endswith("(new model, not in upstream.yml)")
     assert video["capabilities"] == {
@@ -124,6 +126,7 @@ def test_a_session_sees_the_live_models_of_its_account(client: FlaskClient, back
         "default_duration": 5,
         "frames": ["first_frame", "end_frame"],
         "draft_mode": False,
+        "aliases": [],
     }
     assert draft["capabilities"]["draft_mode"] is True
     assert draft["capabilities"]["durations"] == [4, 5, 10, 15]  # not in the answer: from the static model
@@ -180,6 +183,7 @@ def test_the_app_wires_a_live_catalog_over_the_static_tables_of_upstream_yml() -
     source = app.extensions["catalog"]
     assert isinstance(source, LiveCatalog)
     assert source.current() is source.static
-    assert source.static.default_image == app.extensions["upstream"].default_model("image").id
+    static = catalog_from_config(app.extensions["upstream"])
+    assert source.static.default_image == static.default_image
     body = app.test_client().get("/v1/models").get_json()
-    assert {m["id"] for m in body["data"]} == {m.id for m in app.extensions["upstream"].models}
+    assert {m["id"] for m in body["data"]} == {m.id for m in (*static.images, *static.videos)}

@@ -1,28 +1,30 @@
-"""The one validator: every entry point's request is held to the same limits and tables by the planner."""
+"""The one validator: every entry point's request is held to the catalog of its model by the planner."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import pytest
 
+from app.domain.catalog import Catalog, FixedCatalog
 from app.domain.chat import ChatModel, ChatPrompt, chat_request
 from app.domain.errors import InvalidRequestError
 from app.domain.models import DraftKind, GenerationKind, ImageRequest, VideoRequest
 from app.domain.planning import Planner
 from app.domain.sources import DataUri, ImageUrl
+from app.domain.static_catalog import catalog_from_config
 from config.upstream import load_upstream
 
 CONFIG = load_upstream()
-PLANNER = Planner(CONFIG, max_prompt_chars=100)
-MAX_INPUT_IMAGES = CONFIG.limits.max_input_images
+CATALOG = catalog_from_config(CONFIG)
+PLANNER = Planner(FixedCatalog(CATALOG), CONFIG, max_prompt_chars=100)
 URL = ImageUrl("https://example.com/a.png")
 
 
-def refusal(request: ImageRequest | VideoRequest) -> tuple[str, str | None]:
+def refusal(request: ImageRequest | VideoRequest, planner: Planner = PLANNER) -> InvalidRequestError:
     with pytest.raises(InvalidRequestError) as caught:
-        PLANNER.plan(request)
-    return caught.value.code, caught.value.param
+        planner.plan(request)
+    return caught.value
 
 
 @pytest.mark.parametrize(
@@ -31,22 +33,22 @@ def refusal(request: ImageRequest | VideoRequest) -> tuple[str, str | None]:
         (ImageRequest(prompt="  "), "invalid_value", "prompt"),
         (ImageRequest(prompt="x" * 101), "invalid_value", "prompt"),
         (ImageRequest(prompt="cat", model="dall-e-9"), "model_not_found", "model"),
-        (ImageRequest(prompt="cat", model="jimeng-video-3.0"), "model_not_found", "model"),
+        (ImageRequest(prompt="cat", model="jimeng-video-seedance-2.0"), "model_not_found", "model"),
         (ImageRequest(prompt="cat", ratio="5:4"), "invalid_value", "ratio"),
         (ImageRequest(prompt="cat", resolution="8k"), "invalid_value", "resolution"),
         (ImageRequest(prompt="cat", size="big"), "invalid_value", "size"),
         (ImageRequest(prompt="cat", size="1792x1024", ratio="1:1"), "invalid_value", "size"),
         (ImageRequest(prompt="cat", n=0), "invalid_value", "n"),
-        (ImageRequest(prompt="cat", n=5), "invalid_value", "n"),
+        (ImageRequest(prompt="cat", n=11), "invalid_value", "n"),
         (ImageRequest(prompt="cat", seed=-1), "invalid_value", "seed"),
         (ImageRequest(prompt="cat", seed=2**32), "invalid_value", "seed"),
         (ImageRequest(prompt="cat", sample_strength=1.5), "invalid_value", "sample_strength"),
-        (ImageRequest(prompt="cat", images=(URL,) * (MAX_INPUT_IMAGES + 1)), "too_many_images", "images"),
+        (ImageRequest(prompt="cat", images=(URL,) * 11), "too_many_images", "images"),
         (VideoRequest(prompt=""), "invalid_value", "prompt"),
         (VideoRequest(prompt="x", model="jimeng-4.0"), "model_not_found", "model"),
         (VideoRequest(prompt="x", ratio="3:2"), "invalid_value", "ratio"),
         (VideoRequest(prompt="x", resolution="4k"), "invalid_value", "resolution"),
-        (VideoRequest(prompt="x", duration=7), "invalid_value", "duration"),
+        (VideoRequest(prompt="x", duration=3), "invalid_value", "duration"),
         (VideoRequest(prompt="x", size=(1920, 1080), ratio="9:16"), "invalid_value", "ratio"),
         (VideoRequest(prompt="x", frames=(URL,) * 3), "too_many_images", "images"),
     ],
@@ -54,25 +56,288 @@ def refusal(request: ImageRequest | VideoRequest) -> tuple[str, str | None]:
 def test_each_rule_refuses_with_its_code_and_field(
     request_: ImageRequest | VideoRequest, code: str, param: str
 ) -> None:
-    assert refusal(request_) == (code, param)
+    error = refusal(request_)
+    assert (error.code, error.param) == (code, param)
+
+
+# --- models: retired ids, aliases ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "replacement"),
+    [
+        ("jimeng-video-3.0", "jimeng-video-seedance-2.0-fast"),
+        ("jimeng-video-2.0", "jimeng-video-seedance-2.0-fast"),
+        ("jimeng-video-2.0-pro", "jimeng-video-seedance-2.0"),
+    ],
+)
+def test_a_retired_video_id_is_model_unavailable_naming_its_replacement(name: str, replacement: str) -> None:
+    error = refusal(VideoRequest(prompt="waves", model=name))
+    assert (error.code, error.param) == ("model_unavailable", "model")
+    assert replacement in error.message
+    with pytest.raises(InvalidRequestError) as caught:
+        PLANNER.kind_of(name)
+    assert caught.value.code == "model_unavailable"
+
+
+def test_a_retired_id_is_unavailable_whatever_endpoint_names_it() -> None:
+    assert refusal(ImageRequest(prompt="cat", model="jimeng-video-3.0")).code == "model_unavailable"
+    assert refusal(ImageRequest(prompt="cat", model="jimeng-2.1")).code == "model_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("alias", "model_id", "kind"),
+    [
+        ("jimeng-5.0-lite", "jimeng-5.0", GenerationKind.IMAGE),
+        ("jimeng-video-3.0-pro", "jimeng-video-seedance-1.0-pro", GenerationKind.VIDEO),
+        ("jimeng-video-3.0-fast", "jimeng-video-seedance-1.0-fast", GenerationKind.VIDEO),
+        ("jimeng-video-3.5-pro", "jimeng-video-seedance-1.5-pro", GenerationKind.VIDEO),
+    ],
+)
+def test_old_ids_are_aliases_of_their_models(alias: str, model_id: str, kind: GenerationKind) -> None:
+    assert PLANNER.kind_of(alias) is kind
+    request = (
+        ImageRequest(prompt="x", model=alias) if kind is GenerationKind.IMAGE else VideoRequest(prompt="x", model=alias)
+    )
+    assert PLANNER.plan(request).model_id == model_id
+
+
+def test_the_defaults_are_the_configured_models() -> None:
+    assert PLANNER.plan(ImageRequest(prompt="cat")).model_id == "jimeng-5.0"
+    assert PLANNER.plan(VideoRequest(prompt="waves")).model_id == "jimeng-video-seedance-2.0-fast"
+
+
+@dataclass
+class RecordingSource:
+    catalog: Catalog
+    asked: list[str | None] = field(default_factory=list)
+
+    def current(self, session_id: str | None = None) -> Catalog:
+        self.asked.append(session_id)
+        return self.catalog
+
+    def invalidate(self, session_id: str | None = None) -> None:
+        return None
+
+
+def test_the_planner_checks_against_the_catalog_of_the_requests_account() -> None:
+    source = RecordingSource(replace(CATALOG, images=CATALOG.images[:1], default_image="jimeng-5.0-pro"))
+    planner = Planner(source, CONFIG, max_prompt_chars=100)
+    assert planner.plan(ImageRequest(prompt="cat"), session_id="s1").model_id == "jimeng-5.0-pro"
+    assert refusal(ImageRequest(prompt="cat", model="jimeng-4.0"), planner).code == "model_not_found"
+    assert source.asked == ["s1", None]
+
+
+# --- image tiers, ratios and sizes --------------------------------------------------------------------------
+
+
+def test_a_tier_the_model_does_not_offer_is_refused_naming_the_ones_it_offers() -> None:
+    error = refusal(ImageRequest(prompt="cat", model="jimeng-5.0", resolution="1.5k"))
+    assert error.param == "resolution"
+    assert "jimeng-5.0" in error.message and "it offers 2k, 4k" in error.message
+    assert "1.5k, 2k, 4k" in refusal(ImageRequest(prompt="cat", model="jimeng-5.0-pro", resolution="1k")).message
+
+
+@pytest.mark.parametrize(
+    ("model", "resolution", "tier"),
+    [(None, None, "2k"), ("jimeng-5.0-pro", "1.5K", "1.5k"), ("jimeng-3.0", "1k", "1k"), ("jimeng-4.0", "4k", "4k")],
+)
+def test_each_model_offers_its_own_tiers(model: str | None, resolution: str | None, tier: str) -> None:
+    spec = PLANNER.plan(ImageRequest(prompt="cat", model=model, resolution=resolution)).spec
+    assert spec.resolution == tier
+    assert (spec.width, spec.height, spec.ratio_code) == tuple(vars(CONFIG.image_tiers[tier]["1:1"]).values())
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "ratio", "tier", "pixels"),
+    [
+        ("jimeng-5.0", "1792x1024", "16:9", "2k", (2560, 1440)),
+        ("jimeng-5.0-pro", "1792x1024", "16:9", "1.5k", (1920, 1080)),
+        ("jimeng-5.0", "1024x1024", "1:1", "2k", (2048, 2048)),
+        ("jimeng-3.0", "1024x1024", "1:1", "1k", (1024, 1024)),
+        ("jimeng-4.0", "4096x4096", "1:1", "4k", (4096, 4096)),
+        ("jimeng-4.0", "1024x1792", "9:16", "2k", (1440, 2560)),
+    ],
+)
+def test_an_openai_size_maps_to_the_nearest_ratio_and_tier_the_model_offers(
+    model: str, size: str, ratio: str, tier: str, pixels: tuple[int, int]
+) -> None:
+    spec = PLANNER.plan(ImageRequest(prompt="cat", model=model, size=size)).spec
+    assert (spec.ratio, spec.resolution, (spec.width, spec.height)) == (ratio, tier, pixels)
+
+
+def test_the_4k_tier_is_the_servers_table_with_codes_1_to_8() -> None:
+    spec = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-4.0", ratio="4:3", resolution="4k")).spec
+    assert (spec.width, spec.height, spec.ratio_code) == (4693, 3520, 4)
+
+
+# --- n: jobs and counts -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "n", "counts"),
+    [
+        ("jimeng-5.0", None, (4,)),
+        ("jimeng-5.0-pro", None, (2,)),
+        ("jimeng-5.0", 1, (1,)),
+        ("jimeng-5.0", 4, (4,)),
+        ("jimeng-5.0", 5, (4, 1)),
+        ("jimeng-5.0", 6, (4, 2)),
+        ("jimeng-5.0-flash", 8, (4, 4)),
+        ("jimeng-5.0-pro", 10, (4, 4, 2)),
+    ],
+)
+def test_n_is_split_into_jobs_of_at_most_four(model: str, n: int | None, counts: tuple[int, ...]) -> None:
+    plan = PLANNER.plan(ImageRequest(prompt="cat", model=model, n=n))
+    assert plan.job_counts == counts
+    assert [spec.count for spec in plan.specs] == list(counts)
+    assert all(spec.gen_option for spec in plan.specs)
+    assert plan.n == n
+
+
+def test_every_job_has_the_same_draft_but_its_count_and_its_own_seed() -> None:
+    plan = PLANNER.plan(ImageRequest(prompt="cat", n=6, seed=2**32 - 1, ratio="16:9"))
+    first, second = plan.specs
+    assert (first.seed, second.seed) == (2**32 - 1, 0)
+    assert replace(second, count=4, seed=first.seed) == first
+    assert PLANNER.plan(ImageRequest(prompt="cat", n=6)).specs[1].seed is None
+
+
+@pytest.mark.parametrize(("n", "counts"), [(None, (4,)), (4, (4,))])
+def test_a_fixed_batch_model_makes_its_batch_without_gen_option(n: int | None, counts: tuple[int, ...]) -> None:
+    plan = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-3.1", n=n))
+    assert plan.job_counts == counts
+    assert plan.spec.gen_option is False
+
+
+@pytest.mark.parametrize("n", [1, 2, 8])
+def test_a_fixed_batch_model_refuses_another_n_naming_its_batch(n: int) -> None:
+    error = refusal(ImageRequest(prompt="cat", model="jimeng-3.0", n=n))
+    assert error.param == "n"
+    assert "fixed batch of 4" in error.message
+
+
+def test_an_n_no_split_of_the_models_options_makes_is_refused() -> None:
+    only_four = replace(CATALOG.images[1], id="four", aliases=(), count_options=(4,))
+    planner = Planner(
+        FixedCatalog(replace(CATALOG, images=(only_four,), default_image="four")), CONFIG, max_prompt_chars=9
+    )
+    assert planner.plan(ImageRequest(prompt="cat", n=8)).job_counts == (4, 4)
+    error = refusal(ImageRequest(prompt="cat", n=6), planner)
+    assert error.param == "n" and "makes 4 images per job" in error.message
+
+
+@pytest.mark.parametrize(
+    ("setting", "model", "counts"),
+    [(0, "jimeng-5.0", (4,)), (1, "jimeng-5.0", (1,)), (6, "jimeng-5.0-pro", (4, 2)), (3, "jimeng-3.0", (4,))],
+)
+def test_default_image_count_replaces_the_models_default(setting: int, model: str, counts: tuple[int, ...]) -> None:
+    planner = Planner(FixedCatalog(CATALOG), CONFIG, max_prompt_chars=100, default_image_count=setting)
+    assert planner.plan(ImageRequest(prompt="cat", model=model)).job_counts == counts
+    assert planner.plan(ImageRequest(prompt="cat", model=model, n=4)).job_counts == (4,)
+
+
+# --- videos -------------------------------------------------------------------------------------------------
+
+
+def test_a_video_plan_carries_the_models_benefit_its_fallback_and_the_video_size() -> None:
+    spec = PLANNER.plan(VideoRequest(prompt="waves", model="jimeng-video-seedance-2.5", resolution="1080p")).spec
+    assert (spec.kind, spec.model_key, spec.resolution, spec.duration_s, spec.ratio) == (
+        DraftKind.VIDEO, "dreamina_seedance_45_pro", "1080p", 5, "16:9",
+    )  # fmt: skip
+    assert (spec.width, spec.height) == (1920, 1080)
+    assert (spec.benefit_type, spec.benefit_fallback) == (
+        "seedance_25_1080p_output", "seedance_25_1080p_no_input_video_output",
+    )  # fmt: skip
+    assert spec.draft_mode is False
+
+
+def test_the_draft_model_plans_a_draft_mode_480p_job() -> None:
+    spec = PLANNER.plan(VideoRequest(prompt="waves", model="jimeng-video-seedance-2.5-draft")).spec
+    assert (spec.resolution, spec.draft_mode, spec.benefit_type, (spec.width, spec.height)) == (
+        "480p", True, "seedance_25_draft_480p_output", (854, 480),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("model", "duration", "words"),
+    [
+        ("jimeng-video-seedance-2.0", 16, "from 4 to 15 seconds"),
+        ("jimeng-video-seedance-2.0-fast", 3, "from 4 to 15 seconds"),
+        ("jimeng-video-seedance-1.0-pro", 7, "5 or 10 seconds"),
+        ("jimeng-video-seedance-1.5-pro", 4, "from 5 to 12 seconds"),
+    ],
+)
+def test_a_duration_out_of_the_models_range_is_refused_naming_it(model: str, duration: int, words: str) -> None:
+    error = refusal(VideoRequest(prompt="x", model=model, duration=duration))
+    assert error.param == "duration"
+    assert words in error.message and model in error.message
+
+
+@pytest.mark.parametrize("duration", [4, 9, 15])
+def test_every_whole_second_of_the_range_is_accepted(duration: int) -> None:
+    assert PLANNER.plan(VideoRequest(prompt="x", duration=duration)).spec.duration_s == duration
+
+
+@pytest.mark.parametrize(
+    ("model", "frames", "words"),
+    [
+        ("jimeng-video-seedance-1.0-pro", 2, "takes first frame; got 2 image(s) (end frame unsupported)"),
+        ("jimeng-video-happyhorse-1.1", 2, "takes first frame"),
+        ("jimeng-video-seedance-2.5-draft", 1, "takes no input images"),
+    ],
+)
+def test_frames_the_model_does_not_take_are_refused(model: str, frames: int, words: str) -> None:
+    error = refusal(VideoRequest(prompt="x", model=model, frames=(URL,) * frames))
+    assert (error.code, error.param) == ("invalid_value", "images")
+    assert words in error.message
+
+
+@pytest.mark.parametrize(("model", "frames"), [("jimeng-video-seedance-2.5", 2), ("jimeng-video-seedance-1.0-fast", 1)])
+def test_frames_the_model_takes_are_planned(model: str, frames: int) -> None:
+    plan = PLANNER.plan(VideoRequest(prompt="x", model=model, frames=(URL,) * frames))
+    assert plan.sources == (URL,) * frames
+
+
+@pytest.mark.parametrize(
+    ("model", "field_", "value", "offers"),
+    [
+        ("jimeng-video-seedance-2.0", "resolution", "1080p", "it offers 720p"),
+        ("jimeng-video-seedance-2.5", "ratio", "4:5", "21:9, 16:9, 4:3, 1:1, 3:4, 9:16"),
+        ("jimeng-video-minimax-h3", "resolution", "720p", "it offers 768p, 2k"),
+    ],
+)
+def test_video_choices_are_the_models_own(model: str, field_: str, value: str, offers: str) -> None:
+    error = refusal(VideoRequest(prompt="x", model=model, **{field_: value}))  # type: ignore[arg-type]
+    assert error.param == field_ and offers in error.message
+
+
+def test_model_specific_choices_are_accepted() -> None:
+    assert PLANNER.plan(VideoRequest(prompt="x", model="jimeng-video-happyhorse-1.1", ratio="4:5")).spec.ratio == "4:5"
+    spec = PLANNER.plan(VideoRequest(prompt="x", model="jimeng-video-minimax-h3", resolution="2K")).spec
+    assert (spec.resolution, spec.duration_s, spec.benefit_type) == ("2k", 4, "minimax_h3_2k_output")
+
+
+# --- every entry point --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("kind", "prompt", "model"),
     [
-        (GenerationKind.IMAGE, ChatPrompt("x", (URL,) * (MAX_INPUT_IMAGES + 1)), "jimeng-4.0"),
-        (GenerationKind.VIDEO, ChatPrompt("x", (URL,) * 3), "jimeng-video-3.0"),
+        (GenerationKind.IMAGE, ChatPrompt("x", (URL,) * 11), "jimeng-4.0"),
+        (GenerationKind.VIDEO, ChatPrompt("x", (URL,) * 3), "jimeng-video-seedance-2.0"),
     ],
 )
 def test_chat_is_held_to_the_same_image_limits_and_the_error_names_messages(
     kind: GenerationKind, prompt: ChatPrompt, model: str
 ) -> None:
-    assert refusal(chat_request(ChatModel(model), prompt, kind)) == ("too_many_images", "messages")
+    error = refusal(chat_request(ChatModel(model), prompt, kind))
+    assert (error.code, error.param) == ("too_many_images", "messages")
 
 
 def test_a_chat_prompt_over_the_limit_names_messages() -> None:
-    request = chat_request(ChatModel(None), ChatPrompt("x" * 101), GenerationKind.IMAGE)
-    assert refusal(request) == ("invalid_value", "messages")
+    error = refusal(chat_request(ChatModel(None), ChatPrompt("x" * 101), GenerationKind.IMAGE))
+    assert (error.code, error.param) == ("invalid_value", "messages")
 
 
 def test_a_good_request_is_planned_with_the_tables_and_a_stripped_prompt() -> None:
@@ -85,9 +350,10 @@ def test_a_good_request_is_planned_with_the_tables_and_a_stripped_prompt() -> No
     assert (video.kind, video.spec.resolution, video.spec.duration_s, video.sources_param) == (
         GenerationKind.VIDEO, "720p", 5, "images",
     )  # fmt: skip
+    assert video.job_counts == (1,)
 
 
 def test_the_limits_hold_exactly_at_the_boundary() -> None:
-    base = ImageRequest(prompt="x" * 100, n=4, seed=0, images=(URL,) * MAX_INPUT_IMAGES)
-    assert PLANNER.plan(base).n == 4
+    base = ImageRequest(prompt="x" * 100, n=10, seed=0, images=(URL,) * 10)
+    assert PLANNER.plan(base).n == 10
     assert PLANNER.plan(replace(base, seed=2**32 - 1, sample_strength=1.0)).spec.seed == 2**32 - 1

@@ -1,18 +1,16 @@
-"""The contract's size rules (app.domain.sizes): size strings, nearest ratio and tier, multi-image rule."""
+"""The contract's size rules (app.domain.sizes): size strings, nearest ratio and tier, video sizes."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.domain.sizes import multi_image_target, parse_size, ratio_for_size, tier_for_size
-from config.upstream import ModelInfo, load_upstream
+from app.domain.sizes import parse_size, ratio_for_size, tier_for_size, video_size
 
-CONFIG = load_upstream()
-JIMENG_40 = CONFIG.model("jimeng-4.0")
-assert JIMENG_40 is not None
+IMAGE_RATIOS = ("1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9")
+VIDEO_RATIOS = ("21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
 
 
-# --- sizes, ratios, tiers (12.3) -----------------------------------------------------------------------------
+# --- sizes, ratios, tiers (2026 3.2) -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -52,7 +50,7 @@ def test_parse_size_rejects_anything_else(text: str) -> None:
     ],
 )
 def test_ratio_for_size_picks_the_nearest_image_ratio(width: int, height: int, expected: str) -> None:
-    assert ratio_for_size(width, height, CONFIG.image_ratios) == expected
+    assert ratio_for_size(width, height, IMAGE_RATIOS) == expected
 
 
 @pytest.mark.parametrize(
@@ -60,13 +58,13 @@ def test_ratio_for_size_picks_the_nearest_image_ratio(width: int, height: int, e
     [(1000, 700, "4:3"), (1536, 1024, "4:3"), (1280, 720, "16:9"), (720, 1280, "9:16"), (1024, 1024, "1:1")],
 )
 def test_ratio_for_size_picks_the_nearest_video_ratio(width: int, height: int, expected: str) -> None:
-    assert ratio_for_size(width, height, CONFIG.video_ratios) == expected
+    assert ratio_for_size(width, height, VIDEO_RATIOS) == expected
 
 
 @pytest.mark.parametrize(("width", "height"), [(0, 10), (10, 0), (-5, 5)])
 def test_ratio_for_size_rejects_empty_sides(width: int, height: int) -> None:
     with pytest.raises(ValueError):
-        ratio_for_size(width, height, CONFIG.image_ratios)
+        ratio_for_size(width, height, IMAGE_RATIOS)
 
 
 @pytest.mark.parametrize(
@@ -74,41 +72,39 @@ def test_ratio_for_size_rejects_empty_sides(width: int, height: int) -> None:
     [
         (256, 256, "1k"),
         (1024, 1024, "1k"),
-        (1024, 1440, "1k"),
-        (1024, 1536, "2k"),
+        (1280, 1280, "1.5k"),
+        (1600, 900, "1.5k"),
         (1792, 1024, "2k"),
+        (1800, 1024, "2k"),
         (2048, 2048, "2k"),
-        (2560, 1440, "2k"),
+        (2800, 1200, "2k"),
         (3024, 1296, "4k"),
-        (4096, 4096, "4k"),
+        (3000, 3000, "4k"),
         (8000, 100, "4k"),
     ],
 )
 def test_tier_for_size_is_the_nearest_tier_by_longest_side(width: int, height: int, expected: str) -> None:
-    assert tier_for_size(width, height, {"1k": 1024, "2k": 2048, "4k": 4096}) == expected
+    assert tier_for_size(width, height, {"1k": 1024, "1.5k": 1536, "2k": 2048, "4k": 4096}) == expected
 
 
-# --- multi-image rule (12.4) and seeds -----------------------------------------------------------------------
+def test_tier_for_size_picks_only_among_the_tiers_it_is_given() -> None:
+    assert tier_for_size(1024, 1024, {"2k": 2560, "4k": 5404}) == "2k"
+    with pytest.raises(ValueError):
+        tier_for_size(1024, 1024, {})
 
 
 @pytest.mark.parametrize(
-    ("prompt", "expected"),
+    ("ratio", "short", "expected"),
     [
-        ("a cat", None),
-        ("画10张猫", 10),
-        ("画3张猫, 然后5张狗", 3),
-        ("连续的漫画", 4),
-        ("一本绘本", 4),
-        ("讲个故事", 4),
-        ("故事, 6张", 6),
-        ("0张", 1),
-        ("张", None),
+        ("16:9", 720, (1280, 720)),
+        ("9:16", 720, (720, 1280)),
+        ("1:1", 1080, (1080, 1080)),
+        ("21:9", 480, (1120, 480)),
+        ("16:9", 768, (1366, 768)),
+        ("4:5", 720, (720, 900)),
     ],
 )
-def test_multi_image_target_follows_the_prompt(prompt: str, expected: int | None) -> None:
-    assert multi_image_target(JIMENG_40, prompt) == expected
-
-
-def test_multi_image_rule_needs_a_model_that_can_make_several_images() -> None:
-    model = ModelInfo(id="jimeng-3.0", key="k", type="image", description="")
-    assert multi_image_target(model, "画10张猫") is None
+def test_video_size_puts_the_short_side_on_the_ratios_short_edge(
+    ratio: str, short: int, expected: tuple[int, int]
+) -> None:
+    assert video_size(ratio, short) == expected

@@ -19,19 +19,21 @@ from config.upstream import (
     DEFAULT_PATH,
     ImageScene,
     ImageSize,
-    ModelInfo,
     UpstreamConfig,
     UpstreamConfigError,
     load_upstream,
     upstream_from_mapping,
 )
-from tests.support import upstream_file_without_video_durations
+from tests.support import upstream_file_without_video_fps
 
 SOURCE = "config/upstream.yml"
 SHIPPED: dict[str, Any] = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
-# Tables keyed by data: header names, resolution names, tier names. Dropping an entry is an edit, not a
-# missing key (what the other tables and the defaults then lack is checked by their own tests below).
-FREE_FORM = ("headers.", "video.resolutions.", "image_tier_sides.")
+# Tables keyed by data: header, cookie and parameter names, tiers, resolutions. Dropping an entry is an edit, not
+# a missing key (what the other tables then lack is checked by their own tests below).
+FREE_FORM = re.compile(
+    r"(headers|cookie|query\.values|query\.sets|video\.resolution_sides|video\.key_features|image_tiers"
+    r"|video_models\[\d+\]\.benefit_fallbacks)\."
+)
 
 Step = str | int
 
@@ -83,7 +85,7 @@ def has_default(steps: tuple[Step, ...]) -> bool:
 
 
 REQUIRED_KEYS = [
-    steps for steps in mapping_keys(SHIPPED) if not has_default(steps) and not dotted(steps).startswith(FREE_FORM)
+    steps for steps in mapping_keys(SHIPPED) if not has_default(steps) and not FREE_FORM.match(dotted(steps))
 ]
 
 
@@ -111,51 +113,43 @@ def changed(steps: tuple[Step, ...], value: Any) -> dict[str, Any]:
 def test_the_shipped_file_loads_into_typed_sections() -> None:
     config = load_upstream()
     assert config.app.aid == 513695
-    assert config.app.draft_version == "3.3.2"
-    assert config.sign.pf == "7"
-    assert config.cookie.sid_guard_max_age == 5184000
+    assert config.app.draft_version == "3.3.28"
+    assert (config.sign.pf, config.sign.appvr, config.sign.tdid) == ("7", "8.4.0", "")
+    assert config.query.values["da_version"] == "3.3.28"
+    assert config.query.sets["commerce"] == ()
+    assert config.calls.user_credit.query == "commerce"
+    assert list(config.cookie) == ["_tea_web_id", "sid_tt", "sessionid", "sessionid_ss"]
     assert config.imagex.upload_scene == 2
-    assert config.video.durations == (5, 10)
-    assert dict(config.video.resolutions) == {"720p": 720, "1080p": 1080}
-    assert config.video.commerce_info.as_dict() == {
-        "benefit_type": "basic_video_operation_vgfm_v_three",
-        "resource_id": "generate_video",
-        "resource_id_type": "str",
-        "resource_sub_type": "aigc",
-    }
+    assert dict(config.video.resolution_sides)["768p"] == 768
+    assert (config.video.send_amount, config.video.benefit_retry_rets) == (True, ("5001", "1000"))
+    assert config.video.features_of("dreamina_seedance_45_pro_draft") == ("AIGC_Video_Seedance25ResultAction",)
+    assert config.video.features_of("dreamina_seedance_40_pro") == ()
     assert (config.costs.image, config.costs.video) == (1, 5)
-    assert config.blend.component_min_version == "3.0.2"
+    assert (config.limits.max_n, config.limits.max_job_count, config.limits.max_video_frames) == (10, 4, 2)
+    assert (config.defaults.image_model, config.defaults.video_model) == (
+        "jimeng-5.0",
+        "jimeng-video-seedance-2.0-fast",
+    )
     assert config.image_info.scenes[0] == ImageScene("smart_crop", 360, 360, "smart_crop-w:360-h:360")
     assert len(config.image_info.scenes) == 12
-    assert config.image_size("4:3", "1k") == ImageSize(1024, 768, 4)
+    assert config.image_tiers["1k"]["4:3"] == ImageSize(1024, 768, 4)
     assert list(config.headers)[:2] == ["Accept", "Accept-Encoding"]
 
 
-def test_tiers_and_ratios_keep_file_order() -> None:
+def test_tiers_ratios_and_models_keep_file_order() -> None:
     config = load_upstream()
-    assert config.image_tiers == ("1k", "2k", "4k")
-    assert config.image_ratios == ("1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9")
-    assert config.video_ratios == ("1:1", "4:3", "3:4", "16:9", "9:16", "21:9")
+    assert tuple(config.image_tiers) == ("1k", "1.5k", "2k", "4k")
+    assert tuple(config.image_tiers["2k"]) == ("1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9")
+    assert [m.id for m in config.image_models][:3] == ["jimeng-5.0-pro", "jimeng-5.0", "jimeng-5.0-flash"]
+    assert config.video_models[0].ratios == ("21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
 
 
-def test_model_helpers_and_omitted_flags_default_to_false() -> None:
-    config = load_upstream()
-    assert config.default_model("image").id == "jimeng-4.0"
-    assert config.default_model("video").id == "jimeng-video-3.0"
-    assert [m.id for m in config.models_of("video")][:2] == ["jimeng-video-3.0", "jimeng-video-3.0-pro"]
-    assert config.model("jimeng-3.1") == ModelInfo(
-        id="jimeng-3.1",
-        key="high_aes_general_v30l_art_fangzhou:general_v3.0_18b",
-        type="image",
-        description="Jimeng 3.1: artistic image model",
-        blend=True,
-    )
-    assert config.model("dall-e-3") is None
-
-
-def test_aliases_resolve_to_their_model() -> None:
-    config = parse(changed(("aliases",), {"dall-e-3": "jimeng-4.0"}))
-    assert config.model("dall-e-3") == config.model("jimeng-4.0")
+def test_omitted_model_fields_take_their_defaults() -> None:
+    raw = without(("image_models", 1, "aliases"))
+    del raw["video_models"][0]["benefit_fallbacks"]
+    config = parse(raw)
+    assert config.image_models[1].aliases == ()
+    assert (config.video_models[0].benefit_fallbacks, config.video_models[0].draft_mode) == ({}, False)
 
 
 def test_the_config_is_immutable() -> None:
@@ -165,7 +159,7 @@ def test_the_config_is_immutable() -> None:
     with pytest.raises(TypeError):
         config.headers["Cookie"] = "x"  # type: ignore[index]
     with pytest.raises(TypeError):
-        config.image_sizes["2k"]["1:1"] = ImageSize(1, 1, 1)  # type: ignore[index]
+        config.image_tiers["2k"]["1:1"] = ImageSize(1, 1, 1)  # type: ignore[index]
 
 
 # --- strict loading -----------------------------------------------------------------------------------------
@@ -173,10 +167,12 @@ def test_the_config_is_immutable() -> None:
 
 def test_the_walk_covers_every_section() -> None:
     names = {dotted(steps) for steps in REQUIRED_KEYS}
-    for key in ("app.aid", "video.durations", "video.commerce_info.resource_id", "models[0].key", "image_info.scenes"):
+    for key in (
+        "app.aid", "calls.history.referer", "video.commerce.resource_id", "image_models[0].count_options",
+        "video_models[0].benefits.720p", "retired_models[0].replacement", "defaults.video_model", "image_info.scenes",
+    ):  # fmt: skip
         assert key in names
-    assert "image_sizes.4k.21:9" in names
-    assert "models[0].default" not in names and "aliases" not in names
+    assert "image_tiers.4k.21:9" not in names and "image_models[1].aliases" not in names and "aliases" not in names
 
 
 @pytest.mark.parametrize("steps", REQUIRED_KEYS, ids=dotted)
@@ -186,11 +182,7 @@ def test_a_file_without_a_key_fails_naming_it(steps: tuple[Step, ...]) -> None:
 
 
 def test_keys_with_defaults_may_be_left_out() -> None:
-    raw = without(("aliases",))
-    del raw["models"][1]["blend"]
-    config = parse(raw)
-    assert config.aliases == {}
-    assert config.models[1].blend is False
+    assert parse(without(("aliases",))).aliases == {}
 
 
 @pytest.mark.parametrize(
@@ -198,8 +190,9 @@ def test_keys_with_defaults_may_be_left_out() -> None:
     [
         ((), "vidoe"),
         (("video",), "duratons"),
-        (("video", "commerce_info"), "extra"),
-        (("models", 2), "multi_imgae"),
+        (("video", "commerce"), "benefit_type"),
+        (("image_models", 2), "multi_image"),
+        (("video_models", 0), "first_last_frame_model"),
         (("image_info",), "short_list_drops"),
     ],
 )
@@ -216,17 +209,20 @@ def test_an_unknown_key_fails_naming_it(steps: tuple[Step, ...], key: str) -> No
     ("steps", "value", "expected"),
     [
         (("video", "fps"), "x", "video.fps: expected an integer, got 'x'"),
-        (("video", "durations"), [5, "10"], "video.durations[1]: expected an integer, got '10'"),
-        (("video", "ratios"), "16:9", "video.ratios: expected a list, got '16:9'"),
+        (("video_models", 0, "durations"), [5, "10"], "video_models[0].durations[1]: expected an integer, got '10'"),
+        (("video_models", 0, "ratios"), "16:9", "video_models[0].ratios: expected a list, got '16:9'"),
+        (("video_models", 1, "frames"), ["last_frame"], "video_models[1].frames[0]: expected one of first_frame, "),
         (("app", "aid"), True, "app.aid: expected an integer, got True"),
-        (("app", "da_version"), 3.3, "app.da_version: expected a string, got 3.3"),
+        (("app", "draft_version"), 3.3, "app.draft_version: expected a string, got 3.3"),
+        (("query", "sets", "mweb"), "aid", "query.sets.mweb: expected a list, got 'aid'"),
+        (("calls", "history", "referer"), None, "calls.history.referer: expected a string, got None"),
         (("sign", "pf"), 7, "sign.pf: expected a string, got 7"),
-        (("models", 0, "default"), "yes", "models[0].default: expected true or false, got 'yes'"),
-        (("models", 1, "type"), "imgae", "models[1].type: expected one of image, video, got 'imgae'"),
+        (("image_models", 0, "blend"), "yes", "image_models[0].blend: expected true or false, got 'yes'"),
+        (("image_models", 1, "count_options"), 4, "image_models[1].count_options: expected a list, got 4"),
         (("headers", "Pragma"), 1, "headers.Pragma: expected a string, got 1"),
-        (("video", "commerce_info"), "x", "video.commerce_info: expected a mapping, got 'x'"),
-        (("image_sizes", "1k", "1:1"), [1024, 1024], "image_sizes.1k.1:1: expected a row [width, height, code], "),
-        (("image_sizes", "2k", "1:1"), [2048, "2048", 1], "image_sizes.2k.1:1.height: expected an integer, got '2048'"),
+        (("video", "commerce"), "x", "video.commerce: expected a mapping, got 'x'"),
+        (("image_tiers", "1k", "1:1"), [1024, 1024], "image_tiers.1k.1:1: expected a row [width, height, code], "),
+        (("image_tiers", "2k", "1:1"), [2048, "2048", 1], "image_tiers.2k.1:1.height: expected an integer, got '2048'"),
         (("image_info", "scenes"), [["normal", 360, 360]], "image_info.scenes[0]: expected a row [scene, width, "),
     ],
 )
@@ -241,47 +237,56 @@ def test_a_file_that_is_not_a_mapping_fails() -> None:
 # --- consistency --------------------------------------------------------------------------------------------
 
 
-def test_each_kind_needs_exactly_one_default_model() -> None:
-    message = error_of(changed(("models", 1, "default"), True))
-    assert message == f"{SOURCE}: models: exactly one default image model needed, got ['jimeng-4.0', 'jimeng-3.1']"
-
-
-def test_a_model_id_listed_twice_fails() -> None:
-    assert error_of(changed(("models", 2, "id"), "jimeng-3.1")) == (
-        f"{SOURCE}: models[2].id: model jimeng-3.1 is listed twice"
-    )
-
-
-def test_an_unknown_tier_fails() -> None:
-    raw = changed(("image_sizes", "8k"), SHIPPED["image_sizes"]["4k"])
-    assert error_of(raw).startswith(f"{SOURCE}: unknown key image_sizes.8k")
-
-
-def test_a_ratio_only_one_tier_has_fails() -> None:
-    raw = changed(("image_sizes", "4k", "5:4"), [5120, 4096, 109])
-    assert error_of(raw) == f"{SOURCE}: missing key image_sizes.1k.5:4 (image_sizes.4k has it)"
+@pytest.mark.parametrize(
+    ("steps", "value", "expected"),
+    [
+        (("image_models", 2, "id"), "jimeng-5.0-pro", "image_models[2].id: jimeng-5.0-pro is listed twice"),
+        (("image_models", 2, "aliases"), ["jimeng-4.0"], "image_models[7].id: jimeng-4.0 is listed twice"),
+        (("retired_models", 0, "id"), "jimeng-4.0", "retired_models[0].id: jimeng-4.0 is listed twice"),
+        (("aliases",), {"jimeng-5.0-lite": "jimeng-5.0"}, "aliases.jimeng-5.0-lite: jimeng-5.0-lite is listed twice"),
+        (("aliases",), {"dall-e-3": "jimeng-9.0"}, "aliases.dall-e-3: points at unknown model jimeng-9.0"),
+        (
+            ("retired_models", 0, "replacement"),
+            "jimeng-video-9",
+            "retired_models[0].replacement: jimeng-video-9 is not",
+        ),
+        (("image_models", 0, "tiers"), ["8k"], "image_models[0].tiers[0]: 8k is not one of image_tiers (1k, 1.5k, "),
+        (("image_models", 0, "default_tier"), "1k", "image_models[0].default_tier: '1k' is not one of 1.5k, 2k, 4k"),
+        (("image_models", 0, "default_count"), 5, "image_models[0].default_count: 5 is not one of 1, 2, 3, 4"),
+        (("image_models", 0, "count_options"), [0, 1], "image_models[0]: image counts must be at least 1"),
+        (("video_models", 2, "default_duration"), 3, "video_models[2].default_duration: 3 is not one of 4, 5, "),
+        (("video_models", 2, "default_resolution"), "1080p", "video_models[2].default_resolution: '1080p' is not"),
+        (
+            ("video_models", 2, "benefits", "1080p"),
+            "x",
+            "unknown key video_models[2].benefits.1080p (resolutions: 720p)",
+        ),
+        (("video_models", 2, "benefit_fallbacks"), {"4k": "x"}, "unknown key video_models[2].benefit_fallbacks.4k"),
+        (
+            ("defaults", "image_model"),
+            "jimeng-video-seedance-2.0",
+            "defaults.image_model: jimeng-video-seedance-2.0 is",
+        ),
+        (("defaults", "video_model"), "jimeng-video-3.0", "defaults.video_model: jimeng-video-3.0 is not one of"),
+        (("defaults", "image_ratio"), "5:4", "defaults.image_ratio: '5:4' is in no tier of image_tiers"),
+    ],
+)
+def test_the_model_tables_must_agree_with_themselves(steps: tuple[Step, ...], value: object, expected: str) -> None:
+    assert error_of(changed(steps, value)).startswith(f"{SOURCE}: {expected}")
 
 
 @pytest.mark.parametrize(
     ("steps", "value", "expected"),
     [
-        (("defaults", "image_ratio"), "5:4", "defaults.image_ratio: '5:4' is not one of the table's values"),
-        (("defaults", "video_duration"), 7, "defaults.video_duration: 7 is not one of the table's values"),
-        (("defaults", "video_resolution"), "4k", "defaults.video_resolution: '4k' is not one of"),
+        (("query", "sets", "mweb"), ["aid", "webId", "osx"], "query.sets.mweb[2]: osx has no entry in query.values"),
+        (("calls", "history", "query"), "mwbe", "calls.history.query: mwbe is not one of query.sets (mweb, "),
+        (("cookie", "sessionid"), "{sessionid}", "cookie.sessionid: '{sessionid}' may use only {session_id}, "),
     ],
 )
-def test_a_default_outside_its_table_fails(steps: tuple[Step, ...], value: object, expected: str) -> None:
+def test_calls_name_known_query_sets_and_cookies_known_placeholders(
+    steps: tuple[Step, ...], value: object, expected: str
+) -> None:
     assert error_of(changed(steps, value)).startswith(f"{SOURCE}: {expected}")
-
-
-def test_a_tier_without_its_longest_side_fails() -> None:
-    raw = changed(("image_tier_sides",), {"1k": 1024, "2k": 2048})
-    assert error_of(raw).startswith(f"{SOURCE}: unknown key image_sizes.4k")
-
-
-def test_an_alias_must_point_at_a_model() -> None:
-    raw = changed(("aliases",), {"dall-e-3": "jimeng-9.0"})
-    assert error_of(raw) == f"{SOURCE}: aliases.dall-e-3: points at unknown model jimeng-9.0"
 
 
 # --- the file itself ----------------------------------------------------------------------------------------
@@ -289,10 +294,10 @@ def test_an_alias_must_point_at_a_model() -> None:
 
 def test_load_upstream_names_the_file_it_read(tmp_path: Path) -> None:
     path = tmp_path / "upstream.yml"
-    path.write_text(yaml.safe_dump(without(("video", "durations"))), encoding="utf-8")
+    path.write_text(yaml.safe_dump(without(("video", "fps"))), encoding="utf-8")
     with pytest.raises(UpstreamConfigError) as caught:
         load_upstream(path)
-    assert str(caught.value) == f"{path}: missing key video.durations"
+    assert str(caught.value) == f"{path}: missing key video.fps"
 
 
 @pytest.mark.parametrize(
@@ -325,7 +330,7 @@ def test_the_app_loads_the_file_of_its_settings(tmp_path: Path) -> None:
 
 
 def test_create_app_refuses_a_bad_file_naming_the_key(tmp_path: Path) -> None:
-    bad = upstream_file_without_video_durations(tmp_path)
+    bad = upstream_file_without_video_fps(tmp_path)
     with pytest.raises(UpstreamConfigError) as caught:
         create_app(settings_for_tests(jimeng_upstream_config=str(bad)))
-    assert str(caught.value) == f"{bad}: missing key video.durations"
+    assert str(caught.value) == f"{bad}: missing key video.fps"

@@ -1,0 +1,186 @@
+"""JimengClient on a recording fake transport: what each call sends (query set, Referer, cookie), the submit's
+recovery of a lost answer by submit id, and the one retry of a video refused for its benefit name (2026 4.2)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from app.domain.errors import (
+    InsufficientCreditsError,
+    UpstreamBadRequestError,
+    UpstreamModelUnavailableError,
+)
+from app.domain.models import DraftKind, DraftSpec
+from app.jimeng.client import ClientConfig, JimengClient
+from app.jimeng.signing import web_id_for
+from config.upstream import load_upstream
+
+SESSION = "0123456789abcdef0123456789abcdef"
+VIDEO = DraftSpec(
+    kind=DraftKind.VIDEO, model_key="dreamina_seedance_40_mini", prompt="waves", width=1280, height=720,
+    ratio="16:9", resolution="720p", duration_s=5, benefit_type="seedance_20_mini_720p_output",
+    benefit_fallback="seedance_20_mini_720p_output_5s",
+)  # fmt: skip
+IMAGE = DraftSpec(
+    kind=DraftKind.GENERATE, model_key="high_aes_general_v50", prompt="cat", width=2048, height=2048, ratio="1:1",
+    resolution="2k", count=4,
+)  # fmt: skip
+
+
+def accepted(history_id: str) -> dict[str, Any]:
+    return {"ret": "0", "errmsg": "success", "data": {"aigc_data": {"history_record_id": history_id}}}
+
+
+def refused(ret: str, errmsg: str = "refused") -> dict[str, Any]:
+    empty = {"aigc_data": None, "fail_code": "", "fail_starling_key": "", "fail_starling_message": ""}
+    return {"ret": ret, "errmsg": errmsg, "data": empty}
+
+
+@dataclass
+class FakeHttp:
+    """Stands in for the pooled session: records each call and answers from a script."""
+
+    script: list[Any]
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def request(self, method: str, url: str, **kw: Any) -> requests.Response:
+        self.calls.append({"method": method, "url": url, **kw})
+        answer = self.script.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps(answer).encode()
+        response._content_consumed = True
+        return response
+
+    def path(self, index: int) -> str:
+        return urlsplit(self.calls[index]["url"]).path
+
+    def body(self, index: int) -> dict[str, Any]:
+        body: dict[str, Any] = self.calls[index]["json"]
+        return body
+
+    def benefit(self, index: int) -> str:
+        return str(self.body(index)["extend"]["m_video_commerce_info"]["benefit_type"])
+
+
+def client(script: list[Any]) -> tuple[JimengClient, FakeHttp]:
+    http = FakeHttp(script)
+    config = ClientConfig(base_url="https://jimeng.example", imagex_url="https://x", connect_timeout=1, read_timeout=1)
+    jimeng = JimengClient(load_upstream(), config, http=http, clock=lambda: 1790000000.123, sleep=lambda _: None)  # type: ignore[arg-type]
+    return jimeng, http
+
+
+# --- what each call sends -----------------------------------------------------------------------------------
+
+
+def test_a_video_submit_sends_the_video_query_set_referer_cookie_and_sign() -> None:
+    jimeng, http = client([accepted("100")])
+    assert jimeng.submit(SESSION, VIDEO).history_id == "100"
+    call = http.calls[0]
+    params = dict(call["params"])
+    assert (http.path(0), params["commerce_with_input_video"], params["os"], params["webId"]) == (
+        "/mweb/v1/aigc_draft/generate", "1", "mac", web_id_for(SESSION),
+    )  # fmt: skip
+    headers = call["headers"]
+    assert headers["Referer"] == "https://jimeng.jianying.com/ai-tool/generate?type=video"
+    assert (headers["Device-Time"], headers["Sign"]) == ("1790000000", "3f74a15553f9c99c1e6746750c692cb5")
+    assert f"sessionid={SESSION}" in headers["Cookie"] and f"_tea_web_id={web_id_for(SESSION)}" in headers["Cookie"]
+    assert http.benefit(0) == "seedance_20_mini_720p_output"
+
+
+def test_an_image_submit_sends_the_image_query_set_and_its_count() -> None:
+    jimeng, http = client([accepted("100")])
+    jimeng.submit(SESSION, IMAGE)
+    assert "commerce_with_input_video" not in dict(http.calls[0]["params"])
+    assert http.calls[0]["headers"]["Referer"].endswith("?type=image")
+    draft = json.loads(http.body(0)["draft_content"])
+    assert draft["component_list"][0]["abilities"]["gen_option"]["gen_count"] == 4
+
+
+def test_credits_are_read_without_a_query_string_and_with_the_image_referer() -> None:
+    answer = {"ret": "0", "data": {"credit": {"gift_credit": 1, "purchase_credit": 2, "vip_credit": 3}}}
+    jimeng, http = client([answer, {"ret": "0", "data": {"receive_quota": 5, "cur_total_credits": 11}}])
+    assert jimeng.credits(SESSION).total == 6
+    assert jimeng.receive_credits(SESSION).received == 5
+    for index, referer in enumerate(("/ai-tool/image/generate", "/ai-tool/home")):
+        url = requests.Request("POST", http.calls[index]["url"], params=http.calls[index]["params"]).prepare().url
+        assert url is not None and urlsplit(url).query == ""
+        assert http.calls[index]["headers"]["Referer"] == "https://jimeng.jianying.com" + referer
+
+
+# --- the benefit retry (2026 4.2) ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ret", ["5001", "1000"])
+def test_a_video_refused_for_its_benefit_is_sent_once_more_with_the_fallback(ret: str) -> None:
+    jimeng, http = client([refused(ret, "credit prededuct failed"), accepted("200")])
+    submitted = jimeng.submit(SESSION, VIDEO)
+    assert submitted.history_id == "200"
+    assert [http.benefit(0), http.benefit(1)] == ["seedance_20_mini_720p_output", "seedance_20_mini_720p_output_5s"]
+    assert http.body(0)["submit_id"] != http.body(1)["submit_id"] == submitted.submit_id
+    assert len(http.calls) == 2
+
+
+def test_the_fallback_is_tried_once_only() -> None:
+    jimeng, http = client([refused("5001"), refused("5001")])
+    with pytest.raises(InsufficientCreditsError) as caught:
+        jimeng.submit(SESSION, VIDEO)
+    assert caught.value.ret == "5001"
+    assert len(http.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("spec", "ret", "error"),
+    [
+        (replace(VIDEO, benefit_fallback=""), "5001", InsufficientCreditsError),
+        (VIDEO, "5000", InsufficientCreditsError),
+        (IMAGE, "5001", InsufficientCreditsError),
+        (VIDEO, "2061", UpstreamModelUnavailableError),
+    ],
+)
+def test_other_refusals_are_not_retried(spec: DraftSpec, ret: str, error: type[Exception]) -> None:
+    jimeng, http = client([refused(ret)])
+    with pytest.raises(error):
+        jimeng.submit(SESSION, spec)
+    assert len(http.calls) == 1
+
+
+def test_the_retry_rets_are_configuration() -> None:
+    jimeng, http = client([refused("1000")])
+    jimeng.upstream = replace(jimeng.upstream, video=replace(jimeng.upstream.video, benefit_retry_rets=("5001",)))
+    with pytest.raises(UpstreamBadRequestError):
+        jimeng.submit(SESSION, VIDEO)
+    assert len(http.calls) == 1
+
+
+# --- a lost answer is looked up, never paid twice -----------------------------------------------------------
+
+
+def test_a_lost_answer_is_found_by_its_submit_id_without_a_second_submit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.jimeng.client.new_uuid", lambda: "submit-1")
+    found = {"ret": "0", "data": {"submit-1": {"history_record_id": "300", "status": 20}}}
+    jimeng, http = client([requests.exceptions.ReadTimeout("read timed out"), found])
+    submitted = jimeng.submit(SESSION, IMAGE)
+    assert (submitted.history_id, submitted.submit_id) == ("300", "submit-1")
+    assert [http.path(0), http.path(1)] == ["/mweb/v1/aigc_draft/generate", "/mweb/v1/get_history_by_ids"]
+    assert (http.body(0)["submit_id"], http.body(1)["submit_ids"], len(http.calls)) == ("submit-1", ["submit-1"], 2)
+
+
+def test_a_lost_answer_without_a_generation_is_submitted_again_with_the_same_submit_id() -> None:
+    lost = requests.exceptions.ReadTimeout("read timed out")
+    jimeng, http = client([lost, {"ret": "0", "data": {}}, accepted("400")])
+    submitted = jimeng.submit(SESSION, IMAGE)
+    assert submitted.history_id == "400"
+    assert [http.path(i) for i in range(3)] == [
+        "/mweb/v1/aigc_draft/generate", "/mweb/v1/get_history_by_ids", "/mweb/v1/aigc_draft/generate",
+    ]  # fmt: skip
+    assert http.body(0) == http.body(2)
+    assert http.body(1)["submit_ids"] == [submitted.submit_id]
