@@ -11,7 +11,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from app.emulator import common_config, gate, generation_api, history_api
+from app.emulator import common_config, gate, generation_api, history_api, rets
 from app.emulator.context import Ctx, Refused, json_response, refusal_response
 from app.emulator.state import Account
 
@@ -143,4 +143,6 @@ def handle(ctx: Ctx) -> Response:
         if path == PASSPORT:
             code = int(refusal.ret or ctx.invalid_ret())
             return json_response({"message": "error", "data": {"error_code": code, "description": refusal.message}})
+        if path == gate.GENERATE and refusal.data is None:  # generate errors always carry it (2.6)
+            refusal.data = rets.generate_error_data(refusal.ret or ctx.invalid_ret())
         return refusal_response(ctx, refusal)

@@ -128,3 +128,8 @@ def test_compliance_is_ret_4010_until_the_account_confirms_it(make_wire: Callabl
     assert wire.call(SETTINGS, {"custom_settings": "yes"}).json()["ret"] == "1000"
     assert wire.call(SETTINGS, {"custom_settings": {"aigc_compliance_confirmed": True}}).json()["ret"] == "0"
     assert wire.generate(image_body("x"))["ret"] == "0"
+
+
+def test_gate_errors_of_generate_carry_the_empty_generation_object_too(make_wire: Callable[[str], Wire]) -> None:
+    answer = make_wire("expired-1").generate(image_body("x"))
+    assert answer["ret"] == "1015" and answer["data"]["aigc_data"] is None
