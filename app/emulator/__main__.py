@@ -19,13 +19,20 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default=HOST, help="address to bind (default 127.0.0.1)")
     parser.add_argument("--image-seconds", type=float, default=float(os.environ.get("EMULATOR_IMAGE_SECONDS", 8)))
     parser.add_argument("--video-seconds", type=float, default=float(os.environ.get("EMULATOR_VIDEO_SECONDS", 20)))
+    strict = os.environ.get("EMULATOR_STRICT", "1").lower() not in ("0", "false", "no")
+    parser.add_argument("--strict", action=argparse.BooleanOptionalAction, default=strict,
+                        help="model the 2026 upstream strictly (default; --no-strict accepts baseline constants)")  # fmt: skip
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     server = start_emulator(
-        port=args.port, host=args.host, image_seconds=args.image_seconds, video_seconds=args.video_seconds
+        port=args.port,
+        host=args.host,
+        image_seconds=args.image_seconds,
+        video_seconds=args.video_seconds,
+        strict=args.strict,
     )
     stop = threading.Event()
 

@@ -1,7 +1,6 @@
-"""The cookie APIs on jimeng.jianying.com: strict checks in the document's order, then the account calls.
+"""The cookie APIs on jimeng.jianying.com: the gate's checks, then the account calls and the routing table.
 
-Checks (each refusal an HTTP 200 envelope, section 5): common query parameters, ``Device-Time`` window and
-``Sign``, the ``sessionid`` cookie (and the ``expired`` scenario), then the body.
+Every refusal is an HTTP 200 envelope with a string ``ret``; the passport call answers passport style.
 """
 
 from __future__ import annotations
@@ -12,79 +11,23 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from app.emulator import generation_api, verify
-from app.emulator.context import Ctx, Refused, envelope_error, envelope_ok, json_response
+from app.emulator import common_config, gate, generation_api, history_api, rets
+from app.emulator.context import Ctx, Refused, json_response, refusal_response
 from app.emulator.state import Account
 
 PASSPORT = "/passport/account/info/v2"
-COMMON_PARAMS = (
-    "aid", "device_platform", "region", "webId", "da_version", "web_component_open_flag", "web_version",
-    "aigc_features",
-)  # fmt: skip
-CHINA_OFFSET = 8 * 3600  # emulator days run from midnight Asia/Shanghai
-SESSION_COOKIES = ("sessionid", "sid_tt", "sessionid_ss")
+CREDIT_HISTORY_PAGE = 20
 
 Handler = Callable[[Ctx, Account, Any], Response]
-
-
-def session_id(cookie_header: str) -> str | None:
-    """``sessionid``, falling back to ``sid_tt`` then ``sessionid_ss``; duplicates keep the first value."""
-    cookies: dict[str, str] = {}
-    for part in cookie_header.split(";"):
-        name, sep, value = part.strip().partition("=")
-        if sep and name not in cookies:
-            cookies[name] = value
-    return next((cookies[name] for name in SESSION_COOKIES if cookies.get(name)), None)
-
-
-def _check_params(ctx: Ctx) -> None:
-    args = ctx.request.args
-    if ctx.config.require_common_params:
-        missing = [name for name in COMMON_PARAMS if not args.get(name)]
-        if missing:
-            raise Refused("4002", f"missing common query parameters: {', '.join(missing)}", "params_missing")
-    if args.get("aid") != ctx.config.aid:
-        raise Refused("4002", f"invalid aid {args.get('aid')!r}, expected {ctx.config.aid}", "aid_invalid")
-
-
-def _check_sign(ctx: Ctx) -> None:
-    headers, config = ctx.request.headers, ctx.config
-    device_time = headers.get("Device-Time", "")
-    if not device_time.isdigit():
-        raise Refused("1015", "invalid sign: Device-Time header missing or not integer seconds", "device_time")
-    skew = int(device_time) - ctx.now
-    if abs(skew) > config.device_time_window:
-        window = config.device_time_window
-        message = f"invalid sign: Device-Time is {skew:+.0f}s from server time (window {window:.0f}s)"
-        raise Refused("1015", message, "device_time_skew")
-    pf, appvr = headers.get("Pf", ""), headers.get("Appvr", "")
-    if pf != config.pf or appvr != config.appvr:
-        raise Refused("1015", f"invalid sign: unsupported Pf {pf!r} / Appvr {appvr!r}", "sign_version")
-    path = ctx.request.environ.get("PATH_INFO", "")
-    expected = verify.jimeng_sign(path, pf, appvr, device_time, config.sign_prefix, config.sign_suffix)
-    if headers.get("Sign", "") != expected:
-        raise Refused("1015", "invalid sign: Sign does not match path, Pf, Appvr and Device-Time", "sign_mismatch")
-
-
-def authenticate(ctx: Ctx) -> str:
-    """Run checks 1-3 and return the session id."""
-    _check_params(ctx)
-    _check_sign(ctx)
-    session = session_id(ctx.request.headers.get("Cookie", ""))
-    if not session:
-        raise Refused("1015", "not logged in: sessionid cookie missing", "session_missing")
-    if "expired" in session:
-        raise Refused("1015", "login expired, please log in again", "session_expired")
-    return session
 
 
 def _json_body(ctx: Ctx) -> dict[str, Any]:
     try:
         body = json.loads(ctx.request.get_data() or b"")
     except ValueError as err:
-        raise Refused("4002", f"invalid parameters: body is not valid JSON ({err})", "body_invalid") from err
+        raise Refused(None, f"invalid parameters: body is not valid JSON ({err})", "body_invalid") from err
     if not isinstance(body, dict):
-        raise Refused("4002", "invalid parameters: body must be a JSON object", "body_invalid")
+        raise Refused(None, "invalid parameters: body must be a JSON object", "body_invalid")
     return body
 
 
@@ -107,26 +50,57 @@ def _passport(ctx: Ctx, account: Account, _: Any) -> Response:
 
 def _user_credit(ctx: Ctx, account: Account, _: Any) -> Response:
     with ctx.state.lock:
-        return envelope_ok({"credit": dict(account.credits)})
+        return ctx.ok({"credit": dict(account.credits)})
 
 
 def _credit_receive(ctx: Ctx, account: Account, body: dict[str, Any]) -> Response:
     if not isinstance(body.get("time_zone"), str):
-        raise Refused("4002", "invalid parameters: time_zone must be a string", "body_invalid")
+        raise Refused(None, "invalid parameters: time_zone must be a string", "body_invalid")
     grant = 0 if "nocredit" in account.session_id else ctx.config.daily_grant
-    day = int((ctx.now + CHINA_OFFSET) // 86400)
-    if not ctx.state.claim(account, day, grant):
+    if not ctx.state.claim(account, ctx.day, grant):
         raise Refused("1", "daily credits already received today", "claim_repeated")
     ctx.stats.total("daily_claims")
-    return envelope_ok({"cur_total_credits": account.total, "receive_quota": grant})
+    return ctx.ok({"cur_total_credits": account.total, "receive_quota": grant})
+
+
+def _credit_history(ctx: Ctx, account: Account, body: dict[str, Any]) -> Response:
+    """Spent credits per job, newest first, once the job ended + ``credit_history_delay`` (5.7)."""
+    count, cursor = body.get("count", CREDIT_HISTORY_PAGE), str(body.get("cursor", "0"))
+    if type(count) is not int or count < 1 or not cursor.isdigit():
+        raise Refused(
+            None, "invalid parameters: count must be a positive number, cursor a number string", "body_invalid"
+        )
+    settled = [
+        (ready, g) for g in ctx.state.of_session(account.session_id)
+        if (ready := g.ready) is not None and ctx.now >= ready + ctx.config.credit_history_delay
+    ]  # fmt: skip
+    settled.sort(key=lambda pair: pair[0], reverse=True)
+    start = int(cursor)
+    page = settled[start : start + count]
+    entries = [{"amount": g.charged, "create_time": int(ready), "title": "视频生成" if g.kind == "video" else "图片生成",
+                "submit_id": g.submit_id, "history_id": g.history_id, "status": 1} for ready, g in page]  # fmt: skip
+    return ctx.ok({"total_credit": account.total, "records": entries, "new_cursor": str(start + len(page)),
+                   "has_more": start + len(page) < len(settled)})  # fmt: skip
+
+
+def _update_settings(ctx: Ctx, account: Account, body: dict[str, Any]) -> Response:
+    """Stores ``custom_settings``; ``aigc_compliance_confirmed: true`` lifts the 4010 of checklist 22."""
+    settings = body.get("custom_settings")
+    if not isinstance(settings, dict):
+        raise Refused(None, "invalid parameters: custom_settings must be an object", "body_invalid")
+    with ctx.state.lock:
+        account.settings.update(settings)
+        if settings.get("aigc_compliance_confirmed") is True:
+            account.compliance_confirmed = True
+    return ctx.ok({})
 
 
 def _upload_token(ctx: Ctx, account: Account, body: dict[str, Any]) -> Response:
     if body.get("scene") != 2 or isinstance(body.get("scene"), bool):
-        raise Refused("4002", f"invalid parameters: scene must be 2, got {body.get('scene')!r}", "body_invalid")
+        raise Refused(None, f"invalid parameters: scene must be 2, got {body.get('scene')!r}", "body_invalid")
     expires = ctx.now + ctx.config.token_ttl
     token = ctx.state.issue_token(ctx.config.service_id, expires)
-    return envelope_ok(
+    return ctx.ok(
         {
             "access_key_id": token.access_key,
             "secret_access_key": token.secret_key,
@@ -143,9 +117,16 @@ HANDLERS: dict[str, Handler] = {
     PASSPORT: _passport,
     "/commerce/v1/benefits/user_credit": _user_credit,
     "/commerce/v1/benefits/credit_receive": _credit_receive,
+    "/commerce/v1/benefits/user_credit_history": _credit_history,
     "/mweb/v1/get_upload_token": _upload_token,
+    "/mweb/v1/update_settings": _update_settings,
     "/mweb/v1/aigc_draft/generate": generation_api.submit,
-    "/mweb/v1/get_history_by_ids": generation_api.history,
+    "/mweb/v1/get_history_by_ids": history_api.history,
+    "/mweb/v1/get_history_queue_info": history_api.queue_info,
+    "/mweb/v1/get_local_item_list": history_api.local_items,
+    "/mweb/v1/get_image_by_uri": history_api.image_by_uri,
+    "/mweb/v1/get_common_config": common_config.image_config,
+    "/mweb/v1/video_generate/get_common_config": common_config.video_config,
 }
 
 
@@ -153,13 +134,15 @@ def handle(ctx: Ctx) -> Response:
     """Answer one cookie-API call (the path is one of HANDLERS and the method POST)."""
     path = ctx.request.path
     try:
-        session = authenticate(ctx)
+        session = gate.authenticate(ctx)
         body = None if path == PASSPORT else _json_body(ctx)
         account = ctx.state.account(session, _initial_credits(session, ctx))
         return HANDLERS[path](ctx, account, body)
     except Refused as refusal:
-        ctx.refuse(refusal.reason, refusal.message)
+        ctx.refuse(refusal.reason, refusal.detail)
         if path == PASSPORT:
-            error = {"error_code": int(refusal.ret), "description": refusal.message}
-            return json_response({"message": "error", "data": error})
-        return envelope_error(refusal.ret, refusal.message)
+            code = int(refusal.ret or ctx.invalid_ret())
+            return json_response({"message": "error", "data": {"error_code": code, "description": refusal.message}})
+        if path == gate.GENERATE and refusal.data is None:  # generate errors always carry it (2.6)
+            refusal.data = rets.generate_error_data(refusal.ret or ctx.invalid_ret())
+        return refusal_response(ctx, refusal)

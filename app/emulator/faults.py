@@ -15,10 +15,17 @@ from app.emulator.config import FAULT_PROBABILITIES, Config
 _GROUP_BY_PATH = {
     "/mweb/v1/aigc_draft/generate": "generate",
     "/mweb/v1/get_history_by_ids": "poll",
+    "/mweb/v1/get_history_queue_info": "poll",
+    "/mweb/v1/get_local_item_list": "poll",
+    "/mweb/v1/get_image_by_uri": "poll",
     "/commerce/v1/benefits/user_credit": "credit",
     "/commerce/v1/benefits/credit_receive": "credit",
+    "/commerce/v1/benefits/user_credit_history": "credit",
     "/passport/account/info/v2": "credit",
+    "/mweb/v1/update_settings": "credit",
     "/mweb/v1/get_upload_token": "imagex",
+    "/mweb/v1/get_common_config": "config",
+    "/mweb/v1/video_generate/get_common_config": "config",
 }
 
 
@@ -56,6 +63,13 @@ class FaultInjector:
     def reseed(self, seed: int | None) -> None:
         with self._lock:
             self._rng = random.Random(seed)
+
+    def chance(self, probability: float) -> bool:
+        """One seeded draw: True with ``probability`` (never drawn when it is 0)."""
+        if probability <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < probability
 
     def plan(self, group: str | None, config: Config) -> FaultPlan:
         """Draw the fault of one request: the group's own table first, then the ``all`` table."""

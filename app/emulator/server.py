@@ -9,15 +9,15 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from app.emulator import admin, cookie_api, imagex, records
+from app.emulator import admin, cookie_api, gate, imagex, mediahost, rets
 from app.emulator.config import Config
-from app.emulator.context import Ctx, envelope_error, json_response
+from app.emulator.context import Ctx, json_response
 from app.emulator.faults import FaultInjector, FaultPlan, group_for
 from app.emulator.state import State
 from app.emulator.stats import Stats
 
 MAX_BODY = 64 * 1024 * 1024
-ERROR_RET = "3018"  # the "error" fault's ret: an upstream refusal seen in later versions (section 14.1)
+ERROR_RET = "3018"  # the "error" fault's ret: the upstream's "permission denied" (2026 notes 2.6)
 
 
 class ConnectionResetByEmulator(ConnectionError):
@@ -61,10 +61,10 @@ class EmulatorApp:
         path = request.path
         if path.startswith("/__"):
             return admin.handle(self, request)
-        ctx = Ctx(request, self.config, self.state, self.stats, self.now(), _route(request), self.secret)
+        ctx = Ctx(request, self.config, self.state, self.stats, self.now(), _route(request), self.secret, self.faults)
         if path.startswith("/media/"):
-            return records.serve_media(ctx)
-        session = cookie_api.session_id(request.headers.get("Cookie", "")) if path != "/" else None
+            return mediahost.serve_media(ctx)
+        session = gate.session_id(request.headers.get("Cookie", "")) if path != "/" else None
         self.stats.request(ctx.route, session)
         handler = _handler_for(request)
         if handler is None:
@@ -117,7 +117,7 @@ def _protocol_error(ctx: Ctx) -> Response:
         return json_response({"code": 5000, "apiversion": "v1", "message": "emulated upload error", "data": {}}, 500)
     if path == cookie_api.PASSPORT:
         return json_response({"message": "error", "data": {"error_code": 3018, "description": "emulated error"}})
-    return envelope_error(ERROR_RET, "permission denied (emulated upstream error)")
+    return ctx.error(ERROR_RET, rets.message(ERROR_RET), rets.generate_error_data(ERROR_RET))
 
 
 def _route(request: Request) -> str:

@@ -24,6 +24,9 @@ class Account:
     user_id: int
     credits: dict[str, int]
     claimed_days: set[int] = dataclasses.field(default_factory=set)
+    compliance_confirmed: bool = True
+    settings: dict[str, object] = dataclasses.field(default_factory=dict)
+    generations_per_day: dict[int, int] = dataclasses.field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -32,7 +35,7 @@ class Account:
 
 @dataclasses.dataclass
 class Generation:
-    """One submitted draft; its status is computed from ``created`` and the clock."""
+    """One submitted draft; its status is computed from ``created``, the clock and its ``plan``."""
 
     history_id: str
     submit_id: str
@@ -40,8 +43,7 @@ class Generation:
     kind: str  # "image", "blend" or "video"
     model: str
     created: float
-    duration: float
-    items: int
+    plan: timeline.Plan
     width: int
     height: int
     fail_code: str = ""
@@ -50,15 +52,34 @@ class Generation:
     charged: int = 0
     hash_prefix_ok: bool | None = None
     image_uris: tuple[str, ...] = ()  # blend inputs and video frames, as committed through ImageX
+    prompt: str = ""
+    resolution: str = ""
+    benefit_type: str = ""
+    gen_count: object = None
+    gen_count_placement: str | None = None
+    draft_content: str = ""  # as returned in records, with the executed gen_count
+    forecast: int = 0  # forecast_generate_cost, seconds
+    continued: float | None = None  # when the "continue generating" request arrived
     poll_count: int = 0
     first_terminal_answer: float | None = None
 
     @property
-    def ready(self) -> float:
-        return self.created + timeline.ready_after(self.duration, bool(self.fail_code))
+    def duration(self) -> float:
+        return self.plan.duration
+
+    @property
+    def items(self) -> int:
+        return self.plan.items
+
+    @property
+    def ready(self) -> float | None:
+        """When the status becomes terminal; None while a continuation is awaited."""
+        after = timeline.ends_after(self.plan, None if self.continued is None else self.continued - self.created)
+        return None if after is None else self.created + after
 
     def snapshot(self, now: float) -> timeline.Snapshot:
-        return timeline.snapshot(now - self.created, self.duration, self.items, bool(self.fail_code))
+        continued = None if self.continued is None else self.continued - self.created
+        return timeline.snapshot(self.plan, now - self.created, continued)
 
 
 @dataclasses.dataclass
@@ -86,7 +107,7 @@ class StoreSlot:
 class State:
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self._ids = itertools.count(4_721_606_420_748 + secrets.randbelow(10**9) * 1000)
+        self._ids = itertools.count(25_594_898_552_322 + secrets.randbelow(10**9) * 1000)  # 14 digits (5.1)
         self.clear()
 
     def clear(self) -> None:
@@ -94,6 +115,7 @@ class State:
             self.accounts: dict[str, Account] = {}
             self.generations: dict[str, Generation] = {}
             self.by_submit: dict[tuple[str, str], list[str]] = {}
+            self.by_session: dict[str, list[str]] = {}
             self.tokens: dict[str, UploadToken] = {}
             self.slots: dict[str, StoreSlot] = {}
             self.session_keys: dict[str, str] = {}
@@ -106,7 +128,8 @@ class State:
             if account is None:
                 digest = hashlib.sha256(session_id.encode()).digest()
                 user_id = 10**15 + int.from_bytes(digest[:6], "big") % (9 * 10**15)
-                account = Account(session_id, user_id, initial())
+                confirmed = "nocompliance" not in session_id  # the compliance scenario (checklist 22)
+                account = Account(session_id, user_id, initial(), compliance_confirmed=confirmed)
                 self.accounts[session_id] = account
             return account
 
@@ -119,22 +142,31 @@ class State:
             account.credits["gift_credit"] += grant
             return True
 
-    def submit(self, account: Account, cost: int, build: Callable[[str], Generation]) -> Generation | None:
-        """Charge ``cost`` (gift, then purchase, then vip) and store a new generation; None if too poor."""
+    def charge(self, account: Account, cost: int) -> bool:
+        """Debit ``cost`` (gift, then purchase, then vip); False, and nothing debited, if too poor."""
         with self.lock:
             if account.total < cost:
-                return None
+                return False
             remaining = cost
             for kind in CREDIT_KINDS:
                 taken = min(remaining, account.credits[kind])
                 account.credits[kind] -= taken
                 remaining -= taken
+            return True
+
+    def add(self, build: Callable[[str], Generation]) -> Generation:
+        """Store a new generation built with a fresh history id."""
+        with self.lock:
             generation = build(str(next(self._ids)))
-            generation.charged = cost
             self.generations[generation.history_id] = generation
-            key = (account.session_id, generation.submit_id)
+            key = (generation.session_id, generation.submit_id)
             self.by_submit.setdefault(key, []).append(generation.history_id)
+            self.by_session.setdefault(generation.session_id, []).append(generation.history_id)
             return generation
+
+    def of_session(self, session_id: str) -> list[Generation]:
+        with self.lock:
+            return [self.generations[hid] for hid in self.by_session.get(session_id, ())]
 
     def find(self, session_id: str, history_id: str | None = None, submit_id: str | None = None) -> Generation | None:
         """A generation of this account by history id or submit id (the first one created with it)."""

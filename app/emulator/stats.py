@@ -25,6 +25,7 @@ class Stats:
             self._refusals: collections.Counter[str] = collections.Counter()
             self._recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT_REFUSALS)
             self._totals: collections.Counter[str] = collections.Counter()
+            self._media: collections.Counter[str] = collections.Counter()
 
     def request(self, route: str, session_id: str | None) -> None:
         with self._lock:
@@ -45,6 +46,10 @@ class Stats:
         with self._lock:
             self._totals[name] += amount
 
+    def media(self, kind: str) -> None:
+        with self._lock:
+            self._media[kind] += 1
+
     def snapshot(self, state: State, now: float) -> dict[str, Any]:
         with self._lock:
             by_path = dict(self._by_path)
@@ -55,6 +60,7 @@ class Stats:
                 "refusals": dict(self._refusals),
                 "recent_refusals": list(self._recent),
                 "totals": dict(self._totals),
+                "media": dict(self._media),
             }
         requests["total"] = sum(by_path.values())
         counters.update(_generation_stats(state, now))
@@ -62,28 +68,38 @@ class Stats:
 
 
 def _generation_stats(state: State, now: float) -> dict[str, Any]:
+    """Per generation (``generations``), per submit id (``submit_ids``) and the images made so far."""
     with state.lock:
         generations = list(state.generations.values())
         submit_counts: collections.Counter[str] = collections.Counter()
         for (_, submit_id), ids in state.by_submit.items():
             submit_counts[submit_id] += len(ids)
-    per_history = {
-        g.history_id: {
+    per_history: dict[str, dict[str, Any]] = {}
+    made = 0
+    for g in generations:
+        snap = g.snapshot(now)
+        per_history[g.history_id] = {
             "submit_id": g.submit_id,
             "session": g.session_id,
             "kind": g.kind,
             "model": g.model,
             "items": g.items,
+            "images_made": snap.visible_items,
+            "gen_count": g.gen_count,
+            "gen_count_placement": g.gen_count_placement,
+            "resolution": g.resolution,
+            "benefit_type": g.benefit_type,
+            "script": g.plan.script,
             "fail_code": g.fail_code,
             "charged": g.charged,
             "created": g.created,
             "ready": g.ready,
+            "continued": g.continued,
             "first_terminal_answer": g.first_terminal_answer,
             "poll_count": g.poll_count,
-            "status": g.snapshot(now).status,
+            "status": snap.status,
             "hash_prefix_ok": g.hash_prefix_ok,
             "image_uris": list(g.image_uris),
         }
-        for g in generations
-    }
-    return {"generations": per_history, "submit_ids": dict(submit_counts)}
+        made += snap.visible_items if g.kind != "video" else 0
+    return {"generations": per_history, "submit_ids": dict(submit_counts), "images_made": made}

@@ -1,7 +1,7 @@
-"""The emulator's own copy of the protocol tables (protocol notes, section 12).
+"""The baseline protocol tables (baseline notes, section 12), read by the lenient (non-strict) parser only.
 
-Kept independent of ``config/upstream.yml`` on purpose: if the client's tables drift from the document,
-the emulator refuses the drafts instead of agreeing with the mistake.
+The 2026 tables are ``image_models`` and ``video_models``. Kept independent of ``config/upstream.yml`` on
+purpose: if the client's tables drift from the notes, the emulator refuses the drafts.
 """
 
 from __future__ import annotations
@@ -105,12 +105,3 @@ def size_problem(width: object, height: object, code: object, resolution_type: o
     if resolution_type not in types:
         return f"resolution_type {resolution_type!r} does not match size {width}x{height}"
     return None
-
-
-def video_size(ratio: str, resolution: str) -> tuple[int, int]:
-    """Nominal pixel size of a video: the short side is 720 or 1080 by resolution."""
-    a, b = (int(part) for part in ratio.split(":"))
-    short = 1080 if resolution == "1080p" else 720
-    if a >= b:
-        return short * a // b // 2 * 2, short
-    return short, short * b // a // 2 * 2

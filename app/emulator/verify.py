@@ -1,4 +1,5 @@
-"""Signature checks, written from the document alone: the ``Sign`` header (3.2) and ImageX SigV4 (9.6)."""
+"""Signature checks, written from the document alone: the ``Sign`` header (2026 notes 2.2) and ImageX SigV4
+(baseline 9.6)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,12 @@ _AUTH_RE = re.compile(
 )
 
 
-def jimeng_sign(path: str, pf: str, appvr: str, device_time: str, prefix: str, suffix: str) -> str:
-    """The ``Sign`` header: md5 of ``prefix|last7(path)|pf|appvr|device_time||suffix``."""
-    raw = f"{prefix}|{path[-7:]}|{pf}|{appvr}|{device_time}||{suffix}"
+def jimeng_sign(
+    path: str, pf: str, appvr: str, device_time: str, tdid: str, prefix: str = "9e2c", suffix: str = "11ac"
+) -> str:
+    """The ``Sign`` header: md5 of ``prefix|last7(path)|pf|appvr|device_time|tdid|suffix``; ``tdid`` is the
+    ``Tdid`` header (sent empty, which gives the baseline's two adjacent bars)."""
+    raw = f"{prefix}|{path[-7:]}|{pf}|{appvr}|{device_time}|{tdid}|{suffix}"
     return hashlib.md5(raw.encode()).hexdigest()
 
 

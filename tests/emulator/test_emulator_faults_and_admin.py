@@ -44,7 +44,7 @@ def test_a_reset_raises_a_connection_error_and_records_before_or_after(wire: Wir
     emulator.configure(faults={"generate": {"reset": 1.0}}, fault_seed=7)
     for _ in range(12):
         with pytest.raises(requests.ConnectionError):
-            wire.call(GENERATE, image_body("x"))
+            wire.call(GENERATE, image_body("x", count=1))
     resets = emulator.stats()["faults"]["generate"]
     assert resets["reset_before"] + resets["reset_after"] == 12
     assert resets["reset_before"] > 0 and resets["reset_after"] > 0
@@ -62,7 +62,7 @@ def test_a_truncated_answer_is_invalid_json_but_the_generation_exists(wire: Wire
         json.loads(answer.content)
     emulator.configure(faults={"generate": {"truncate": 0.0}})
     found = wire.history(submit_ids=[body["submit_id"]])
-    assert found[body["submit_id"]]["status"] in (20, 42, 45, 50)
+    assert found[body["submit_id"]]["status"] in (0, 20, 42, 45, 50)
     assert emulator.stats()["submit_ids"] == {body["submit_id"]: 1}
 
 
@@ -103,19 +103,23 @@ def test_a_seeded_fault_sequence_is_reproducible(wire: Wire, emulator: EmulatorS
 
 
 def test_stats_count_requests_refusals_and_submit_ids(wire: Wire, emulator: EmulatorServer) -> None:
-    body = image_body("x")
-    wire.submit(body)
-    wire.submit({**image_body("y"), "submit_id": body["submit_id"]})
+    body = image_body("x [gen=10ms]", count=6)
+    first = wire.submit(body)
+    wire.submit({**image_body("y", count=1, placement="generate"), "submit_id": body["submit_id"]})
     wire.call(CREDIT, {}, sign_value="0" * 32)
+    time.sleep(0.05)
     stats = emulator.stats()
     assert stats["requests"]["by_path"] == {GENERATE: 2, CREDIT: 1}
     assert stats["requests"]["by_session"] == {wire.sessionid: 3}
     assert stats["refusals"] == {"sign_mismatch": 1}
     assert stats["submit_ids"] == {body["submit_id"]: 2}
-    assert stats["totals"] == {"generations_created": 2, "credits_charged": 2}
-    entry = next(iter(stats["generations"].values()))
+    assert stats["totals"] == {"generations_created": 2, "credits_charged": 8}
+    entry = stats["generations"][first]
     assert set(entry) >= {"submit_id", "session", "kind", "created", "ready", "first_terminal_answer",
-                          "poll_count", "status"}  # fmt: skip
+                          "poll_count", "status", "items", "images_made", "gen_count", "gen_count_placement"}  # fmt: skip
+    assert (entry["items"], entry["images_made"], entry["status"], entry["ready"]) == (6, 4, 42, None)
+    second = next(e for hid, e in stats["generations"].items() if hid != first)
+    assert (second["gen_count"], second["gen_count_placement"], second["items"]) == (1, "generate", 4)
 
 
 def test_reset_and_config_over_http(wire: Wire, emulator: EmulatorServer, http: requests.Session) -> None:
@@ -154,7 +158,7 @@ def test_a_second_emulator_in_process_is_independent() -> None:
 
 
 def test_the_cli_announces_its_url_and_serves_health() -> None:
-    env = {**os.environ, "EMULATOR_IMAGE_SECONDS": "3"}
+    env = {**os.environ, "EMULATOR_IMAGE_SECONDS": "3", "EMULATOR_STRICT": "0"}
     command = [sys.executable, "-m", "app.emulator", "--port", "0"]
     with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as process:
         try:
@@ -164,7 +168,7 @@ def test_the_cli_announces_its_url_and_serves_health() -> None:
             with requests.get(f"{url}/__health", timeout=5) as health:
                 assert health.json() == {"status": "ok"}
             with requests.get(f"{url}/__config", timeout=5) as config:
-                assert config.json()["image_seconds"] == 3.0
+                assert config.json()["image_seconds"] == 3.0 and config.json()["strict"] is False
         finally:
             process.terminate()
             assert process.wait(timeout=10) == 0
@@ -178,3 +182,34 @@ def test_the_error_fault_answers_each_host_in_its_own_error_shape(wire: Wire, em
     answer = wire.imagex(token, "GET", params)
     assert answer.status_code == 500 and answer.json()["ResponseMetadata"]["Error"]["Code"] == "InternalError"
     assert emulator.state.generations == {}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"appvr_accepted": "8.4.0"}, {"appvr_accepted": [8]}, {"queue_share": 0.5}, {"poll_2008_share": 1.5},
+     {"url_u0026_share": -0.1}, {"image_config_failure": "boom"}, {"strict": "yes"}, {"max_running_jobs": -1}],
+)  # fmt: skip
+def test_bad_values_of_the_2026_knobs_are_400(emulator: EmulatorServer, http: requests.Session, change: dict) -> None:
+    assert http.post(f"{emulator.url}/__config", json=change, timeout=5).status_code == 400
+
+
+def test_the_2026_knobs_read_back_as_json(emulator: EmulatorServer, http: requests.Session) -> None:
+    config = http.get(f"{emulator.url}/__config", timeout=5).json()
+    assert config["strict"] is True and config["appvr_accepted"] == ["8.4.0"]
+    assert config["da_versions"][0] == "3.3.9" and config["da_versions"][-1] == "3.3.28"
+    changed = http.post(f"{emulator.url}/__config", json={"video_config_failure": "-6", "queue_share": 0.3},
+                        timeout=5).json()  # fmt: skip
+    assert (changed["video_config_failure"], changed["queue_share"]) == ("-6", 0.3)
+
+
+def test_the_error_fault_carries_the_empty_generation_object(wire: Wire, emulator: EmulatorServer) -> None:
+    _always(emulator, "generate", "error")
+    answer = wire.call(GENERATE, image_body("x")).json()
+    assert (answer["ret"], answer["errmsg"]) == ("3018", "permission denied")
+    assert answer["data"] == {"aigc_data": None, "fail_code": "", "fail_starling_key": "", "fail_starling_message": ""}
+
+
+def test_stats_count_the_images_made(wire: Wire, emulator: EmulatorServer) -> None:
+    wire.wait(wire.submit(image_body("x [gen=50ms]", count=2)))
+    wire.wait(wire.submit(image_body("y [gen=50ms] [fail=2002]", count=3)))
+    assert emulator.stats()["images_made"] == 2

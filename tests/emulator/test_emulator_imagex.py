@@ -140,7 +140,7 @@ def test_a_blend_of_an_uploaded_uri_completes_and_records_the_hash_prefix(wire: 
     assert emulator.stats()["generations"][odd_prefix]["hash_prefix_ok"] is False
 
 
-def test_a_blend_of_a_never_uploaded_or_uncommitted_uri_is_ret_4002(wire: Wire) -> None:
+def test_a_blend_of_a_never_uploaded_or_uncommitted_uri_is_ret_1000(wire: Wire) -> None:
     token = _token(wire)
     data = png(8, 8)
     address = wire.apply(token, len(data))
@@ -148,7 +148,7 @@ def test_a_blend_of_a_never_uploaded_or_uncommitted_uri_is_ret_4002(wire: Wire) 
     uncommitted = address["StoreInfos"][0]["StoreUri"]
     for uri in ("tos-cn-i-tb4s082cfz/" + "f" * 32, uncommitted):
         answer = wire.generate(blend_body("mix", [uri]))
-        assert answer["ret"] == "4002" and "never uploaded" in answer["errmsg"]
+        assert answer["ret"] == "1000" and "never uploaded" in answer["errmsg"]
 
 
 def test_a_video_with_an_uploaded_first_frame_completes_with_a_fetchable_mp4(wire: Wire) -> None:

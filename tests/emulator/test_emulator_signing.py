@@ -9,14 +9,32 @@ import pytest
 from app.emulator import verify
 from tests.emulator.emulator_client import sign, sigv4
 
-SIGN_VECTORS = [
-    ("/mweb/v1/aigc_draft/generate", "1.0.0", "0e4907053592c4e691d5adda57dae4e5"),
-    ("/mweb/v1/get_history_by_ids", "1.0.0", "661c1a5b665acaba51dcf760b8fca414"),
-    ("/commerce/v1/benefits/user_credit", "1.0.0", "2bd5d37cd2a564678a3764247a10afbb"),
-    ("/commerce/v1/benefits/credit_receive", "1.0.0", "6d8b869d07ac75a6f8f7669231576472"),
-    ("/mweb/v1/get_upload_token", "1.0.0", "99e0253af5fed93ac8cabd50a40ed219"),
-    ("/passport/account/info/v2", "1.0.0", "0d5b9e0d6afed141f88e2efb64f1a723"),
-    ("/mweb/v1/aigc_draft/generate", "8.4.0", "8dfddc9b8f1ed770feff43dde0343959"),
+# 2026 notes 2.2, worked example: Device-Time 1790000000, Pf 7, Appvr 8.4.0, Tdid "".
+WORKED_EXAMPLE = [
+    ("/mweb/v1/aigc_draft/generate", "3f74a15553f9c99c1e6746750c692cb5"),
+    ("/mweb/v1/get_history_by_ids", "39745b9c54f523df8f6f18cf13523473"),
+    ("/mweb/v1/get_history_queue_info", "2cafce9afaee138803a0874e869c4fa5"),
+    ("/mweb/v1/get_common_config", "5408202957c12e1f2121faf20accf1f3"),
+    ("/mweb/v1/video_generate/get_common_config", "5408202957c12e1f2121faf20accf1f3"),
+    ("/mweb/v1/get_local_item_list", "90fa3516dcc5a5e968e475e899ed9ba2"),
+    ("/mweb/v1/get_upload_token", "1b38a3b0db5aa298c4f3e87bf9edb0bf"),
+    ("/mweb/v1/update_settings", "f36d471f1e454a36f9dcc16d9d24531f"),
+    ("/mweb/v1/get_image_by_uri", "ad8e2b1e4465059be1c2793246c0094c"),
+    ("/commerce/v1/benefits/user_credit", "98278a2afe2e7cf73ef890ad57a8dbf6"),
+    ("/commerce/v1/benefits/user_credit_history", "9cff22952cab68906f355b3c54b6f628"),
+    ("/mweb/v1/get_history", "9cff22952cab68906f355b3c54b6f628"),
+    ("/commerce/v1/benefits/credit_receive", "e4b1c418279d2ab8e6fd9392b596ccdd"),
+    ("/passport/account/info/v2", "ac9d927ba001f51971ade880c3aded16"),
+]
+# (path, Device-Time, Sign) captured from the real web app (2.2, "verified against real captures")
+CAPTURED = [
+    ("/mweb/v1/aigc_draft/generate", "1771893826", "19724735691862919106b8c4808a6ce7"),
+    ("/mweb/v1/get_history_by_ids", "1771893881", "cd10f9d7d6a45a52bc58acf278a5314c"),
+    ("/mweb/v1/get_history_queue_info", "1771893870", "b455ce04243cab9429ffbb87850c5686"),
+    ("/commerce/v1/benefits/user_credit_history", "1771893831", "e689d5fa536721dee8945eaa6efb01b0"),
+    ("/mweb/v1/aigc_draft/generate", "1775014539", "4a90b17caf48c79bae9e8020b32ea281"),
+    ("/mweb/v1/aigc_draft/generate", "1789742348", "103979f37bb61af3a5a6d0a53f9e5992"),
+    ("/mweb/v1/aigc_draft/generate", "1790786145", "2533662377211f0653b7759901657a92"),
 ]
 AK, SK, ST = "AKTPEXAMPLEACCESSKEY", "EXAMPLESECRETACCESSKEY0123456789", "STSEXAMPLESESSIONTOKEN"
 APPLY_QUERY = "Action=ApplyImageUpload&Version=2018-08-01&ServiceId=tb4s082cfz&FileSize=12345&s=k3j9x0abcd"
@@ -26,15 +44,35 @@ APPLY_SIGNATURE = "90d3be86a0b51132f9513788ccf727d04a8f1dd74ebfbcc126cd54f751498
 COMMIT_SIGNATURE = "9e043f5ef2e392b2f009773e2b0144b1a0dc5bf5cc41da9bca910368624f97a2"
 
 
-@pytest.mark.parametrize(("path", "appvr", "expected"), SIGN_VECTORS)
-def test_sign_matches_the_documented_vectors(path: str, appvr: str, expected: str) -> None:
-    assert verify.jimeng_sign(path, "7", appvr, "1759132800", "9e2c", "11ac") == expected
-    assert sign(path, "1759132800", appvr=appvr) == expected
+@pytest.mark.parametrize(("path", "expected"), WORKED_EXAMPLE)
+def test_sign_reproduces_the_worked_example_table(path: str, expected: str) -> None:
+    assert verify.jimeng_sign(path, "7", "8.4.0", "1790000000", "") == expected
+    assert sign(path, "1790000000") == expected
+
+
+@pytest.mark.parametrize(("path", "device_time", "expected"), CAPTURED)
+def test_sign_reproduces_the_captured_signs(path: str, device_time: str, expected: str) -> None:
+    assert verify.jimeng_sign(path, "7", "8.4.0", device_time, "") == expected
+
+
+@pytest.mark.parametrize(
+    ("tdid", "appvr", "expected"),
+    [("0", "8.4.0", "e213165f778dd54c4f0adf9b1f62ac77"), ("", "5.8.0", "180952f2b08eaace2db8c5d4a70cc57a")],
+)
+def test_the_counter_examples_give_the_documented_wrong_signs(tdid: str, appvr: str, expected: str) -> None:
+    """Tdid "0" or the old Appvr hash to other values (2.2): Tdid and Appvr really enter the hash."""
+    signed = verify.jimeng_sign("/mweb/v1/aigc_draft/generate", "7", appvr, "1790000000", tdid)
+    assert signed == expected != "3f74a15553f9c99c1e6746750c692cb5"
+
+
+def test_a_trailing_slash_counts_in_the_last_seven_characters() -> None:
+    expected = hashlib.md5(b"9e2c|nfo/v2/|7|8.4.0|1790000000||11ac").hexdigest()
+    assert verify.jimeng_sign("/passport/account/info/v2/", "7", "8.4.0", "1790000000", "") == expected
 
 
 def test_sign_of_a_path_shorter_than_seven_characters_uses_the_whole_path() -> None:
-    expected = hashlib.md5(b"9e2c|/a/b|7|1.0.0|1||11ac").hexdigest()
-    assert verify.jimeng_sign("/a/b", "7", "1.0.0", "1", "9e2c", "11ac") == expected
+    expected = hashlib.md5(b"9e2c|/a/b|7|8.4.0|1||11ac").hexdigest()
+    assert verify.jimeng_sign("/a/b", "7", "8.4.0", "1", "") == expected
 
 
 def test_sigv4_vector_1_apply_image_upload() -> None:

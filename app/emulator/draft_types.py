@@ -1,0 +1,82 @@
+"""The types and small readers shared by the draft parsers (images in ``drafts``, videos in ``video_drafts``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from app.emulator.config import VERSIONS_2026
+
+AID = 513695
+Committed = Callable[[str], bool]
+
+
+class DraftError(ValueError):
+    """A generate body the upstream would refuse."""
+
+    def __init__(self, message: str, ret: str | None = None, reason: str = "draft_invalid") -> None:
+        super().__init__(message)
+        self.ret = ret
+        self.reason = reason
+
+
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    """What the parser enforces. The default is the lenient (non-strict) parser: baseline drafts pass."""
+
+    strict: bool = False
+    versions: tuple[str, ...] = VERSIONS_2026
+    iptag_4k: bool = False
+    retired: frozenset[str] = frozenset()
+
+
+@dataclasses.dataclass(frozen=True)
+class DraftSpec:
+    """What a valid draft asks for, reduced to what the emulator needs."""
+
+    kind: str  # "generate", "blend" or "gen_video"
+    model: str
+    prompt: str
+    submit_id: str
+    width: int
+    height: int
+    image_uris: tuple[str, ...] = ()
+    hash_prefix: int = 0
+    duration_ms: int = 0
+    resolution: str = ""  # the image tier or the video resolution
+    gen_count: object = None  # abilities.gen_option.gen_count as received (None: absent)
+    gen_count_placement: str | None = None  # "abilities" (right), "generate"/"blend" (misplaced), None
+    benefit_type: str = ""
+    input_video: bool = False
+    action: int | None = None  # 2: "continue generating" of the record ``history_id`` (3.3)
+    history_id: str = ""
+    draft: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Parts:
+    """The pieces every kind's parser reads."""
+
+    body: dict[str, Any]
+    draft: dict[str, Any]
+    component: dict[str, Any]
+    abilities: dict[str, Any]
+    root_model: str
+    submit_id: str
+    committed: Committed
+    rules: Rules
+
+
+def obj(parent: Any, key: str, where: str) -> dict[str, Any]:
+    value = parent.get(key) if isinstance(parent, dict) else None
+    if not isinstance(value, dict):
+        raise DraftError(f"{where}{key} must be an object")
+    return value
+
+
+def string(parent: dict[str, Any], key: str, where: str, *, empty: bool = True) -> str:
+    value = parent.get(key)
+    if not isinstance(value, str) or (not empty and not value):
+        raise DraftError(f"{where}{key} must be a {'' if empty else 'non-empty '}string")
+    return value
