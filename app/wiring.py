@@ -10,7 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.api import chat, health, images, models, openapi, tasks, tokens, videos
 from app.api.body import reject_oversized_bodies
 from app.domain.accounts import AccountService
-from app.domain.generation import Deadlines, GenerationService
+from app.domain.generation import GenerationService
+from app.domain.jobs import Deadlines
 from app.domain.live_catalog import LiveCatalog
 from app.domain.planning import Planner
 from app.domain.poller import Poller

@@ -26,7 +26,7 @@ def create_chat_completion() -> Response:
     """Everything that can be refused is checked before the stream starts, so bad input is a plain 4xx."""
     data = ChatCompletionSchema().load(read_json_body(request))
     service, sessions = context.service(), context.sessions()
-    prepared = service.prepare_chat(data["model"], data["messages"])
+    prepared = service.prepare_chat(data["model"], data["messages"], session_id=sessions[0])
     header = ChunkHeader(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), data["model"] or prepared.plan.model_id)
     if data["stream"]:
         return sse.stream_chat(service, lambda: service.start(sessions, prepared), header)

@@ -8,10 +8,11 @@ from app.api import context
 from app.api.body import read_json_body, read_json_or_form
 from app.api.openapi import documented
 from app.api.schemas import ImageCompositionSchema, ImageGenerationSchema, ImagesResponseSchema, TaskSchema
-from app.domain.generation import Job
+from app.domain.jobs import Job
 from app.domain.models import GenerationRequest
 from app.domain.openai_shapes import accepted_task, images_response
 from app.domain.sources import Upload
+from app.errors import describe
 
 bp = Blueprint("images", __name__)
 GENERATION_ERRORS = ("400", "401", "402", "413", "415", "429", "502", "504")
@@ -53,12 +54,13 @@ def _as_list(value: object) -> list[object]:
 def submit(generation: GenerationRequest) -> Job:
     """Authenticate, check and load everything, then submit: the one way every generation endpoint starts."""
     service, sessions = context.service(), context.sessions()
-    return service.start(sessions, service.prepare(generation))
+    return service.start(sessions, service.prepare(generation, session_id=sessions[0]))
 
 
 def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:
     """202 with the task right after the submit, or wait and answer with every image (or the video)."""
     if run_async:
-        return jsonify(accepted_task(job.history_id, job.created, job.model)), 202
+        return jsonify(accepted_task(job.history_ids, job.created, job.model)), 202
     result = context.service().wait(job, request_id=context.request_id(), client_gone=context.client_gone())
-    return jsonify(images_response(result, composition=composition)), 200
+    body = images_response(result, composition=composition, describe_failure=lambda err: describe(err)[1]["error"])
+    return jsonify(body), 200

@@ -24,7 +24,8 @@ from loguru import logger
 from app.api import context
 from app.domain.chat import ChunkHeader, markdown, progress_line
 from app.domain.follow import Finished, Gone, Idle, Progress
-from app.domain.generation import GenerationService, Job
+from app.domain.generation import GenerationService
+from app.domain.jobs import Job
 from app.errors import describe_exception, error_body
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

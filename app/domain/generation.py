@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from loguru import logger
@@ -23,64 +23,31 @@ from app.domain import chat
 from app.domain.backend import GenerationBackend, ImageLoader, UploadBackend
 from app.domain.errors import (
     ClientGoneError,
+    DomainError,
     GenerationFailedError,
     GenerationTimeoutError,
     JimengError,
     NotFoundError,
     SessionExpiredError,
+    UpstreamModelUnavailableError,
 )
 from app.domain.follow import CLIENT_CHECK_SECONDS, Finished, FollowEvent, Gone, Idle, Progress
+from app.domain.jobs import Deadlines, Job, Part, Prepared
 from app.domain.models import (
+    DraftSpec,
     GenerationKind,
     GenerationRequest,
     GenerationResult,
-    InputImage,
     ResponseFormat,
     Snapshot,
     Submitted,
 )
-from app.domain.planning import Plan, Planner
-from app.domain.poller import Poller, PollEvent, PollOutcome
+from app.domain.planning import Planner
+from app.domain.poller import Poller, PollEvent, PollOutcome, Watch
 from app.domain.pool import SessionPool
 from app.secrets import mask
 
 MAX_RESULT_BYTES = 64 * 1024 * 1024  # one result file for b64_json; a 4k PNG is far below it
-
-
-@dataclass(frozen=True, kw_only=True)
-class Deadlines:
-    """How long a generation of each kind is followed before the answer is a 504 (from Settings)."""
-
-    image: float
-    video: float
-
-    def of(self, kind: GenerationKind) -> float:
-        return self.video if kind is GenerationKind.VIDEO else self.image
-
-
-@dataclass(frozen=True, kw_only=True)
-class Prepared:
-    """A request checked and with its input images in hand; nothing spent yet."""
-
-    plan: Plan
-    inputs: tuple[InputImage, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Job:
-    """A generation Jimeng accepted: everything later steps need, nothing else."""
-
-    history_id: str
-    submit_id: str
-    session_id: str
-    kind: GenerationKind
-    model: str
-    prompt: str
-    created: int
-    n: int | None
-    response_format: ResponseFormat
-    input_images: int
-    forecast_seconds: float | None = None  # Jimeng's forecast of its duration, from the submit answer
 
 
 class GenerationService:
@@ -109,38 +76,59 @@ class GenerationService:
 
     # -- starting ---------------------------------------------------------------------------------------
 
-    def prepare(self, request: GenerationRequest) -> Prepared:
-        """Check against every rule, then fetch and check every input image (bad input costs nothing)."""
-        plan = self.planner.plan(request)
+    def prepare(self, request: GenerationRequest, *, session_id: str | None = None) -> Prepared:
+        """Check against every rule (the tables of ``session_id``'s account), then fetch and check every input
+        image: bad input costs nothing."""
+        plan = self.planner.plan(request, session_id=session_id)
         inputs = self.loader.load(plan.sources, param=plan.sources_param) if plan.sources else ()
         return Prepared(plan=plan, inputs=inputs)
 
-    def prepare_chat(self, model: str | None, messages: list[dict[str, Any]]) -> Prepared:
+    def prepare_chat(
+        self, model: str | None, messages: list[dict[str, Any]], *, session_id: str | None = None
+    ) -> Prepared:
         """A chat completion's generation: the model picks images or a video, the last user message is the
         prompt, its image parts the inputs; every rule of the other endpoints applies."""
         chat_model, prompt = chat.parse_model(model), chat.parse_messages(messages)
-        kind = self.planner.kind_of(chat_model.model_id)
-        return self.prepare(chat.chat_request(chat_model, prompt, kind))
+        kind = self.planner.kind_of(chat_model.model_id, session_id=session_id)
+        return self.prepare(chat.chat_request(chat_model, prompt, kind), session_id=session_id)
 
     def start(self, sessions: list[str], prepared: Prepared) -> Job:
-        """Choose a session, upload the inputs, submit; failover happens only before Jimeng accepts."""
+        """Choose a session, upload the inputs, submit every part there; failover happens only before Jimeng
+        accepted the first part. A later part Jimeng refuses leaves the accepted ones running (their images
+        are paid) and is reported with the result."""
         plan, inputs = prepared.plan, prepared.inputs
 
-        def submit_on(session_id: str) -> Submitted:
+        def submit_on(session_id: str) -> tuple[tuple[str, ...], Submitted]:
             video = plan.kind is GenerationKind.VIDEO
-            uris = self.uploader.upload_images(session_id, list(inputs), video=video) if inputs else []
-            spec = replace(plan.spec, image_uris=tuple(uris)) if uris else plan.spec
-            return self.backend.submit(session_id, spec)
+            uris = tuple(self.uploader.upload_images(session_id, list(inputs), video=video)) if inputs else ()
+            return uris, self._submit(session_id, plan.specs[0], uris)
 
-        session_id, submitted = self.pool.run(sessions, self.planner.cost(plan.kind), submit_on)
+        cost = self.planner.cost(plan.kind) * len(plan.specs)
+        session_id, (uris, first) = self.pool.run(sessions, cost, submit_on)
+        parts, refused = [Part.of(first, plan.specs[0].count)], []
+        for spec in plan.specs[1:]:
+            try:
+                parts.append(Part.of(self._submit(session_id, spec, uris), spec.count))
+            except JimengError as err:
+                logger.warning("part {} of a generation was refused: {}", len(parts) + 1, err.message)
+                refused.append(err)
+                break  # the account said no: the next parts would be refused alike
         logger.info(
-            "generation {} submitted on session {} ({})", submitted.history_id, mask(session_id), plan.spec.kind
-        )
-        return Job(
-            history_id=submitted.history_id, submit_id=submitted.submit_id, session_id=session_id, kind=plan.kind,
-            model=plan.model_id, prompt=plan.prompt, created=int(self._clock()), n=plan.n,
-            response_format=plan.response_format, input_images=len(inputs), forecast_seconds=submitted.forecast_seconds,
+            "generation {} submitted on session {} ({}, {} part(s))",
+            parts[0].history_id, mask(session_id), plan.specs[0].kind, len(parts),
         )  # fmt: skip
+        return Job(
+            parts=tuple(parts), session_id=session_id, kind=plan.kind, model=plan.model_id, prompt=plan.prompt,
+            created=int(self._clock()), response_format=plan.response_format, input_images=len(inputs),
+            refused=tuple(refused),
+        )  # fmt: skip
+
+    def _submit(self, session_id: str, spec: DraftSpec, uris: tuple[str, ...]) -> Submitted:
+        try:
+            return self.backend.submit(session_id, replace(spec, image_uris=uris) if uris else spec)
+        except UpstreamModelUnavailableError:
+            self.planner.catalogs.invalidate(session_id)  # Jimeng says the model is gone: ask its tables again
+            raise
 
     # -- following --------------------------------------------------------------------------------------
 
@@ -154,36 +142,66 @@ class GenerationService:
     ) -> Generator[FollowEvent, None, None]:
         """Progress while the generation runs, ``Idle`` after ``idle_seconds`` without news, then ``Finished``;
         ``Gone`` (and the end) once ``client_gone`` says the client hung up. A failure is raised with the
-        history id. Closing the iterator stops the polling, so nobody polls for a consumer that left."""
-        watch = self.poller.watch(
-            job.session_id, job.history_id, poll_id=job.submit_id, kind=job.kind, model=job.model,
-            timeout=self.deadlines.of(job.kind), forecast=job.forecast_seconds, request_id=request_id,
-        )  # fmt: skip
-        last_news = last_check = self._monotonic()
+        history id; a job of several parts finishes with the parts that succeeded and reports the others.
+        Closing the iterator stops the polling, so nobody polls for a consumer that left."""
+        watches = [self._watch(job, part, request_id) for part in job.parts]
+        results: list[GenerationResult] = []
+        failures: list[DomainError] = list(job.refused)
         try:
-            while True:
-                due = last_check + CLIENT_CHECK_SECONDS
-                if idle_seconds is not None:
-                    due = min(due, last_news + idle_seconds)
-                event = watch.next_event(timeout=max(0.0, due - self._monotonic()))
-                now = self._monotonic()
-                if event is not None and event.outcome is PollOutcome.PROGRESS and event.snapshot is not None:
-                    last_news = now
-                    yield Progress(event.snapshot)
-                elif event is not None and event.terminal:
-                    yield Finished(self._outcome(job, event))
+            for part, watch in zip(job.parts, watches, strict=True):
+                try:
+                    result = yield from self._follow_part(job, part, watch, client_gone, idle_seconds)
+                except DomainError as err:
+                    if len(job.parts) == 1:
+                        raise
+                    failures.append(err)
+                    continue
+                if result is None:
                     return
-                if now - last_check >= CLIENT_CHECK_SECONDS:
-                    last_check = now
-                    if client_gone is not None and client_gone():
-                        logger.info("client went away; generation {} is no longer polled", job.history_id)
-                        yield Gone()
-                        return
-                if idle_seconds is not None and now - last_news >= idle_seconds:
-                    last_news = now
-                    yield Idle()
+                results.append(result)
+            if not results:
+                raise failures[0]
+            yield Finished(_combined(job, results, tuple(failures)))
         finally:
-            watch.cancel()
+            for watch in watches:
+                watch.cancel()
+
+    def _watch(self, job: Job, part: Part, request_id: str) -> Watch:
+        return self.poller.watch(
+            job.session_id, part.history_id, poll_id=part.submit_id, kind=job.kind, model=job.model,
+            timeout=self.deadlines.of(job.kind), forecast=part.forecast_seconds, request_id=request_id,
+        )  # fmt: skip
+
+    def _follow_part(
+        self,
+        job: Job,
+        part: Part,
+        watch: Watch,
+        client_gone: Callable[[], bool] | None,
+        idle_seconds: float | None,
+    ) -> Generator[FollowEvent, None, GenerationResult | None]:
+        """Follow one part until its result (returned), a failure (raised) or a client gone (None)."""
+        last_news = last_check = self._monotonic()
+        while True:
+            due = last_check + CLIENT_CHECK_SECONDS
+            if idle_seconds is not None:
+                due = min(due, last_news + idle_seconds)
+            event = watch.next_event(timeout=max(0.0, due - self._monotonic()))
+            now = self._monotonic()
+            if event is not None and event.outcome is PollOutcome.PROGRESS and event.snapshot is not None:
+                last_news = now
+                yield Progress(event.snapshot)
+            elif event is not None and event.terminal:
+                return self._outcome(job, part, event)
+            if now - last_check >= CLIENT_CHECK_SECONDS:
+                last_check = now
+                if client_gone is not None and client_gone():
+                    logger.info("client went away; generation {} is no longer polled", part.history_id)
+                    yield Gone()
+                    return None
+            if idle_seconds is not None and now - last_news >= idle_seconds:
+                last_news = now
+                yield Idle()
 
     def wait(
         self, job: Job, *, request_id: str = "-", client_gone: Callable[[], bool] | None = None
@@ -199,11 +217,11 @@ class GenerationService:
                     )
         raise AssertionError("follow() ends with Finished or Gone")
 
-    def _outcome(self, job: Job, event: PollEvent) -> GenerationResult:
-        """The result of a terminal poll event, or the matching error raised with the history id."""
-        hid = job.history_id
+    def _outcome(self, job: Job, part: Part, event: PollEvent) -> GenerationResult:
+        """The result of a part's terminal poll event, or the matching error raised with its history id."""
+        hid = part.history_id
         if event.outcome is PollOutcome.SUCCEEDED and event.snapshot is not None:
-            return self._result(job, event.snapshot)
+            return self._result(job, part, event.snapshot)
         if event.outcome is PollOutcome.TIMEOUT:
             raise GenerationTimeoutError(
                 f"Generation {hid} did not finish within {self.deadlines.of(job.kind):.0f}s; "
@@ -215,29 +233,34 @@ class GenerationService:
             error = GenerationFailedError(f"Jimeng failed generation {hid}", history_id=hid)
         raise error.for_generation(hid)
 
-    def _result(self, job: Job, snapshot: Snapshot) -> GenerationResult:
+    def _result(self, job: Job, part: Part, snapshot: Snapshot) -> GenerationResult:
         if job.kind is GenerationKind.VIDEO:
             hd = self.backend.hd_video_url(job.session_id, snapshot.item_id) if snapshot.item_id else None
             video_url = hd or snapshot.video_url
             urls: tuple[str, ...] = (video_url,) if video_url else ()
         else:
-            urls = snapshot.image_urls[: job.n] if job.n else snapshot.image_urls
+            urls = snapshot.image_urls[: part.count]
+            if snapshot.executed_count is not None and snapshot.executed_count != part.count:
+                logger.warning(
+                    "generation {}: asked for {} images, Jimeng ran {}", part.history_id, part.count,
+                    snapshot.executed_count,
+                )  # fmt: skip
         if not urls:
             raise GenerationFailedError(
-                f"Generation {job.history_id} finished without a result URL", history_id=job.history_id
+                f"Generation {part.history_id} finished without a result URL", history_id=part.history_id
             )
-        b64 = self._download_all(job, urls) if job.response_format is ResponseFormat.B64_JSON else ()
+        b64 = self._download_all(part, urls) if job.response_format is ResponseFormat.B64_JSON else ()
         return GenerationResult(
-            history_id=job.history_id, kind=job.kind, model=job.model, urls=urls, created=job.created, b64=b64,
+            history_id=part.history_id, kind=job.kind, model=job.model, urls=urls, created=job.created, b64=b64,
             prompt=job.prompt, input_images=job.input_images,
         )  # fmt: skip
 
-    def _download_all(self, job: Job, urls: tuple[str, ...]) -> tuple[str, ...]:
+    def _download_all(self, part: Part, urls: tuple[str, ...]) -> tuple[str, ...]:
         try:
             with ThreadPoolExecutor(max_workers=min(len(urls), 4)) as pool:
                 blobs = list(pool.map(lambda url: self.backend.download(url, MAX_RESULT_BYTES), urls))
         except JimengError as err:
-            raise err.for_generation(job.history_id) from err
+            raise err.for_generation(part.history_id) from err
         return tuple(base64.b64encode(blob).decode("ascii") for blob in blobs)
 
     # -- tasks ------------------------------------------------------------------------------------------
@@ -256,3 +279,17 @@ class GenerationService:
         if last_error is not None and len(sessions) == 1:
             raise last_error
         raise NotFoundError(f"No generation {task_id!r} on this account")
+
+
+def _combined(job: Job, results: list[GenerationResult], failures: tuple[DomainError, ...]) -> GenerationResult:
+    """The parts' results in submit order as one result; the failed parts are reported beside them."""
+    if len(results) == 1 and not failures:
+        return results[0]
+    return replace(
+        results[0],
+        history_id=job.history_id,
+        urls=tuple(url for result in results for url in result.urls),
+        b64=tuple(blob for result in results for blob in result.b64),
+        history_ids=job.history_ids,
+        failures=failures,
+    )

@@ -193,3 +193,5 @@ class GenerationResult:
     b64: tuple[str, ...] = ()
     prompt: str = ""
     input_images: int = 0
+    history_ids: tuple[str, ...] = ()  # every part's history id when the request took several generations
+    failures: tuple[DomainError, ...] = ()  # parts that failed while others succeeded (each with its id)

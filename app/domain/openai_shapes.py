@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from app.domain.errors import DomainError
 from app.domain.models import GenerationKind, GenerationResult, Phase, Snapshot
 
 TASK_OBJECT = "generation.task"
@@ -22,8 +24,20 @@ def result_items(result: GenerationResult) -> list[dict[str, Any]]:
     return items
 
 
-def images_response(result: GenerationResult, *, composition: bool = False) -> dict[str, Any]:
+def images_response(
+    result: GenerationResult,
+    *,
+    composition: bool = False,
+    describe_failure: Callable[[DomainError], dict[str, Any]] = lambda error: {"message": error.message},
+) -> dict[str, Any]:
+    """OpenAI's images answer; ``history_ids`` when the request took several generations, and ``errors`` (each
+    an error object with its history id, as ``describe_failure`` renders it) for those that failed while others
+    succeeded."""
     body: dict[str, Any] = {"created": result.created, "history_id": result.history_id, "data": result_items(result)}
+    if len(result.history_ids) > 1:
+        body["history_ids"] = list(result.history_ids)
+    if result.failures:
+        body["errors"] = [describe_failure(failure) for failure in result.failures]
     if composition:
         body["input_images"] = result.input_images
         body["composition_type"] = COMPOSITION_TYPE
@@ -41,16 +55,20 @@ def queue_fields(snapshot: Snapshot, now: float) -> dict[str, int | None]:
     }
 
 
-def accepted_task(history_id: str, created: int, model: str) -> dict[str, Any]:
-    """The 202 answer of an ``"async": true`` request, right after Jimeng accepted the draft."""
-    return {
-        "id": history_id,
+def accepted_task(history_ids: tuple[str, ...], created: int, model: str) -> dict[str, Any]:
+    """The 202 answer of an ``"async": true`` request, right after Jimeng accepted the draft(s); each history id
+    is a task of its own (``GET /v1/tasks/{id}``)."""
+    body: dict[str, Any] = {
+        "id": history_ids[0],
         "object": TASK_OBJECT,
         "status": Phase.QUEUED.value,
         "created": created,
         "model": model,
-        "history_id": history_id,
+        "history_id": history_ids[0],
     }
+    if len(history_ids) > 1:
+        body["history_ids"] = list(history_ids)
+    return body
 
 
 def task_object(snapshot: Snapshot, error: dict[str, Any] | None = None, *, now: float) -> dict[str, Any]:

@@ -10,13 +10,14 @@ import pytest
 
 from app.domain.errors import ClientGoneError, GenerationFailedError, GenerationTimeoutError, SessionExpiredError
 from app.domain.follow import CLIENT_CHECK_SECONDS, Finished, Gone, Idle, Progress
-from app.domain.generation import Deadlines, GenerationService, Job
+from app.domain.generation import GenerationService
+from app.domain.jobs import Deadlines, Job, Part
 from app.domain.models import GenerationKind, Phase, ResponseFormat, Snapshot
 from app.domain.poller import PollEvent, PollOutcome
 
 JOB = Job(
-    history_id="h1", submit_id="s-1", session_id="s1", kind=GenerationKind.IMAGE, model="jimeng-4.0", prompt="a cat", created=1,
-    n=None, response_format=ResponseFormat.URL, input_images=0,
+    parts=(Part(history_id="h1", submit_id="s-1", count=4),), session_id="s1", kind=GenerationKind.IMAGE,
+    model="jimeng-4.0", prompt="a cat", created=1, response_format=ResponseFormat.URL, input_images=0,
 )  # fmt: skip
 RUNNING = Snapshot(history_id="h1", phase=Phase.RUNNING, status=42, total=4)
 DONE = Snapshot(history_id="h1", phase=Phase.SUCCEEDED, status=50, finished=4, total=4, image_urls=("u1", "u2"))
