@@ -2,8 +2,8 @@
 the catalog, built by the client and read back by an independent reader of the 2026 draft shapes (2026 3.4,
 4.3), written here from the protocol notes: the two sides must agree on every row of the tables.
 
-The emulator's draft parser (app/emulator/drafts.py) is the independent reader meant for this; until it speaks
-the 2026 protocol, ``read_image`` and ``read_video`` below stand in for it.
+Each body is also parsed by the emulator's strict parser (``app/emulator/drafts.py``, an independent model of
+the upstream written from the same notes), which refuses what today's Jimeng refuses.
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from app.domain.models import ImageRequest, VideoRequest
 from app.domain.planning import Planner
 from app.domain.sources import ImageUrl
 from app.domain.static_catalog import catalog_from_config
+from app.emulator import drafts as emulator_drafts
+from app.emulator.draft_types import Rules
 from app.jimeng.drafts import blend_body, generate_body
 from app.jimeng.video_drafts import video_body
 from config.upstream import load_upstream
 
 CONFIG = load_upstream()
+STRICT = Rules(strict=True)
 CATALOG = catalog_from_config(CONFIG)
 PLANNER = Planner(FixedCatalog(CATALOG), CONFIG, max_prompt_chars=2000)
 IMAGE_ROWS = [
@@ -112,6 +115,11 @@ def read_video(body: dict[str, Any]) -> ReadDraft:
     )  # fmt: skip
 
 
+def strict_parse(body: dict[str, Any]) -> Any:
+    """The emulator's strict reading of a generate body (every uploaded image counts as committed)."""
+    return emulator_drafts.parse_generate(json.loads(json.dumps(body)), lambda uri: True, STRICT)
+
+
 def image_model(model_id: str) -> ImageModel:
     model = CATALOG.find(model_id)
     assert isinstance(model, ImageModel)
@@ -127,8 +135,13 @@ def video_model(model_id: str) -> VideoModel:
 @pytest.mark.parametrize(("model", "tier", "ratio"), IMAGE_ROWS)
 def test_every_image_row_is_a_draft_that_reads_back_as_the_table_says(model: str, tier: str, ratio: str) -> None:
     spec = PLANNER.plan(ImageRequest(prompt="a cat", model=model, ratio=ratio, resolution=tier)).spec
-    read = read_image(generate_body(CONFIG, spec, submit_id=SUBMIT_ID, seed=7, now_ms=NOW_MS))
+    body = generate_body(CONFIG, spec, submit_id=SUBMIT_ID, seed=7, now_ms=NOW_MS)
+    read = read_image(body)
     size, found = CONFIG.image_tiers[tier][ratio], image_model(model)
+    upstream = strict_parse(body)
+    assert (upstream.kind, upstream.model, upstream.resolution) == ("generate", found.key, tier)
+    assert (upstream.width, upstream.height) == (size.width, size.height)
+    assert upstream.gen_count == read.count
     assert (read.kind, read.model, read.tier) == ("generate", found.key, tier)
     assert (read.width, read.height, read.ratio_code) == (size.width, size.height, RATIO_CODES[ratio])
     assert read.count == (found.default_count if found.count_options else None)
@@ -145,6 +158,7 @@ def test_every_image_model_blends_and_splits_n_into_jobs_that_read_back(model: s
         blend_body(CONFIG, replace(spec, image_uris=uris), submit_id=SUBMIT_ID, now_ms=NOW_MS) for spec in plan.specs
     ]
     reads = [read_image(body) for body in bodies]
+    assert [strict_parse(body).gen_count for body in bodies] == [read.count for read in reads]
     assert {(read.kind, read.model, read.images) for read in reads} == {("blend", found.key, 2)}
     assert [read.count for read in reads] == ([4, 2] if found.count_options else [None])
 
@@ -155,8 +169,14 @@ def test_every_video_row_is_a_draft_that_reads_back_as_the_table_says(
 ) -> None:
     request = VideoRequest(prompt="waves", model=model, resolution=resolution, duration=duration)
     spec = PLANNER.plan(request).spec
-    read = read_video(video_body(CONFIG, spec, submit_id=SUBMIT_ID, seed=7, now_ms=NOW_MS))
+    body = video_body(CONFIG, spec, submit_id=SUBMIT_ID, seed=7, now_ms=NOW_MS)
+    read = read_video(body)
     found = video_model(model)
+    upstream = strict_parse(body)
+    assert (upstream.kind, upstream.model, upstream.resolution, upstream.duration_ms) == (
+        "gen_video", found.key, resolution, duration * 1000,
+    )  # fmt: skip
+    assert upstream.benefit_type == found.benefits[resolution]
     assert (read.model, read.resolution, read.duration_ms, read.amount) == (
         found.key,
         resolution,
@@ -169,7 +189,9 @@ def test_every_video_row_is_a_draft_that_reads_back_as_the_table_says(
 @pytest.mark.parametrize(("model", "ratio"), VIDEO_RATIO_ROWS)
 def test_every_video_ratio_reads_back(model: str, ratio: str) -> None:
     spec = PLANNER.plan(VideoRequest(prompt="waves", model=model, ratio=ratio)).spec
-    assert read_video(video_body(CONFIG, spec, submit_id=SUBMIT_ID, seed=7, now_ms=NOW_MS)).ratio == ratio
+    body = video_body(CONFIG, spec, submit_id=SUBMIT_ID, seed=7, now_ms=NOW_MS)
+    assert read_video(body).ratio == ratio
+    strict_parse(body)
 
 
 def test_the_tables_have_every_row_of_the_2026_document() -> None:
