@@ -36,6 +36,7 @@ def capabilities(model: Model) -> dict[str, object]:
     """What a request to this model may ask for: the planner's own tables for it."""
     if isinstance(model, ImageModel):
         return {
+            "type": str(model.kind),
             "tiers": {
                 tier: {ratio: f"{size.width}x{size.height}" for ratio, size in sizes.items()}
                 for tier, sizes in model.tiers.items()
@@ -49,6 +50,7 @@ def capabilities(model: Model) -> dict[str, object]:
             "aliases": list(model.aliases),
         }
     return {
+        "type": str(model.kind),
         "resolutions": list(model.resolutions),
         "default_resolution": model.default_resolution,
         "ratios": list(model.ratios),

@@ -115,7 +115,14 @@ class CatalogSource(Protocol):
     """Where the service gets the catalog a request is checked against (live per account, or fixed)."""
 
     def current(self, session_id: str | None = None) -> Catalog:
-        """The catalog for this account (None: any cached one, else the configured fallback); never raises."""
+        """The catalog for this account, asking Jimeng when nothing fresh is known (None: any cached one, else
+        the configured fallback); never raises."""
+        ...
+
+    def cached(self, session_id: str | None = None, *, refresh: bool = False) -> Catalog:
+        """What is known now for this account (else any cached one, else the fallback), without waiting for
+        Jimeng: input is checked against it before any upstream call. ``refresh`` asks Jimeng in the background
+        when nothing fresh is known (a request that is about to submit anyway)."""
         ...
 
     def invalidate(self, session_id: str | None = None) -> None:
@@ -130,6 +137,9 @@ class FixedCatalog:
     catalog: Catalog
 
     def current(self, session_id: str | None = None) -> Catalog:
+        return self.catalog
+
+    def cached(self, session_id: str | None = None, *, refresh: bool = False) -> Catalog:
         return self.catalog
 
     def invalidate(self, session_id: str | None = None) -> None:

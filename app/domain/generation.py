@@ -38,11 +38,12 @@ from app.domain.models import (
     GenerationKind,
     GenerationRequest,
     GenerationResult,
+    Phase,
     ResponseFormat,
     Snapshot,
     Submitted,
 )
-from app.domain.planning import Planner
+from app.domain.planning import Plan, Planner
 from app.domain.poller import Poller, PollEvent, PollOutcome, Watch
 from app.domain.pool import SessionPool
 from app.secrets import mask
@@ -77,11 +78,12 @@ class GenerationService:
     # -- starting ---------------------------------------------------------------------------------------
 
     def prepare(self, request: GenerationRequest, *, session_id: str | None = None) -> Prepared:
-        """Check against every rule (the tables of ``session_id``'s account), then fetch and check every input
-        image: bad input costs nothing."""
-        plan = self.planner.plan(request, session_id=session_id)
+        """Check against every rule (the tables known for ``session_id``'s account, without asking Jimeng),
+        then fetch and check every input image: bad input costs nothing and reaches no upstream."""
+        catalog = self.planner.catalogs.cached(session_id)
+        plan = self.planner.plan(request, catalog=catalog)
         inputs = self.loader.load(plan.sources, param=plan.sources_param) if plan.sources else ()
-        return Prepared(plan=plan, inputs=inputs)
+        return Prepared(request=request, plan=plan, inputs=inputs, catalog=catalog)
 
     def prepare_chat(
         self, model: str | None, messages: list[dict[str, Any]], *, session_id: str | None = None
@@ -89,14 +91,14 @@ class GenerationService:
         """A chat completion's generation: the model picks images or a video, the last user message is the
         prompt, its image parts the inputs; every rule of the other endpoints applies."""
         chat_model, prompt = chat.parse_model(model), chat.parse_messages(messages)
-        kind = self.planner.kind_of(chat_model.model_id, session_id=session_id)
+        kind = self.planner.kind_of(chat_model.model_id, catalog=self.planner.catalogs.cached(session_id))
         return self.prepare(chat.chat_request(chat_model, prompt, kind), session_id=session_id)
 
     def start(self, sessions: list[str], prepared: Prepared) -> Job:
         """Choose a session, upload the inputs, submit every part there; failover happens only before Jimeng
         accepted the first part. A later part Jimeng refuses leaves the accepted ones running (their images
         are paid) and is reported with the result."""
-        plan, inputs = prepared.plan, prepared.inputs
+        plan, inputs = self._checked_live(sessions[0], prepared), prepared.inputs
 
         def submit_on(session_id: str) -> tuple[tuple[str, ...], Submitted]:
             video = plan.kind is GenerationKind.VIDEO
@@ -122,6 +124,15 @@ class GenerationService:
             created=int(self._clock()), response_format=plan.response_format, input_images=len(inputs),
             refused=tuple(refused),
         )  # fmt: skip
+
+    def _checked_live(self, session_id: str, prepared: Prepared) -> Plan:
+        """The plan against the account's newest known tables: Jimeng may offer less than the fallback tables,
+        and never offering what it does not list beats a refused submit. Tables not known yet are asked for in
+        the background (the submit does not wait for them)."""
+        live = self.planner.catalogs.cached(session_id, refresh=True)
+        if live is prepared.catalog:
+            return prepared.plan
+        return self.planner.plan(prepared.request, catalog=live)
 
     def _submit(self, session_id: str, spec: DraftSpec, uris: tuple[str, ...]) -> Submitted:
         try:
@@ -265,6 +276,13 @@ class GenerationService:
 
     # -- tasks ------------------------------------------------------------------------------------------
 
+    def _with_hd_video(self, session_id: str, snapshot: Snapshot) -> Snapshot:
+        """A finished video's watermark-free file instead of the preview, as a waiting request gets it."""
+        if snapshot.phase is not Phase.SUCCEEDED or not snapshot.video_url or not snapshot.item_id:
+            return snapshot
+        hd = self.backend.hd_video_url(session_id, snapshot.item_id)
+        return replace(snapshot, video_url=hd) if hd else snapshot
+
     def lookup(self, sessions: list[str], task_id: str) -> Snapshot:
         """One look-up per session of the pool until one knows the id (an account sees only its own)."""
         last_error: JimengError | None = None
@@ -275,7 +293,7 @@ class GenerationService:
                 last_error = err
                 continue
             if snapshot is not None:
-                return snapshot
+                return self._with_hd_video(session_id, snapshot)
         if last_error is not None and len(sessions) == 1:
             raise last_error
         raise NotFoundError(f"No generation {task_id!r} on this account")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.domain.catalog import Catalog
 from app.domain.errors import DomainError
-from app.domain.models import GenerationKind, InputImage, ResponseFormat, Submitted
+from app.domain.models import GenerationKind, GenerationRequest, InputImage, ResponseFormat, Submitted
 from app.domain.planning import Plan
 
 
@@ -26,10 +27,14 @@ class Deadlines:
 
 @dataclass(frozen=True, kw_only=True)
 class Prepared:
-    """A request checked and with its input images in hand; nothing spent yet."""
+    """A request checked and with its input images in hand; nothing spent yet. ``catalog`` is the model table
+    it was checked against (the account's live one is asked for, and the request checked again, before the
+    submit)."""
 
+    request: GenerationRequest
     plan: Plan
     inputs: tuple[InputImage, ...]
+    catalog: Catalog
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -109,6 +109,21 @@ class LiveCatalog:
             logger.exception("live model tables failed; answering with the static catalog")
             return self._static
 
+    def cached(self, session_id: str | None = None, *, refresh: bool = False) -> Catalog:
+        """This account's tables as known now (stale ones too), else any account's, else the static ones; never
+        waits and never raises. ``refresh`` starts a background fetch when they are missing or stale."""
+        if session_id is None:
+            return self.current(None)
+        key = self._key(session_id)
+        with self._guard:
+            entry = self._entries.get(key)
+        if refresh and (entry is None or self._clock() >= entry.expires_at):
+            try:
+                self._start_fetch(key, session_id)
+            except Exception:
+                logger.exception("live model tables: could not start a fetch")
+        return entry.catalog if entry is not None else self.current(None)
+
     def invalidate(self, session_id: str | None = None) -> None:
         """Forget an account's tables (all with None); a fetch under way is discarded when it ends."""
         with self._guard:
@@ -136,6 +151,19 @@ class LiveCatalog:
             entry = self._entries.get(key)
             if entry is not None and self._clock() < entry.expires_at:
                 return entry.catalog
+        flight = self._start_fetch(key, session_id)
+        if entry is not None:
+            return entry.catalog  # the previous value while the fetch runs
+        flight.done.wait(self._first_wait)
+        with self._guard:
+            entry = self._entries.get(key)
+        return entry.catalog if entry is not None else self._static
+
+    # -- fetching ---------------------------------------------------------------------------------------
+
+    def _start_fetch(self, key: Hashable, session_id: str) -> _Flight:
+        """The fetch under way for this account, started now if none is (one at a time per account)."""
+        with self._guard:
             flight = self._flights.get(key)
             leader = flight is None
             if flight is None:
@@ -148,14 +176,7 @@ class LiveCatalog:
                     if self._flights.get(key) is flight:
                         del self._flights[key]
                 raise
-        if entry is not None:
-            return entry.catalog  # the previous value while the fetch runs
-        flight.done.wait(self._first_wait)
-        with self._guard:
-            entry = self._entries.get(key)
-        return entry.catalog if entry is not None else self._static
-
-    # -- fetching ---------------------------------------------------------------------------------------
+        return flight
 
     def _fetch(self, key: Hashable, session_id: str, flight: _Flight) -> None:
         try:

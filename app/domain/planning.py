@@ -81,15 +81,15 @@ class Planner:
     def cost(self, kind: GenerationKind) -> int:
         return self.upstream.costs.of(kind)
 
-    def kind_of(self, name: str | None, *, session_id: str | None = None) -> GenerationKind:
+    def kind_of(self, name: str | None, *, catalog: Catalog | None = None) -> GenerationKind:
         """The kind of a public model id (None: the default image model); 400 when unknown or retired."""
         if not name:
             return GenerationKind.IMAGE
-        return _find(self.catalogs.current(session_id), name, None).kind
+        return _find(catalog or self.catalogs.cached(), name, None).kind
 
-    def plan(self, request: GenerationRequest, *, session_id: str | None = None) -> Plan:
-        """Check ``request`` against the catalog of ``session_id``'s account (None: any known one)."""
-        catalog = self.catalogs.current(session_id)
+    def plan(self, request: GenerationRequest, *, catalog: Catalog | None = None) -> Plan:
+        """Check ``request`` against ``catalog`` (by default: what is known now, without asking Jimeng)."""
+        catalog = catalog or self.catalogs.cached()
         if isinstance(request, VideoRequest):
             return self._plan_video(request, catalog)
         return self._plan_images(request, catalog)

@@ -271,8 +271,10 @@ def test_stream_sends_role_progress_keepalives_four_images_stop_and_done(start_a
     assert history_id in api.generations()
     assert history_id in chunks[1]["choices"][0]["delta"]["content"]  # the submitted chunk names it
     assert all(chunk["history_id"] == history_id for chunk in chunks[1:])
-    assert "Generating…\n" in stream.content  # progress chunks as the state changes
-    assert re.search(r"^[123] of 4 images ready…$", stream.content, re.MULTILINE)
+    # progress chunks as the state changes, with Jimeng's forecast when it gives one
+    assert re.search(r"^Queued at Jimeng(: \d+ of \d+)?(, about \d+ s)?…$", stream.content, re.MULTILINE)
+    assert re.search(r"^Generating(, about \d+ s left)?…$", stream.content, re.MULTILINE)
+    assert re.search(r"^[123] of 4 images ready(, about \d+ s left)?…$", stream.content, re.MULTILINE)
     assert stream.comments and set(stream.comments) == {": keep-alive"}
     assert len(image_lines(stream.content, history_id)) == 4
     assert [c["choices"][0]["finish_reason"] for c in chunks] == [None] * (len(chunks) - 1) + ["stop"]

@@ -20,11 +20,12 @@ from tests.support import gunicorn_process
 STREAMS = 100
 
 
-def open_stream(port: int, prompt: str) -> socket.socket:
+def open_stream(port: int, prompt: str, account: str = "000001") -> socket.socket:
     body = json.dumps({"model": "jimeng-4.0", "stream": True, "messages": [{"role": "user", "content": prompt}]})
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
     request = (
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer disconnect-session-000001\r\n"
+        # one account per 10 streams: an emulated account's credits pay for about 25 jobs of 4 images
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer disconnect-session-{account}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}"
     )
     sock.sendall(request.encode())
@@ -45,7 +46,7 @@ def read_events(sock: socket.socket, count: int) -> str:
 def hang_up_somewhere(port: int, index: int) -> str | None:
     """A client that reads 1-3 events (role, submitted, progress...) and then closes the connection."""
     rng = random.Random(index)
-    sock = open_stream(port, f"cat {index} [gen=30s]")
+    sock = open_stream(port, f"cat {index} [gen=30s]", account=f"{index // 10:06d}")
     try:
         text = read_events(sock, rng.randint(1, 3))
         time.sleep(rng.uniform(0, 0.5))

@@ -214,7 +214,7 @@ def test_async_answers_202_at_once_and_the_task_completes(api: Api) -> None:
     response = api.post("/v1/images/generations", {"prompt": "cat [gen=1s]", "async": True})
     assert response.status_code == 202, response.text
     task = response.json()
-    assert (task["object"], task["status"], task["model"]) == ("generation.task", "queued", "jimeng-4.0")
+    assert (task["object"], task["status"], task["model"]) == ("generation.task", "queued", "jimeng-5.0")
     assert task["id"] == task["history_id"]
     deadline = time.monotonic() + 10
     seen = set()

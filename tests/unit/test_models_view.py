@@ -103,6 +103,7 @@ def test_a_session_sees_the_live_models_of_its_account(client: FlaskClient, back
     }
     assert pro["description"] == "static jimeng-5.0-pro"
     assert pro["capabilities"] == {
+        "type": "image",
         "tiers": {
             "1.5k": {"1:1": "1536x1536"},
             "2k": {"1:1": "2048x2048", "16:9": "2560x1440"},
@@ -118,6 +119,7 @@ def test_a_session_sees_the_live_models_of_its_account(client: FlaskClient, back
     }
     assert flash["description"].endswith("(new model, not in upstream.yml)")
     assert video["capabilities"] == {
+        "type": "video",
         "resolutions": ["480p", "720p", "1080p"],
         "default_resolution": "720p",
         "ratios": ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],

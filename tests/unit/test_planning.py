@@ -116,6 +116,10 @@ class RecordingSource:
         self.asked.append(session_id)
         return self.catalog
 
+    def cached(self, session_id: str | None = None, *, refresh: bool = False) -> Catalog:
+        self.asked.append(session_id)
+        return self.catalog
+
     def invalidate(self, session_id: str | None = None) -> None:
         return None
 
@@ -123,7 +127,7 @@ class RecordingSource:
 def test_the_planner_checks_against_the_catalog_of_the_requests_account() -> None:
     source = RecordingSource(replace(CATALOG, images=CATALOG.images[:1], default_image="jimeng-5.0-pro"))
     planner = Planner(source, CONFIG, max_prompt_chars=100)
-    assert planner.plan(ImageRequest(prompt="cat"), session_id="s1").model_id == "jimeng-5.0-pro"
+    assert planner.plan(ImageRequest(prompt="cat"), catalog=source.cached("s1")).model_id == "jimeng-5.0-pro"
     assert refusal(ImageRequest(prompt="cat", model="jimeng-4.0"), planner).code == "model_not_found"
     assert source.asked == ["s1", None]
 
