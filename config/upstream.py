@@ -184,27 +184,6 @@ class Defaults:
 
 
 @dataclass(frozen=True)
-class ImageInfoConfig:
-    """[11.1] ``image_info`` of poll bodies."""
-
-    width: int
-    height: int
-    format: str
-    scenes: tuple[ImageScene, ...]
-
-
-@dataclass(frozen=True)
-class ImageScene:
-    """[11.1] One rendition asked for when polling, written as the row ``[scene, width, height, uniq_key]``."""
-
-    ROW: ClassVar[bool] = True
-    scene: str
-    width: int
-    height: int
-    uniq_key: str
-
-
-@dataclass(frozen=True)
 class UpstreamConfig:
     """The whole file. ``headers`` and ``cookie`` are mappings because their names are data: the file's set and
     order."""
@@ -225,7 +204,6 @@ class UpstreamConfig:
     image_models: tuple[ImageModelConfig, ...]
     video_models: tuple[VideoModelConfig, ...]
     retired_models: tuple[RetiredModelConfig, ...]
-    image_info: ImageInfoConfig
     aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # public alias -> model id
 
 

@@ -17,7 +17,6 @@ from app.domain.models import GenerationKind
 from config.settings import settings_for_tests
 from config.upstream import (
     DEFAULT_PATH,
-    ImageScene,
     ImageSize,
     UpstreamConfig,
     UpstreamConfigError,
@@ -130,8 +129,6 @@ def test_the_shipped_file_loads_into_typed_sections() -> None:
         "jimeng-5.0",
         "jimeng-video-seedance-2.0-fast",
     )
-    assert config.image_info.scenes[0] == ImageScene("smart_crop", 360, 360, "smart_crop-w:360-h:360")
-    assert len(config.image_info.scenes) == 12
     assert config.image_tiers["1k"]["4:3"] == ImageSize(1024, 768, 4)
     assert list(config.headers)[:2] == ["Accept", "Accept-Encoding"]
 
@@ -169,7 +166,7 @@ def test_the_walk_covers_every_section() -> None:
     names = {dotted(steps) for steps in REQUIRED_KEYS}
     for key in (
         "app.aid", "calls.history.referer", "video.commerce.resource_id", "image_models[0].count_options",
-        "video_models[0].benefits.720p", "retired_models[0].replacement", "defaults.video_model", "image_info.scenes",
+        "video_models[0].benefits.720p", "retired_models[0].replacement", "defaults.video_model", "calls.queue_info.path",
     ):  # fmt: skip
         assert key in names
     assert "image_tiers.4k.21:9" not in names and "image_models[1].aliases" not in names and "aliases" not in names
@@ -193,7 +190,7 @@ def test_keys_with_defaults_may_be_left_out() -> None:
         (("video", "commerce"), "benefit_type"),
         (("image_models", 2), "multi_image"),
         (("video_models", 0), "first_last_frame_model"),
-        (("image_info",), "short_list_drops"),
+        (("calls", "queue_info"), "method"),
     ],
 )
 def test_an_unknown_key_fails_naming_it(steps: tuple[Step, ...], key: str) -> None:
@@ -223,7 +220,6 @@ def test_an_unknown_key_fails_naming_it(steps: tuple[Step, ...], key: str) -> No
         (("video", "commerce"), "x", "video.commerce: expected a mapping, got 'x'"),
         (("image_tiers", "1k", "1:1"), [1024, 1024], "image_tiers.1k.1:1: expected a row [width, height, code], "),
         (("image_tiers", "2k", "1:1"), [2048, "2048", 1], "image_tiers.2k.1:1.height: expected an integer, got '2048'"),
-        (("image_info", "scenes"), [["normal", 360, 360]], "image_info.scenes[0]: expected a row [scene, width, "),
     ],
 )
 def test_a_wrong_type_fails_naming_the_key(steps: tuple[Step, ...], value: Any, expected: str) -> None:
