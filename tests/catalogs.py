@@ -76,3 +76,16 @@ def static_catalog() -> Catalog:
             ),
         ),
     )
+
+
+def find_image(catalog: Catalog, model_id: str) -> ImageModel:
+    """The image model ``model_id`` of ``catalog`` (a test fails if it is missing or a video model)."""
+    model = catalog.find(model_id)
+    assert isinstance(model, ImageModel), model_id
+    return model
+
+
+def find_video(catalog: Catalog, model_id: str) -> VideoModel:
+    model = catalog.find(model_id)
+    assert isinstance(model, VideoModel), model_id
+    return model

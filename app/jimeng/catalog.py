@@ -16,12 +16,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from app.domain.catalog import ImageModel, ImageSize, VideoModel
 from app.domain.catalog_merge import LiveModels, new_model_id
 from app.domain.errors import JimengError, RateLimitedError, SessionExpiredError
 from app.jimeng.lenient import items, member, number, once, short, text, unique
+
+M = TypeVar("M", ImageModel, VideoModel)
+DEFAULT_INDEX_KEYS = ("default_model_index", "default_model_idx")  # images name it one way, videos the other
 
 # §3.2: ``ratio_type`` (= the draft's ``image_ratio``) -> ratio
 RATIO_BY_CODE: Mapping[int, str] = MappingProxyType(
@@ -89,17 +92,7 @@ def first_video_answer(read: Callable[[Any], Any], reading: TableReading) -> Any
 
 def read_image_models(data: Any, reading: TableReading | None = None) -> LiveModels[ImageModel]:
     """The image models of a ``get_common_config`` answer's ``data``, in its order; never raises."""
-    reading = reading or TableReading()
-    entries = items(member(data, "model_list"))
-    if not entries:
-        once("the image answer has no model_list")
-    models: list[ImageModel] = []
-    for entry in entries:
-        model = _image_model(entry, reading)
-        if model is not None and all(model.key != other.key for other in models):
-            models.append(model)
-    default = _default_key(data, entries, ("default_model_index", "default_model_idx"), models)
-    return LiveModels(models=tuple(models), default_key=default)
+    return _read_models(data, "image", _image_model, reading or TableReading(), DEFAULT_INDEX_KEYS)
 
 
 def _image_model(entry: Any, reading: TableReading) -> ImageModel | None:
@@ -166,17 +159,26 @@ def _blend_limit(limits: Any) -> int:
 
 def read_video_models(data: Any, reading: TableReading | None = None) -> LiveModels[VideoModel]:
     """The available video models (``model_status == 0``) of a video config answer's ``data``; never raises."""
-    reading = reading or TableReading()
+    return _read_models(data, "video", _video_model, reading or TableReading(), DEFAULT_INDEX_KEYS[::-1])
+
+
+def _read_models(
+    data: Any,
+    kind: str,
+    read_one: Callable[[Any, TableReading], M | None],
+    reading: TableReading,
+    default_keys: tuple[str, str],
+) -> LiveModels[M]:
+    """Every usable entry of ``model_list`` once (by key), in answer order, and the answer's default."""
     entries = items(member(data, "model_list"))
     if not entries:
-        once("the video answer has no model_list")
-    models: list[VideoModel] = []
+        once(f"the {kind} answer has no model_list")
+    models: list[M] = []
     for entry in entries:
-        model = _video_model(entry, reading)
+        model = read_one(entry, reading)
         if model is not None and all(model.key != other.key for other in models):
             models.append(model)
-    default = _default_key(data, entries, ("default_model_idx", "default_model_index"), models)
-    return LiveModels(models=tuple(models), default_key=default)
+    return LiveModels(models=tuple(models), default_key=_default_key(data, entries, default_keys, models))
 
 
 def _video_model(entry: Any, reading: TableReading) -> VideoModel | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.models import Phase
+from app.jimeng import lenient
 
 INIT, PRE_CHECK_REJECT, SUBMITTED, GENERATE_FAILED = 0, 10, 20, 30
 POST_CHECK_REJECT, THINKING, PARTIAL, SUCCESS, DELETED = 40, 42, 45, 50, 100
@@ -88,15 +89,7 @@ def _first(item: Any, paths: Sequence[Sequence[str | int]]) -> str:
 
 def as_int(value: Any) -> int:
     """An integer field that may arrive as a number or a digit string; 0 when it is neither."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return 0
+    return lenient.number(value) or 0
 
 
 def _number(value: Any) -> float | None:
@@ -121,12 +114,8 @@ def _text(value: Any) -> str:
 def _status(record: Mapping[str, Any]) -> int:
     """``task.status`` first, then the record's own [5.2]; -1 (unknown) when neither is a number."""
     for value in (_dig(record, ("task", "status")), record.get("status")):
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            continue
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-            return int(value)
+        if (status := lenient.number(value)) is not None:
+            return status
     return -1
 
 

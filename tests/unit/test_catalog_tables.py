@@ -8,6 +8,7 @@ from app.domain.catalog import ImageModel, ImageSize, VideoModel
 from app.domain.models import GenerationKind
 from app.domain.static_catalog import catalog_from_config
 from config.upstream import load_upstream, upstream_from_mapping
+from tests.catalogs import find_image, find_video
 from tests.unit.test_upstream_config import SHIPPED, changed
 
 CATALOG = catalog_from_config(load_upstream())
@@ -80,15 +81,11 @@ CAPTURED_FALLBACKS = {  # 2026 4.2: the alternative names sent once when the con
 
 
 def image(model_id: str) -> ImageModel:
-    model = CATALOG.find(model_id)
-    assert isinstance(model, ImageModel)
-    return model
+    return find_image(CATALOG, model_id)
 
 
 def video(model_id: str) -> VideoModel:
-    model = CATALOG.find(model_id)
-    assert isinstance(model, VideoModel)
-    return model
+    return find_video(CATALOG, model_id)
 
 
 @pytest.mark.parametrize(("model_id", "key", "tiers", "default_tier", "options", "default_count"), IMAGE_ROWS)

@@ -24,6 +24,7 @@ from app.emulator.draft_types import Rules
 from app.jimeng.drafts import blend_body, generate_body
 from app.jimeng.video_drafts import video_body
 from config.upstream import load_upstream
+from tests.catalogs import find_image, find_video
 
 CONFIG = load_upstream()
 STRICT = Rules(strict=True)
@@ -121,15 +122,11 @@ def strict_parse(body: dict[str, Any]) -> Any:
 
 
 def image_model(model_id: str) -> ImageModel:
-    model = CATALOG.find(model_id)
-    assert isinstance(model, ImageModel)
-    return model
+    return find_image(CATALOG, model_id)
 
 
 def video_model(model_id: str) -> VideoModel:
-    model = CATALOG.find(model_id)
-    assert isinstance(model, VideoModel)
-    return model
+    return find_video(CATALOG, model_id)
 
 
 @pytest.mark.parametrize(("model", "tier", "ratio"), IMAGE_ROWS)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import copy
-import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import requests
 from loguru import logger
 
 from app.domain.catalog import ImageSize
@@ -26,6 +23,7 @@ from app.jimeng.catalog import (
 from app.jimeng.client import ClientConfig, JimengClient
 from config.upstream import load_upstream
 from tests.config_answers import IMAGE_ANSWER, VIDEO_ANSWER
+from tests.fake_http import FakeHttp
 
 
 def image_data() -> dict[str, Any]:
@@ -268,22 +266,6 @@ def test_when_every_body_form_is_refused_the_last_refusal_is_raised() -> None:
     with pytest.raises(UpstreamBadRequestError, match=r"refused \{\}$"):
         first_video_answer(read, TableReading())
     assert first_video_answer(lambda body: {"model_list": []}, TableReading()) == {"model_list": []}
-
-
-@dataclass
-class FakeHttp:
-    """The pooled session of the client: answers from a script, records each call."""
-
-    script: list[Any]
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    def request(self, method: str, url: str, **kw: Any) -> requests.Response:
-        self.calls.append({"method": method, "url": url, **kw})
-        response = requests.Response()
-        response.status_code = 200
-        response._content = json.dumps(self.script.pop(0)).encode()
-        response._content_consumed = True
-        return response
 
 
 def client(script: list[Any]) -> tuple[JimengClient, FakeHttp]:

@@ -4,7 +4,7 @@ recovery of a lost answer by submit id, and the one retry of a video refused for
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ from app.domain.models import DraftKind, DraftSpec
 from app.jimeng.client import ClientConfig, JimengClient
 from app.jimeng.signing import web_id_for
 from config.upstream import load_upstream
+from tests import fake_http
 
 SESSION = "0123456789abcdef0123456789abcdef"
 VIDEO = DraftSpec(
@@ -42,31 +43,7 @@ def refused(ret: str, errmsg: str = "refused") -> dict[str, Any]:
     return {"ret": ret, "errmsg": errmsg, "data": empty}
 
 
-@dataclass
-class FakeHttp:
-    """Stands in for the pooled session: records each call and answers from a script."""
-
-    script: list[Any]
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    def request(self, method: str, url: str, **kw: Any) -> requests.Response:
-        self.calls.append({"method": method, "url": url, **kw})
-        answer = self.script.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        response = requests.Response()
-        response.status_code = 200
-        response._content = json.dumps(answer).encode()
-        response._content_consumed = True
-        return response
-
-    def path(self, index: int) -> str:
-        return urlsplit(self.calls[index]["url"]).path
-
-    def body(self, index: int) -> dict[str, Any]:
-        body: dict[str, Any] = self.calls[index]["json"]
-        return body
-
+class FakeHttp(fake_http.FakeHttp):
     def benefit(self, index: int) -> str:
         return str(self.body(index)["extend"]["m_video_commerce_info"]["benefit_type"])
 

@@ -3,11 +3,9 @@ retries, token renewal, and error messages without secrets."""
 
 from __future__ import annotations
 
-import json
 import random
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +18,7 @@ from app.jimeng.client import ClientConfig, JimengClient
 from app.jimeng.sigv4 import crc32_hex
 from app.jimeng.upload import ImageUploader
 from config.upstream import load_upstream
+from tests.fake_http import FakeHttp
 
 AK, SK, ST = "AKTPEXAMPLEACCESSKEY", "EXAMPLESECRETACCESSKEY0123456789", "STSEXAMPLESESSIONTOKEN"
 TOKEN = {"access_key_id": AK, "secret_access_key": SK, "session_token": ST, "service_id": "tb4s082cfz"}
@@ -60,30 +59,6 @@ UPLOADED = {"code": 2000, "apiversion": "v1", "message": "Success", "data": {"cr
 
 def imagex_error(code: str, message: str = "refused", status: int = 400) -> tuple[int, Any]:
     return status, {"ResponseMetadata": {"Action": "ApplyImageUpload", "Error": {"Code": code, "Message": message}}}
-
-
-@dataclass
-class FakeHttp:
-    """Stands in for the pooled session: records each call and answers from a script."""
-
-    script: list[Any]
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    def request(self, method: str, url: str, **kw: Any) -> requests.Response:
-        self.calls.append({"method": method, "url": url, **kw})
-        answer = self.script.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        status, body = answer if isinstance(answer, tuple) else (200, answer)
-        response = requests.Response()
-        response.status_code = status
-        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        response._content_consumed = True
-        return response
-
-    def url(self, index: int) -> str:
-        call = self.calls[index]
-        return requests.Request(call["method"], call["url"], params=call.get("params")).prepare().url or ""
 
 
 class ScriptedRng(random.Random):
