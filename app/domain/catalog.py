@@ -14,15 +14,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from app.domain.models import GenerationKind
-
-
-@dataclass(frozen=True)
-class ImageSize:
-    """One ratio of one tier: pixels and the upstream's ``image_ratio`` code."""
-
-    width: int
-    height: int
-    code: int
+from config.upstream import ImageSize  # one ratio of one tier: pixels and the upstream's image_ratio code
 
 
 def _empty_mapping() -> Mapping[str, str]:

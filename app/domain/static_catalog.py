@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from app.domain.catalog import Catalog, ImageModel, ImageSize, RetiredModel, VideoModel
+from app.domain.catalog import Catalog, ImageModel, RetiredModel, VideoModel
 from config.upstream import ImageModelConfig, UpstreamConfig, VideoModelConfig
-from config.upstream import ImageSize as SizeRow
 
 
 def catalog_from_config(upstream: UpstreamConfig) -> Catalog:
@@ -32,18 +31,12 @@ def _aliases(model_id: str, own: tuple[str, ...], public: Mapping[str, str]) -> 
 
 
 def _image(model: ImageModelConfig, upstream: UpstreamConfig, aliases: tuple[str, ...]) -> ImageModel:
-    tiers = {tier: _sizes(upstream.image_tiers[tier]) for tier in model.tiers}
+    tiers = {tier: upstream.image_tiers[tier] for tier in model.tiers}
     return ImageModel(
         id=model.id, key=model.key, description=model.description, tiers=MappingProxyType(tiers),
         default_tier=model.default_tier, count_options=model.count_options, default_count=model.default_count,
         blend=model.blend, max_input_images=model.max_input_images, aliases=aliases,
     )  # fmt: skip
-
-
-def _sizes(table: Mapping[str, SizeRow]) -> Mapping[str, ImageSize]:
-    return MappingProxyType(
-        {ratio: ImageSize(width=row.width, height=row.height, code=row.code) for ratio, row in table.items()}
-    )
 
 
 def _video(model: VideoModelConfig, aliases: tuple[str, ...]) -> VideoModel:
