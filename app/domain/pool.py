@@ -14,18 +14,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from loguru import logger
 
+from app.domain.days import shanghai_day
 from app.domain.errors import InsufficientCreditsError, JimengError, SessionExpiredError
 from app.domain.models import Claim, Credits
 from app.secrets import mask
 
 T = TypeVar("T")
 RECENT_FAILURE_SECONDS = 30.0
-SHANGHAI = timedelta(hours=8)  # Jimeng's day (and its daily credits) follows Asia/Shanghai
 
 
 class AccountBackend(Protocol):
@@ -41,10 +40,6 @@ class AccountState:
     failed_at: float = float("-inf")
     claimed_on: str | None = None
     unverified: bool = False  # the credit check failed and no balance is known: worth a try, last
-
-
-def shanghai_day(now: datetime | None = None) -> str:
-    return ((now or datetime.now(UTC)) + SHANGHAI).strftime("%Y-%m-%d")
 
 
 @dataclass(frozen=True)

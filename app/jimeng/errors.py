@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 from loguru import logger
 
+from app.domain.days import seconds_to_shanghai_midnight
 from app.domain.errors import (
     AccountRestrictedError,
     ComplianceRequiredError,
@@ -39,7 +39,6 @@ CONCURRENCY_RETRY_SECONDS = 30.0  # until one of the account's running jobs ends
 STALE_CONSTANTS = "3018"
 TRANSIENT_RETS = frozenset({"2008"})  # "get history failed": the same call again usually works
 NO_MODEL_PERMISSION = "1017"  # a fail_code: with ret 3018 it means "this account may not use the model"
-SHANGHAI = timedelta(hours=8)  # Jimeng's day (its daily caps and credits) follows Asia/Shanghai
 
 _CLASSES: dict[type[JimengError], tuple[str, ...]] = {
     RateLimitedError: ("1", "1057", "2014", "2020", "10020"),
@@ -135,12 +134,6 @@ def retry_after(cls: type[JimengError], now: float) -> float | None:
     if issubclass(cls, RateLimitedError):
         return RATE_LIMIT_RETRY_SECONDS
     return None
-
-
-def seconds_to_shanghai_midnight(now: float) -> float:
-    local = datetime.fromtimestamp(now, UTC) + SHANGHAI
-    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(1.0, (midnight - local).total_seconds())
 
 
 _alerted: set[str] = set()
