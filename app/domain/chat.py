@@ -149,8 +149,8 @@ def progress_line(kind: GenerationKind, snapshot: Snapshot, now: float) -> str:
     """A short status line for a progress chunk: Jimeng's queue place and forecast when it gave them."""
     eta = snapshot.eta_seconds(now)
     if snapshot.phase is Phase.QUEUED:
-        place = snapshot.queue_position
-        where = f": {place + 1} of {snapshot.queue_length}" if place is not None and snapshot.queue_length else ""
+        place = snapshot.queue_place
+        where = f": {place} of {snapshot.queue_length}" if place is not None and snapshot.queue_length else ""
         about = f", about {round(eta)} s" if eta is not None else ""
         return f"Queued at Jimeng{where}{about}…\n"
     left = f", about {round(eta)} s left" if eta is not None else ""

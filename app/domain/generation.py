@@ -246,8 +246,7 @@ class GenerationService:
 
     def _result(self, job: Job, part: Part, snapshot: Snapshot) -> GenerationResult:
         if job.kind is GenerationKind.VIDEO:
-            hd = self.backend.hd_video_url(job.session_id, snapshot.item_id) if snapshot.item_id else None
-            video_url = hd or snapshot.video_url
+            video_url = self._video_file(job.session_id, snapshot)
             urls: tuple[str, ...] = (video_url,) if video_url else ()
         else:
             urls = snapshot.image_urls[: part.count]
@@ -276,12 +275,16 @@ class GenerationService:
 
     # -- tasks ------------------------------------------------------------------------------------------
 
+    def _video_file(self, session_id: str, snapshot: Snapshot) -> str | None:
+        """A finished video's watermark-free file, else the record's preview URL."""
+        hd = self.backend.hd_video_url(session_id, snapshot.item_id) if snapshot.item_id else None
+        return hd or snapshot.video_url
+
     def _with_hd_video(self, session_id: str, snapshot: Snapshot) -> Snapshot:
-        """A finished video's watermark-free file instead of the preview, as a waiting request gets it."""
-        if snapshot.phase is not Phase.SUCCEEDED or not snapshot.video_url or not snapshot.item_id:
+        """A finished video's snapshot with the file a waiting request gets (an image record has no video URL)."""
+        if snapshot.phase is not Phase.SUCCEEDED or not snapshot.video_url:
             return snapshot
-        hd = self.backend.hd_video_url(session_id, snapshot.item_id)
-        return replace(snapshot, video_url=hd) if hd else snapshot
+        return replace(snapshot, video_url=self._video_file(session_id, snapshot))
 
     def lookup(self, sessions: list[str], task_id: str) -> Snapshot:
         """One look-up per session of the pool until one knows the id (an account sees only its own)."""

@@ -157,6 +157,13 @@ class Snapshot:
     must_progress: bool = False  # items arriving or an unknown state: standing still too long is a failure
     error: DomainError | None = None  # why a failed record failed (carries its history id)
 
+    @property
+    def queue_place(self) -> int | None:
+        """1-based place in Jimeng's queue (1: next), only while queued and when Jimeng said."""
+        if self.phase is not Phase.QUEUED or self.queue_position is None:
+            return None
+        return self.queue_position + 1
+
     def eta_seconds(self, now: float) -> float | None:
         """Seconds until Jimeng expects it done (never negative), or None without a forecast."""
         if self.forecast_seconds is None or self.created_time is None or self.phase.terminal:

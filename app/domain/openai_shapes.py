@@ -46,11 +46,10 @@ def images_response(
 
 def queue_fields(snapshot: Snapshot, now: float) -> dict[str, int | None]:
     """``queue_position`` (1 = next in line; only while queued), ``queue_length`` and ``eta_seconds``."""
-    queued = snapshot.phase is Phase.QUEUED and snapshot.queue_position is not None
-    eta = snapshot.eta_seconds(now)
+    place, eta = snapshot.queue_place, snapshot.eta_seconds(now)
     return {
-        "queue_position": snapshot.queue_position + 1 if queued and snapshot.queue_position is not None else None,
-        "queue_length": snapshot.queue_length if queued else None,
+        "queue_position": place,
+        "queue_length": snapshot.queue_length if place is not None else None,
         "eta_seconds": round(eta) if eta is not None else None,
     }
 
