@@ -79,8 +79,16 @@ class DomainError(Exception):
         """This error as seen by one generation: a copy carrying its history id (self when it already does)."""
         if history_id is None or history_id == self.history_id:
             return self
-        twin = type(self).__new__(type(self), *self.args)
-        twin.__dict__.update(self.__dict__, history_id=history_id)
+        return self._copy(history_id=history_id)
+
+    def noting(self, note: str) -> Self:
+        """A copy whose message ends with ``note`` (what the caller must also know, such as more ids)."""
+        message = f"{self.message}{note}"
+        return self._copy(message=message, args=(message,))
+
+    def _copy(self, *, args: tuple[object, ...] | None = None, **fields: object) -> Self:
+        twin = type(self).__new__(type(self), *(self.args if args is None else args))
+        twin.__dict__.update(self.__dict__, **fields)
         return twin
 
 

@@ -157,7 +157,7 @@ class GenerationService:
         Closing the iterator stops the polling, so nobody polls for a consumer that left."""
         watches = [self._watch(job, part, request_id) for part in job.parts]
         results: list[GenerationResult] = []
-        failures: list[DomainError] = list(job.refused)
+        failed: list[DomainError] = []  # parts Jimeng accepted, each error with its history id
         try:
             for part, watch in zip(job.parts, watches, strict=True):
                 try:
@@ -165,14 +165,15 @@ class GenerationService:
                 except DomainError as err:
                     if len(job.parts) == 1:
                         raise
-                    failures.append(err)
+                    failed.append(err)
                     continue
                 if result is None:
                     return
                 results.append(result)
-            if not results:
-                raise failures[0]
-            yield Finished(_combined(job, results, tuple(failures)))
+            if not results:  # every accepted part failed: the answer names them all, each may still be fetched
+                ids = ", ".join(job.history_ids)
+                raise failed[0].noting(f"; this request's generations: {ids} (GET /v1/tasks/{{id}} for each)")
+            yield Finished(_combined(job, results, (*failed, *job.refused)))
         finally:
             for watch in watches:
                 watch.cancel()

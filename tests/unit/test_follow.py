@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -123,3 +124,14 @@ def test_wait_is_follow_to_the_end(gone: Callable[[], bool], outcome: str) -> No
         with pytest.raises(ClientGoneError) as caught:
             svc.wait(JOB, client_gone=gone)
         assert caught.value.history_id == "h1"
+
+
+def test_when_every_part_of_a_job_fails_the_error_names_every_history_id() -> None:
+    two_parts = replace(JOB, parts=(*JOB.parts, Part(history_id="h2", submit_id="s-2", count=2)))
+    failed = PollEvent(PollOutcome.FAILED, Snapshot(history_id="h1", phase=Phase.FAILED, status=30))
+    svc, _, _ = service([(1.0, failed), (2.0, failed)])
+    refused = SessionExpiredError("part 3 refused")  # a later part Jimeng refused at submit: no id, nothing paid
+    with pytest.raises(GenerationFailedError) as caught:
+        list(svc.follow(replace(two_parts, refused=(refused,))))
+    assert caught.value.history_id == "h1"  # an accepted part's id, never the refused part's None
+    assert "h1, h2" in caught.value.message and str(caught.value) == caught.value.message
