@@ -256,7 +256,8 @@ class Poller:
         if now >= job.deadline:
             return self._finish(job, PollEvent(PollOutcome.TIMEOUT, snapshot or job.last))
         if snapshot is not None and _progressed(job.last, snapshot):
-            job.changed_at = now
+            job.changed_at, job.last = now, snapshot
+            job.events.put(PollEvent(PollOutcome.PROGRESS, snapshot))
         elif snapshot is not None and snapshot.must_progress and now - job.changed_at > self._timing.stall_seconds:
             stalled = GenerationFailedError(
                 f"Generation {job.history_id} made no progress for {self._timing.stall_seconds:.0f}s in state "
@@ -264,15 +265,12 @@ class Poller:
                 history_id=job.history_id,
             )
             return self._finish(job, PollEvent(PollOutcome.FAILED, snapshot, stalled))
-        self._reschedule(job, now, snapshot, failed=snapshots is None)
+        self._reschedule(job, now, failed=snapshots is None)
 
-    def _reschedule(self, job: _Job, now: float, snapshot: Snapshot | None, failed: bool) -> None:
+    def _reschedule(self, job: _Job, now: float, failed: bool) -> None:
         if failed:
             delay = self._timing.error_interval
         else:
-            if snapshot is not None and _progressed(job.last, snapshot):
-                job.last = snapshot
-                job.events.put(PollEvent(PollOutcome.PROGRESS, snapshot))
             estimate = self.estimator.estimate(job.kind, job.model, job.forecast)
             delay = next_delay(now - job.created, estimate, self._timing)
         job.next_poll = min(now + delay, job.deadline)
