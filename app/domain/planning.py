@@ -71,7 +71,7 @@ class Planner:
         upstream: UpstreamConfig,
         *,
         max_prompt_chars: int,
-        default_image_count: int = 0,
+        default_image_count: int,
     ) -> None:
         self.catalogs = catalogs
         self.upstream = upstream

@@ -17,7 +17,7 @@ from config.upstream import load_upstream
 
 CONFIG = load_upstream()
 CATALOG = catalog_from_config(CONFIG)
-PLANNER = Planner(FixedCatalog(CATALOG), CONFIG, max_prompt_chars=100)
+PLANNER = Planner(FixedCatalog(CATALOG), CONFIG, max_prompt_chars=100, default_image_count=0)
 URL = ImageUrl("https://example.com/a.png")
 
 
@@ -126,7 +126,7 @@ class RecordingSource:
 
 def test_the_planner_checks_against_the_catalog_of_the_requests_account() -> None:
     source = RecordingSource(replace(CATALOG, images=CATALOG.images[:1], default_image="jimeng-5.0-pro"))
-    planner = Planner(source, CONFIG, max_prompt_chars=100)
+    planner = Planner(source, CONFIG, max_prompt_chars=100, default_image_count=0)
     assert planner.plan(ImageRequest(prompt="cat"), catalog=source.cached("s1")).model_id == "jimeng-5.0-pro"
     assert refusal(ImageRequest(prompt="cat", model="jimeng-4.0"), planner).code == "model_not_found"
     assert source.asked == ["s1", None]
@@ -224,7 +224,10 @@ def test_a_fixed_batch_model_refuses_another_n_naming_its_batch(n: int) -> None:
 def test_an_n_no_split_of_the_models_options_makes_is_refused() -> None:
     only_four = replace(CATALOG.images[1], id="four", aliases=(), count_options=(4,))
     planner = Planner(
-        FixedCatalog(replace(CATALOG, images=(only_four,), default_image="four")), CONFIG, max_prompt_chars=9
+        FixedCatalog(replace(CATALOG, images=(only_four,), default_image="four")),
+        CONFIG,
+        max_prompt_chars=9,
+        default_image_count=0,
     )
     assert planner.plan(ImageRequest(prompt="cat", n=8)).job_counts == (4, 4)
     error = refusal(ImageRequest(prompt="cat", n=6), planner)
