@@ -333,7 +333,7 @@ def _snapshot(view: records.RecordView, queue: records.QueueView | None = None) 
         queue_position=queue.position,
         queue_length=queue.length,
         forecast_seconds=_forecast(queue) if queue.forecast_generate is not None else _forecast(view.queue),
-        executed_count=view.executed_count,
+        executed_count=view.executed_count if view.phase is Phase.SUCCEEDED else None,
         must_progress=view.status == records.PARTIAL or view.status not in records.KNOWN_STATUSES,
         error=_failure(view) if view.phase is Phase.FAILED else None,
     )

@@ -161,8 +161,14 @@ class RecordView:
     history_record_id: str = ""
     submit_id: str = ""
     created_time: float | None = None
-    executed_count: int | None = None  # gen_option.gen_count of the draft as Jimeng ran it
+    draft_content: str = ""  # the draft as Jimeng ran it (a JSON string); read only when needed
     queue: QueueView = QueueView()
+
+    @property
+    def executed_count(self) -> int | None:
+        """``gen_option.gen_count`` of the draft Jimeng ran, parsed on demand: the draft is kilobytes of JSON
+        and every poll reads every record, but only a finished one is checked against it."""
+        return _executed_count(self.draft_content)
 
     @property
     def phase(self) -> Phase:
@@ -190,7 +196,7 @@ def read_record(record: Any) -> RecordView:
         history_record_id=_text(record.get("history_record_id")),
         submit_id=_text(record.get("submit_id")),
         created_time=_number(record.get("created_time")),
-        executed_count=_executed_count(record.get("draft_content")),
+        draft_content=record["draft_content"] if isinstance(record.get("draft_content"), str) else "",
         queue=read_queue(record),
     )
 
