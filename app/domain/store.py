@@ -1,0 +1,43 @@
+"""The small shared store the service keeps its cross-request state in (idempotency records, generations in
+flight): one interface, two implementations (``app/state``): SQLite for the workers of one machine, Redis
+for several replicas.
+
+Values are short strings (JSON written by their owner); every key expires. The operations are the ones a
+claim needs to be race-free across processes: create-if-absent and compare-and-swap, plus a counter for
+the caps and budgets that come next.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class StoreUnavailableError(Exception):
+    """The store could not be reached or answered nonsense; callers decide whether to proceed without it."""
+
+
+class StateStore(Protocol):
+    def create(self, key: str, value: str, ttl: float) -> bool:
+        """Set ``key`` only if it is absent (or expired); True when this call created it."""
+        ...
+
+    def get(self, key: str) -> str | None:
+        """The value of ``key``, or None when it is absent or expired."""
+        ...
+
+    def put(self, key: str, value: str, ttl: float) -> None:
+        """Set ``key`` unconditionally, expiring ``ttl`` seconds from now."""
+        ...
+
+    def swap(self, key: str, expected: str, value: str | None, ttl: float) -> bool:
+        """Replace the value of ``key`` only while it is still ``expected`` (None deletes it); True on success."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+
+    def add(self, key: str, delta: int, ttl: float) -> int:
+        """Add ``delta`` to the integer at ``key`` (0 when absent) and return the new value; a key created by
+        this call expires after ``ttl`` seconds, an existing one keeps its expiry."""
+        ...
+
+    def close(self) -> None: ...
