@@ -94,9 +94,35 @@ def _float_range(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
-def setting(env: str, parse: Callable[[str], Any], default: Any, doc: str) -> Any:
-    """A dataclass field that knows its environment key, parser and documentation."""
-    return field(default=default, metadata={"env": env, "parse": parse, "doc": doc})
+def _state_db(raw: str) -> str:
+    value = raw.strip()
+    return value if value == ":memory:" else str(Path(value).expanduser())
+
+
+def _redis_url(raw: str) -> str:
+    """A redis-py URL. Its errors never quote the value: it may hold a password."""
+    value = raw.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        shown = f"'{parts.scheme}://'" if parts.scheme.isalnum() else "none"
+        raise ValueError(f"expected a redis://, rediss:// or unix:// URL (scheme: {shown})")
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ValueError("expected the socket path of a unix:// URL, such as unix:///run/redis.sock")
+        return value
+    try:
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        raise ValueError("expected a numeric port in the URL") from None
+    if not parts.hostname:
+        raise ValueError("expected a host, such as redis://:password@redis.internal:6379/0")
+    return value
+
+
+def setting(env: str, parse: Callable[[str], Any], default: Any, doc: str, *, secret: bool = False) -> Any:
+    """A dataclass field that knows its environment key, parser and documentation. A ``secret`` value is
+    left out of the repr and of error messages."""
+    return field(default=default, repr=not secret, metadata={"env": env, "parse": parse, "doc": doc, "secret": secret})
 
 
 @dataclass(frozen=True)
@@ -176,6 +202,20 @@ class Settings:
         120.0,
         "a generation whose items stopped arriving (or in a state Jimeng never documented) fails after this long",
     )
+    state_db: str = setting(
+        "STATE_DB",
+        _state_db,
+        "",
+        "SQLite file of the shared state (idempotency records) when REDIS_URL is empty; empty: state.sqlite3 in "
+        "the app's instance folder; :memory: a private store per process (tests)",
+    )
+    redis_url: str = setting(
+        "REDIS_URL",
+        _redis_url,
+        "",
+        "redis://, rediss:// or unix:// URL of the shared state, for several replicas; empty: SQLite (STATE_DB)",
+        secret=True,
+    )
     web_concurrency: int = setting("WEB_CONCURRENCY", _int_range(1, 64), 2, "gunicorn worker processes")
     gunicorn_worker_connections: int = setting(
         "GUNICORN_WORKER_CONNECTIONS", _int_range(1, 100_000), 1000, "connections per gevent worker"
@@ -194,7 +234,8 @@ class Settings:
             try:
                 values[spec.name] = spec.metadata["parse"](raw)
             except ValueError as err:
-                raise SettingsError(f"invalid {key}={raw!r}: {err}") from None
+                shown = "<hidden>" if spec.metadata["secret"] else repr(raw)
+                raise SettingsError(f"invalid {key}={shown}: {err}") from None
         settings = cls(**values)
         settings.check()
         return settings
@@ -221,6 +262,7 @@ def documented_keys() -> list[tuple[str, Any, str]]:
 
 
 def settings_for_tests(**overrides: Any) -> Settings:
-    """Settings for tests: loopback images allowed, short timeouts, independent of the caller's environment."""
-    base = Settings(allow_private_image_urls=True, upstream_read_timeout=10.0, log_level="DEBUG")
+    """Settings for tests: loopback images allowed, short timeouts, a private in-memory state store,
+    independent of the caller's environment."""
+    base = Settings(allow_private_image_urls=True, upstream_read_timeout=10.0, log_level="DEBUG", state_db=":memory:")
     return base.with_overrides(**overrides)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from app.logging import SecretRegistry, mask
+from app.secrets import mask_url, url_passwords
 
 
 @pytest.mark.parametrize(
@@ -34,3 +35,19 @@ def test_registry_forgets_the_oldest_secret_past_capacity() -> None:
     for secret in ("aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"):
         registry.add(secret)
     assert registry.redact("aaaaaaaaaaaa cccccccccccc") == "aaaaaaaaaaaa …cccc"
+
+
+@pytest.mark.parametrize(
+    ("url", "passwords", "masked"),
+    [
+        ("redis://:hunter2-Secret@redis.internal:6379/0", {"hunter2-Secret"}, "redis://:…cret@redis.internal:6379/0"),
+        ("rediss://user:p%40ss-w0rd-x@h/1", {"p%40ss-w0rd-x", "p@ss-w0rd-x"}, "rediss://user:…rd-x@h/1"),
+        ("unix:///run/redis.sock?db=1&password=abc%2Fdefghij", {"abc%2Fdefghij", "abc/defghij"}, None),
+        ("redis://redis.internal:6379/0", set(), "redis://redis.internal:6379/0"),
+    ],
+)
+def test_url_passwords_are_found_and_masked(url: str, passwords: set[str], masked: str | None) -> None:
+    assert url_passwords(url) == passwords
+    shown = mask_url(url)
+    assert masked is None or shown == masked
+    assert not any(password in shown for password in passwords)

@@ -64,12 +64,40 @@ def test_values_are_typed() -> None:
         ("WEB_CONCURRENCY", "0"),
         ("MODEL_TABLE_TTL_SECONDS", "5"),
         ("JIMENG_UPSTREAM_CONFIG", "/nonexistent/upstream.yml"),
+        ("REDIS_URL", "localhost:6379"),
+        ("REDIS_URL", "http://redis.internal:6379"),
+        ("REDIS_URL", "redis://redis.internal:port/0"),
+        ("REDIS_URL", "unix://"),
     ],
 )
 def test_a_bad_value_names_its_key(key: str, value: str) -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({key: value})
     assert str(caught.value).startswith(f"invalid {key}=")
+
+
+def test_the_state_store_settings() -> None:
+    assert Settings.from_env({}).state_db == ""
+    assert Settings.from_env({}).redis_url == ""
+    assert Settings.from_env({"STATE_DB": " :memory: "}).state_db == ":memory:"
+    assert Settings.from_env({"STATE_DB": "~/jimeng/state.db"}).state_db == str(Path.home() / "jimeng/state.db")
+    for url in ("redis://:pw@redis.internal:6379/0", "rediss://user:pw@host", "unix:///run/redis.sock?db=1"):
+        assert Settings.from_env({"REDIS_URL": url}).redis_url == url
+
+
+@pytest.mark.parametrize(
+    "url", ["http://:hunter2-Secret@redis.internal:6379", "redis://:hunter2-Secret@host:port", "hunter2-Secret"]
+)
+def test_a_bad_redis_url_is_refused_without_its_password(url: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"REDIS_URL": url})
+    assert str(caught.value).startswith("invalid REDIS_URL=")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_the_redis_url_stays_out_of_the_repr() -> None:
+    settings = Settings.from_env({"REDIS_URL": "redis://:hunter2-Secret@redis.internal:6379/0"})
+    assert "hunter2" not in repr(settings)
 
 
 def test_api_keys_need_a_server_pool() -> None:
