@@ -20,6 +20,7 @@ def create_app(config: Any = None) -> Flask:
     wiring.register_cors(app)
     wiring.register_error_handlers(app)
     wiring.register_upstream(app, settings)
+    wiring.register_state(app, settings)
     wiring.register_generation(app, settings)
     wiring.register_blueprints(app)
     return app

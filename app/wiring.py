@@ -24,6 +24,8 @@ from app.jimeng.client import ClientConfig, JimengClient
 from app.jimeng.transport import new_http_session
 from app.jimeng.upload import ImageUploader
 from app.logging import configure_logging, register_request_logging, register_secret
+from app.secrets import url_passwords
+from app.state import open_store
 from config.settings import Settings
 from config.upstream import load_upstream
 
@@ -86,6 +88,14 @@ def register_upstream(app: Flask, settings: Settings) -> None:
     """The protocol file of the settings: a bad one raises UpstreamConfigError naming the key, before any
     request."""
     app.extensions["upstream"] = load_upstream(settings.jimeng_upstream_config)
+
+
+def register_state(app: Flask, settings: Settings) -> None:
+    """The shared state store (idempotency records, generations in flight). Opening it connects nothing:
+    each worker process connects on first use, after gunicorn's fork."""
+    for password in url_passwords(settings.redis_url):
+        register_secret(password)
+    app.extensions["state"] = open_store(settings, app.instance_path)
 
 
 def register_generation(app: Flask, settings: Settings) -> None:

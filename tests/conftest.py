@@ -10,6 +10,7 @@ from flask import Flask
 
 from app import create_app
 from config.settings import settings_for_tests
+from tests.redis_server import RedisServer, redis_server, require_redis_server
 from tests.support import LiveServer
 
 
@@ -35,3 +36,22 @@ def live_server(make_app: Callable[..., Flask]) -> Iterator[Callable[..., str]]:
     for server in servers:
         server.stop()
         server.app.extensions["generation"].poller.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_instance() -> Iterator[RedisServer]:
+    """One redis-server for the session (tests/redis_server.py): fails under CI when it is not installed,
+    skips elsewhere."""
+    with redis_server(binary=require_redis_server()) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_instance: RedisServer) -> str:
+    """The URL of the session's redis-server, its database emptied for this test."""
+    client = redis_instance.client()
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return redis_instance.url

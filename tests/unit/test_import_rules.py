@@ -21,6 +21,10 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "app/api": (("app.jimeng", "app.inputs", "app.emulator"), "views talk to the domain; only wiring knows the client"),
     "app/jimeng": ((*WEB, "app.api", "app.inputs", "app.emulator", "app.wiring"), "the client knows no web framework"),
     "app/inputs": ((*WEB, "app.api", "app.jimeng", "app.emulator"), "users' inputs are not the Jimeng client"),
+    "app/state": (
+        (*WEB, "app.api", "app.jimeng", "app.inputs", "app.emulator", "app.wiring", "app.errors"),
+        "the store is a plain library behind app.domain.store: no web framework, no upstream",
+    ),
     "app/emulator": (("app", "config"), "the emulator is an independent model of the upstream: it shares nothing"),
     "app/http.py": ((*WEB, "app.api", "app.domain", "app.jimeng", "app.inputs"), "one neutral HTTP exchange"),
 }
