@@ -11,6 +11,8 @@ RUN pip install .
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PORT=5100
+# the state store's SQLite file (REDIS_URL replaces it): somewhere the non-root user can write
+ENV STATE_DB=/home/jimeng/state/state.sqlite3
 RUN useradd --create-home --uid 10001 --user-group jimeng
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv
