@@ -5,6 +5,9 @@ for several replicas.
 Values are short strings (JSON written by their owner); every key expires. The operations are the ones a
 claim needs to be race-free across processes: create-if-absent and compare-and-swap, plus a counter for
 the caps and budgets that come next.
+
+Every ``ttl`` is a positive, finite number of seconds (anything else raises ValueError: a caller's bug).
+Any failure of the store itself raises StoreUnavailableError.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ class StateStore(Protocol):
 
     def add(self, key: str, delta: int, ttl: float) -> int:
         """Add ``delta`` to the integer at ``key`` (0 when absent) and return the new value; a key created by
-        this call expires after ``ttl`` seconds, an existing one keeps its expiry."""
+        this call expires after ``ttl`` seconds, an existing one keeps its expiry. A value that is not an
+        integer raises StoreUnavailableError."""
         ...
 
     def close(self) -> None: ...
