@@ -22,5 +22,6 @@ def create_app(config: Any = None) -> Flask:
     wiring.register_upstream(app, settings)
     wiring.register_state(app, settings)
     wiring.register_generation(app, settings)
+    wiring.register_ledger(app, settings)
     wiring.register_blueprints(app)
     return app

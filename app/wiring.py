@@ -12,6 +12,7 @@ from app.api.body import reject_oversized_bodies
 from app.domain.accounts import AccountService
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
+from app.domain.ledger import Ledger, LedgerSettings
 from app.domain.live_catalog import LiveCatalog
 from app.domain.planning import Planner
 from app.domain.poller import Poller
@@ -141,6 +142,21 @@ def register_generation(app: Flask, settings: Settings) -> None:
             max_bytes=settings.max_image_bytes,
             allow_private=settings.allow_private_image_urls,
             timeout=(settings.upstream_connect_timeout, settings.upstream_read_timeout),
+        ),
+    )
+
+
+PENDING_LEASE_SECONDS = 600.0  # uploads, failover and the submit's settle period fit well inside it
+
+
+def register_ledger(app: Flask, settings: Settings) -> None:
+    """Idempotency-Key and SDK-retry claims, in the shared state store."""
+    app.extensions["ledger"] = Ledger(
+        app.extensions["state"],
+        LedgerSettings(
+            key_ttl=settings.idempotency_ttl_seconds,
+            retry_window=settings.retry_dedup_seconds,
+            pending_ttl=PENDING_LEASE_SECONDS,
         ),
     )
 

@@ -216,6 +216,19 @@ class Settings:
         "redis://, rediss:// or unix:// URL of the shared state, for several replicas; empty: SQLite (STATE_DB)",
         secret=True,
     )
+    idempotency_ttl_seconds: float = setting(
+        "IDEMPOTENCY_TTL_SECONDS",
+        _float_range(60, 30 * 86400),
+        86400.0,
+        "how long an Idempotency-Key is remembered: a repeat within it resumes the same generation",
+    )
+    retry_dedup_seconds: float = setting(
+        "RETRY_DEDUP_SECONDS",
+        _float_range(0, 86400),
+        3600.0,
+        "a request marked as an SDK retry (x-stainless-retry-count >= 1) within this long of one with the same "
+        "caller and body resumes its generation; 0 turns this off",
+    )
     web_concurrency: int = setting("WEB_CONCURRENCY", _int_range(1, 64), 2, "gunicorn worker processes")
     gunicorn_worker_connections: int = setting(
         "GUNICORN_WORKER_CONNECTIONS", _int_range(1, 100_000), 1000, "connections per gevent worker"

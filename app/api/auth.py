@@ -7,6 +7,7 @@ leave the server.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 
@@ -53,6 +54,13 @@ def is_known_key(candidate: str, keys: tuple[str, ...]) -> bool:
     for key in keys:
         found |= hmac.compare_digest(candidate.encode(), key.encode())
     return found
+
+
+def caller_scope(request: Request, settings: Settings) -> str:
+    """A name for the caller's credentials that reveals nothing of them: whose Idempotency-Keys these are."""
+    tokens = parse_bearer(request.headers.get("Authorization"))
+    credentials = tokens[0] if settings.api_key_mode else ",".join(sorted(tokens))
+    return hashlib.sha256(f"jimeng-api caller {credentials}".encode()).hexdigest()[:32]
 
 
 def session_pool(request: Request, settings: Settings) -> list[str]:

@@ -12,6 +12,7 @@ from app.api.body import read_json_body
 from app.api.openapi import documented
 from app.api.schemas import ChatCompletionSchema
 from app.domain.chat import ChunkHeader, completion
+from app.domain.jobs import Job
 
 bp = Blueprint("chat", __name__)
 
@@ -24,12 +25,18 @@ bp = Blueprint("chat", __name__)
 )  # fmt: skip
 def create_chat_completion() -> Response:
     """Everything that can be refused is checked before the stream starts, so bad input is a plain 4xx."""
-    data = ChatCompletionSchema().load(read_json_body(request))
-    service, sessions = context.service(), context.sessions()
+    body = read_json_body(request)
+    data = ChatCompletionSchema().load(body)
+    service, sessions, intent = context.service(), context.sessions(), context.intent(body)
     prepared = service.prepare_chat(data["model"], data["messages"], session_id=sessions[0])
     header = ChunkHeader(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), data["model"] or prepared.plan.model_id)
+
+    def start() -> Job:
+        return context.ledger().start(intent, sessions, lambda: service.start(sessions, prepared))
+
     if data["stream"]:
-        return sse.stream_chat(service, lambda: service.start(sessions, prepared), header)
-    job = service.start(sessions, prepared)
+        context.ledger().check(intent)  # a reused key is a plain 422, not an event inside a 200 stream
+        return sse.stream_chat(service, start, header)
+    job = start()
     result = service.wait(job, request_id=context.request_id(), client_gone=context.client_gone())
     return jsonify(completion(result, completion_id=header.completion_id, model=header.model, created=header.created))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import select
 import socket
 from collections.abc import Callable
 
 from flask import current_app, g, request
 
-from app.api.auth import session_pool
+from app.api.auth import caller_scope, session_pool
 from app.domain.catalog import CatalogSource
+from app.domain.errors import InvalidRequestError
 from app.domain.generation import GenerationService
+from app.domain.ledger import Intent, Ledger, is_retry
 from config.settings import Settings
 
 
@@ -22,12 +25,35 @@ def service() -> GenerationService:
     return current_app.extensions["generation"]
 
 
+def ledger() -> Ledger:
+    return current_app.extensions["ledger"]
+
+
 def catalog_source() -> CatalogSource:
     return current_app.extensions["catalog"]
 
 
 def sessions() -> list[str]:
     return session_pool(request, settings())
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")  # printable ASCII, as Stripe's keys
+
+
+def intent(body: object) -> Intent:
+    """This request's intent: the caller, the endpoint and ``body`` (what it asks for), its Idempotency-Key
+    and whether the client marks it as a retry (``x-stainless-retry-count``, sent by the official SDKs)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.match(key.strip()):
+        raise InvalidRequestError(
+            "Idempotency-Key must be 1 to 255 printable ASCII characters", param="Idempotency-Key"
+        )
+    return Intent(
+        scope=caller_scope(request, settings()),
+        fingerprint=Intent.digest(request.endpoint, body),
+        key=key.strip() if key is not None else None,
+        retry=is_retry(request.headers.get("X-Stainless-Retry-Count")),
+    )
 
 
 def request_id() -> str:

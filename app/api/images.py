@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, Response, jsonify, request
 
 from app.api import context
@@ -9,6 +11,7 @@ from app.api.body import read_json_body, read_json_or_form
 from app.api.openapi import documented
 from app.api.schemas import ImageCompositionSchema, ImageGenerationSchema, ImagesResponseSchema, TaskSchema
 from app.domain.jobs import Job
+from app.domain.ledger import Intent
 from app.domain.models import GenerationRequest
 from app.domain.openai_shapes import accepted_task, images_response
 from app.domain.sources import Upload
@@ -24,8 +27,9 @@ GENERATION_ERRORS = ("400", "401", "402", "413", "415", "429", "502", "504")
     auth=True, errors=GENERATION_ERRORS,
 )  # fmt: skip
 def create_image() -> tuple[Response, int]:
-    image_request = ImageGenerationSchema().load(read_json_body(request))
-    return respond(submit(image_request), context.wants_async(image_request.run_async))
+    body = read_json_body(request)
+    image_request = ImageGenerationSchema().load(body)
+    return respond(submit(image_request, context.intent(body)), context.wants_async(image_request.run_async))
 
 
 @bp.post("/v1/images/compositions")
@@ -39,10 +43,11 @@ def create_composition() -> tuple[Response, int]:
     """JSON ``images`` (URLs, data URIs, ``{url}``) or multipart file fields ``image`` / ``image[]``."""
     fields, files = read_json_or_form(request)
     uploads = [Upload(f.filename or "upload", f.read()) for key in ("image", "image[]") for f in files.getlist(key)]
+    intent = context.intent({"fields": fields, "files": [hashlib.sha256(u.data).hexdigest() for u in uploads]})
     if uploads:
         fields["images"] = [*_as_list(fields.get("images")), *uploads]
     image_request = ImageCompositionSchema().load(fields)
-    return respond(submit(image_request), context.wants_async(image_request.run_async), composition=True)
+    return respond(submit(image_request, intent), context.wants_async(image_request.run_async), composition=True)
 
 
 def _as_list(value: object) -> list[object]:
@@ -51,10 +56,12 @@ def _as_list(value: object) -> list[object]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def submit(generation: GenerationRequest) -> Job:
-    """Authenticate, check and load everything, then submit: the one way every generation endpoint starts."""
+def submit(generation: GenerationRequest, intent: Intent) -> Job:
+    """Authenticate, check and load everything, then submit, unless the intent already has its job (an
+    Idempotency-Key or an SDK retry of a request that submitted): the one way every generation starts."""
     service, sessions = context.service(), context.sessions()
-    return service.start(sessions, service.prepare(generation, session_id=sessions[0]))
+    prepared = service.prepare(generation, session_id=sessions[0])
+    return context.ledger().start(intent, sessions, lambda: service.start(sessions, prepared))
 
 
 def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:

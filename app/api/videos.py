@@ -19,5 +19,6 @@ bp = Blueprint("videos", __name__)
     accepted=TaskSchema, auth=True, errors=GENERATION_ERRORS,
 )  # fmt: skip
 def create_video() -> tuple[Response, int]:
-    video_request = VideoGenerationSchema().load(read_json_body(request))
-    return respond(submit(video_request), context.wants_async(video_request.run_async))
+    body = read_json_body(request)
+    video_request = VideoGenerationSchema().load(body)
+    return respond(submit(video_request, context.intent(body)), context.wants_async(video_request.run_async))

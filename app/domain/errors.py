@@ -2,6 +2,7 @@
 
     DomainError                         base; immutable once created
      +-- InvalidRequestError            400: input no upstream call could fix; ``param`` names the field
+     |    +-- IdempotencyKeyReusedError 422: an Idempotency-Key already used with another request body
      |    +-- ModelUnavailableError     400: a model Jimeng no longer serves (the message names its successor)
      |    +-- InvalidJsonError          400: the body is not a JSON object
      |    +-- ImageTooLargeError        413: one input image is over MAX_IMAGE_BYTES
@@ -13,6 +14,7 @@
      +-- NotFoundError                  404: a task id, model or route nobody knows
      +-- ClientGoneError                499: the client hung up while its generation ran
      +-- GenerationTimeoutError         504: the deadline passed; the generation may still finish upstream
+     +-- StateUnavailableError          503: the shared store that makes Idempotency-Key safe cannot be reached
      +-- JimengError                    what Jimeng said, or failed to say (``ret`` when it said it)
           +-- SessionExpiredError        401 the sessionid is not (or no longer) logged in
           +-- InsufficientCreditsError   402 the account cannot pay for the draft (or lacks the model's benefit)
@@ -107,6 +109,12 @@ class ModelUnavailableError(InvalidRequestError):
     code = "model_unavailable"
 
 
+class IdempotencyKeyReusedError(InvalidRequestError):
+    """The key names an earlier request with a different body: replaying it would answer the wrong question."""
+
+    code = "idempotency_key_reused"
+
+
 class InvalidJsonError(InvalidRequestError):
     code = "invalid_json"
 
@@ -151,6 +159,12 @@ class ClientGoneError(DomainError):
 
 class GenerationTimeoutError(DomainError):
     code = "generation_timeout"
+
+
+class StateUnavailableError(DomainError):
+    """The shared store is down: a request with an Idempotency-Key is refused rather than risk paying twice."""
+
+    code = "state_unavailable"
 
 
 # -- the upstream ----------------------------------------------------------------------------------------
@@ -242,3 +256,26 @@ class UpstreamUnavailableError(JimengError):
 
 class SubmitOutcomeUnknownError(UpstreamUnavailableError):
     pass
+
+
+# -- errors kept in the shared store ---------------------------------------------------------------------
+
+
+def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
+    return [cls, *(sub for child in cls.__subclasses__() for sub in _subclasses(child))]
+
+
+def error_record(err: DomainError) -> dict[str, Any]:
+    """A JSON-able record of an error (its class by name and its fields), for another process to restore."""
+    fields = {k: v for k, v in err.__dict__.items() if isinstance(v, str | int | float | bool | None)}
+    return {"class": type(err).__name__, "fields": fields}
+
+
+def restore_error(record: dict[str, Any]) -> DomainError:
+    """The error an ``error_record`` describes; an unknown class (an older or newer release) restores as the
+    nearest thing every client understands, an upstream error."""
+    by_name = {cls.__name__: cls for cls in _subclasses(DomainError)}
+    cls = by_name.get(str(record.get("class")), JimengError)
+    fields = dict(record.get("fields") or {})
+    message = str(fields.pop("message", "upstream error"))
+    return cls(message, **fields)

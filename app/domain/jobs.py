@@ -6,10 +6,12 @@ maximum is split by the planner, and the results are concatenated in order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from app.domain.catalog import Catalog
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, NotFoundError, error_record, restore_error
 from app.domain.models import GenerationKind, GenerationRequest, InputImage, ResponseFormat, Submitted
 from app.domain.planning import Plan
 
@@ -75,3 +77,42 @@ class Job:
     @property
     def history_ids(self) -> tuple[str, ...]:
         return tuple(part.history_id for part in self.parts)
+
+    def to_record(self) -> dict[str, Any]:
+        """What another request (in any worker or replica) needs to follow this job, as JSON-able data. The
+        session id is a password: only its digest is kept, and ``from_record`` finds the session again in the
+        pool of the request that resumes the job (the same credentials, or the same server pool)."""
+        return {
+            "parts": [asdict(part) for part in self.parts],
+            "session": session_digest(self.session_id),
+            "kind": self.kind.value,
+            "model": self.model,
+            "prompt": self.prompt,
+            "created": self.created,
+            "response_format": self.response_format.value,
+            "input_images": self.input_images,
+            "refused": [error_record(err) for err in self.refused],
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], sessions: list[str]) -> Job:
+        """The job ``to_record`` described, on the session of ``sessions`` that ran it."""
+        parts = tuple(Part(**part) for part in record["parts"])
+        session_id = next((s for s in sessions if session_digest(s) == record["session"]), None)
+        if session_id is None:
+            hid = parts[0].history_id
+            raise NotFoundError(
+                f"Generation {hid} ran on a session that is no longer in this pool; GET /v1/tasks/{hid} with it",
+                history_id=hid,
+            )
+        return cls(
+            parts=parts, session_id=session_id, kind=GenerationKind(record["kind"]), model=record["model"],
+            prompt=record["prompt"], created=int(record["created"]),
+            response_format=ResponseFormat(record["response_format"]), input_images=int(record["input_images"]),
+            refused=tuple(restore_error(err) for err in record.get("refused", ())),
+        )  # fmt: skip
+
+
+def session_digest(session_id: str) -> str:
+    """A stable name for a session that reveals nothing of it (stored next to jobs, never the id itself)."""
+    return hashlib.sha256(f"jimeng-api session {session_id}".encode()).hexdigest()[:32]
