@@ -98,6 +98,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             imagex_url=settings.jimeng_imagex_url,
             connect_timeout=settings.upstream_connect_timeout,
             read_timeout=settings.upstream_read_timeout,
+            submit_settle_seconds=settings.submit_settle_seconds,
         ),
     )
     timing = PollTiming(
