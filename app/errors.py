@@ -1,6 +1,7 @@
 """The one place where exceptions become HTTP answers in OpenAI's error shape.
 
-Every error body is ``{"error": {"message", "type", "param", "code", "history_id"}}``. The error classes and
+Every error body is ``{"error": {"message", "type", "param", "code", "history_id"}}``, plus ``task_id`` when
+a submit's fate is unknown (its submit id, which ``GET /v1/tasks/{id}`` resolves). The error classes and
 their codes are the domain's (``app/domain/errors.py``); their HTTP status and ``type`` are decided here and
 nowhere else, so a new error class needs one line in ``_TRANSLATIONS``.
 """
@@ -70,15 +71,22 @@ def error_body(
     code: str,
     param: str | None = None,
     history_id: str | None = None,
+    task_id: str | None = None,
 ) -> dict[str, Any]:
-    """The contract's error object; also used inside SSE error events."""
-    return {"error": {"message": message, "type": type, "param": param, "code": code, "history_id": history_id}}
+    """The contract's error object; also used inside SSE error events. ``task_id`` only when there is one."""
+    error = {"message": message, "type": type, "param": param, "code": code, "history_id": history_id}
+    if task_id is not None:
+        error["task_id"] = task_id
+    return {"error": error}
 
 
 def describe(err: domain.DomainError) -> tuple[int, dict[str, Any]]:
     """(status, body) of a domain error."""
     translation = next((tr for cls, tr in _TRANSLATIONS if isinstance(err, cls)), _UNCLASSIFIED)
-    body = error_body(err.message, type=translation.type, code=err.code, param=err.param, history_id=err.history_id)
+    body = error_body(
+        err.message, type=translation.type, code=err.code, param=err.param, history_id=err.history_id,
+        task_id=getattr(err, "task_id", None),
+    )  # fmt: skip
     return translation.status, body
 
 
