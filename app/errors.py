@@ -4,6 +4,10 @@ Every error body is ``{"error": {"message", "type", "param", "code", "history_id
 a submit's fate is unknown (its submit id, which ``GET /v1/tasks/{id}`` resolves). The error classes and
 their codes are the domain's (``app/domain/errors.py``); their HTTP status and ``type`` are decided here and
 nowhere else, so a new error class needs one line in ``_TRANSLATIONS``.
+
+Retry hints for clients (the official OpenAI SDKs obey both): an error about a generation that exists or may
+exist (it carries a ``history_id`` or a ``task_id``) says ``x-should-retry: false``, since a retry would be a
+second paid generation; a 429 or 503 says ``Retry-After``, since waiting helps there.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ _TRANSLATIONS: tuple[tuple[type[domain.DomainError], Translation], ...] = (
     (domain.JimengError, Translation(502, "upstream_error")),
 )
 
+DEFAULT_RETRY_AFTER_SECONDS = 10.0  # a 429 or 503 whose error does not know better
 _UNCLASSIFIED = Translation(500, "server_error")  # a bare DomainError: a bug, but still in the contract's shape
 
 _HTTP_CODES = {
@@ -117,8 +122,12 @@ def first_validation_message(messages: Any, prefix: str = "") -> tuple[str | Non
 def _render(status: int, body: dict[str, Any], retry_after: float | None = None) -> Response:
     response = jsonify(body)
     response.status_code = status
-    if retry_after is not None:  # RFC 9110: whole seconds; the OpenAI SDKs honour it before retrying
-        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    error = body.get("error", {})
+    if error.get("history_id") or error.get("task_id"):  # a generation exists or may: a retry pays again
+        response.headers["x-should-retry"] = "false"
+    elif retry_after is not None or status in (429, 503):  # waiting helps: say how long
+        seconds = DEFAULT_RETRY_AFTER_SECONDS if retry_after is None else retry_after
+        response.headers["Retry-After"] = str(max(1, math.ceil(seconds)))  # RFC 9110: whole seconds
     return response
 
 
