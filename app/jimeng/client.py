@@ -173,36 +173,36 @@ class JimengClient:
     def _settle(self, session_id: str, submit_id: str) -> str | None:
         """After a submit whose answer was lost: the history id of the generation it created, or None when a
         look-up made once the settle period had passed still shows none. Jimeng may record a slow submit late,
-        so a "none" before then proves nothing; look-ups are free, so they run at growing intervals until
-        then. Raises SubmitOutcomeUnknownError (with the submit id) when no look-up after the period answers."""
+        so a "none" before then proves nothing: look-ups (free) run at growing intervals until the period
+        ends, their failures ignored; the last one is retried as any read is, and when it never answers the
+        outcome is unknown: SubmitOutcomeUnknownError with the submit id."""
         deadline = self._clock() + self.config.submit_settle_seconds
-        delay, failures_after, lookups = SETTLE_FIRST_DELAY, 0, 0
-        while True:
-            settled = self._clock() >= deadline
+        delay, lookups = SETTLE_FIRST_DELAY, 0
+        while self._clock() < deadline:
             lookups += 1
             try:
-                found = self.find_by_submit_id(session_id, submit_id)
+                if found := self.find_by_submit_id(session_id, submit_id):
+                    return found
             except (TransientError, JimengError) as err:
                 logger.info("look-up {} of submit {} failed: {}", lookups, submit_id, err)
-                if settled:
-                    failures_after += 1
-                    if failures_after >= LOOKUP_ATTEMPTS:
-                        raise SubmitOutcomeUnknownError(
-                            f"Jimeng did not answer whether submit {submit_id} created a generation "
-                            f"({lookups} look-ups): fetch it later with GET /v1/tasks/{submit_id}",
-                            task_id=submit_id,
-                        ) from err
-            else:
-                if found:
-                    return found
-                if settled:
-                    logger.info(
-                        "submit {}: no generation after {} look-ups; it never reached Jimeng", submit_id, lookups
-                    )
-                    return None
-            pause = delay if settled else min(delay, max(deadline - self._clock(), 0.0))
-            self._sleep(pause)
+            self._sleep(min(delay, max(deadline - self._clock(), 0.0)))
             delay = min(delay * 2, SETTLE_MAX_DELAY)
+        try:
+            found = with_retries(
+                lambda: self.find_by_submit_id(session_id, submit_id),
+                attempts=LOOKUP_ATTEMPTS,
+                sleep=self._sleep,
+                rng=self._rng,
+            )
+        except JimengError as err:
+            raise SubmitOutcomeUnknownError(
+                f"Jimeng did not answer whether submit {submit_id} created a generation: {err.message}; "
+                f"fetch it later with GET /v1/tasks/{submit_id}",
+                task_id=submit_id,
+            ) from err
+        if not found:
+            logger.info("submit {}: no generation after the settle period; it never reached Jimeng", submit_id)
+        return found
 
     def find_by_submit_id(self, session_id: str, submit_id: str) -> str | None:
         """The history id of the generation created with ``submit_id``, or None if Jimeng shows none (yet).
