@@ -28,8 +28,9 @@ def create_chat_completion() -> Response:
     service, sessions = context.service(), context.sessions()
     prepared = service.prepare_chat(data["model"], data["messages"], session_id=sessions[0])
     header = ChunkHeader(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), data["model"] or prepared.plan.model_id)
+    gone = context.client_gone()
     if data["stream"]:
-        return sse.stream_chat(service, lambda: service.start(sessions, prepared), header)
-    job = service.start(sessions, prepared)
-    result = service.wait(job, request_id=context.request_id(), client_gone=context.client_gone())
+        return sse.stream_chat(service, lambda: service.start(sessions, prepared, client_gone=gone), header)
+    job = service.start(sessions, prepared, client_gone=gone)
+    result = service.wait(job, request_id=context.request_id(), client_gone=gone)
     return jsonify(completion(result, completion_id=header.completion_id, model=header.model, created=header.created))

@@ -54,7 +54,8 @@ def _as_list(value: object) -> list[object]:
 def submit(generation: GenerationRequest) -> Job:
     """Authenticate, check and load everything, then submit: the one way every generation endpoint starts."""
     service, sessions = context.service(), context.sessions()
-    return service.start(sessions, service.prepare(generation, session_id=sessions[0]))
+    prepared = service.prepare(generation, session_id=sessions[0])
+    return service.start(sessions, prepared, client_gone=context.client_gone())
 
 
 def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:
