@@ -67,10 +67,10 @@ def test_the_sdk_at_its_default_retries_never_pays_twice_for_a_failed_generation
 ) -> None:
     """x-should-retry: false on an error about an existing generation: the SDK's two retries never happen."""
     api = start_api(**settings)
-    client = OpenAI(base_url=f"{api.url}/v1", api_key=api.token, timeout=30)  # max_retries: the default (2)
-    assert client.max_retries == 2
-    with pytest.raises(openai.APIStatusError) as caught:
-        client.images.generate(model="jimeng-4.0", prompt=prompt)
+    with OpenAI(base_url=f"{api.url}/v1", api_key=api.token, timeout=30) as client:  # max_retries: the default
+        assert client.max_retries == 2
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.images.generate(model="jimeng-4.0", prompt=prompt)
     assert caught.value.status_code == status
     body = caught.value.body
     assert isinstance(body, dict) and body["code"] == code
