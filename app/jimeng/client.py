@@ -41,6 +41,10 @@ SUBMIT_ATTEMPTS = 5  # each retry follows a settle period whose last look-up fou
 LOOKUP_ATTEMPTS = 6  # look-ups that may fail after the settle period before the outcome is called unknown
 SETTLE_FIRST_DELAY = 0.5  # seconds between the first look-ups of a settle period; doubling ...
 SETTLE_MAX_DELAY = 5.0  # ... up to this
+# A submit answered at once with 502/503/500 was refused by Jimeng's front (the emulator's faults too); if it did
+# act, the record exists by the time the error arrives, so a short settle suffices. A late answer (read timeout,
+# a gateway's 504, a connection lost after sending) gets the whole SUBMIT_SETTLE_SECONDS.
+ANSWERED_SETTLE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,7 @@ class JimengClient:
                 raise TransientError("accepted draft without a history_record_id")
             except TransientError as err:
                 logger.warning("submit {} lost its answer: {}", submit_id, err.reason)
-                if err.maybe_processed and (found := self._settle(session_id, submit_id)):
+                if err.maybe_processed and (found := self._settle(session_id, submit_id, self._settle_period(err))):
                     logger.info("submit {} did reach Jimeng: continuing with generation {}", submit_id, found)
                     return Submitted(history_id=found, submit_id=submit_id)
                 if attempt == SUBMIT_ATTEMPTS - 1:
@@ -170,13 +174,18 @@ class JimengClient:
                     self._sleep(Backoff().delay(attempt, err.status, self._rng))
         raise AssertionError("unreachable")
 
-    def _settle(self, session_id: str, submit_id: str) -> str | None:
+    def _settle_period(self, err: TransientError) -> float:
+        answered = err.answered and err.status != 504
+        full = self.config.submit_settle_seconds
+        return min(full, ANSWERED_SETTLE_SECONDS) if answered else full
+
+    def _settle(self, session_id: str, submit_id: str, period: float) -> str | None:
         """After a submit whose answer was lost: the history id of the generation it created, or None when a
         look-up made once the settle period had passed still shows none. Jimeng may record a slow submit late,
         so a "none" before then proves nothing: look-ups (free) run at growing intervals until the period
         ends, their failures ignored; the last one is retried as any read is, and when it never answers the
         outcome is unknown: SubmitOutcomeUnknownError with the submit id."""
-        deadline = self._clock() + self.config.submit_settle_seconds
+        deadline = self._clock() + period
         delay, lookups = SETTLE_FIRST_DELAY, 0
         while self._clock() < deadline:
             lookups += 1
@@ -330,7 +339,7 @@ class JimengClient:
             return payload.get("data")
         errmsg = str(payload.get("errmsg") or "")
         if ret in TRANSIENT_RETS:
-            raise TransientError(f"ret {ret} ({errmsg})")
+            raise TransientError(f"ret {ret} ({errmsg})", answered=True)
         data = payload.get("data")
         fail_code = str(data.get("fail_code") or "") if isinstance(data, dict) else ""
         raise error_from_envelope(ret, errmsg, fail_code=fail_code)

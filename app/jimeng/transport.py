@@ -48,10 +48,13 @@ class TransientError(Exception):
     (false only when no connection was made or the answer was a 429, a throttle's refusal: a submit then
     cannot have created a generation). A 5xx may come from a gateway after the service behind it acted."""
 
-    def __init__(self, reason: str, *, status: int | None = None, maybe_processed: bool = True) -> None:
+    def __init__(
+        self, reason: str, *, status: int | None = None, maybe_processed: bool = True, answered: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.answered = answered or status is not None  # an answer came at once (a status, a refusing envelope)
         self.maybe_processed = maybe_processed
 
     def final(self) -> JimengError:

@@ -266,3 +266,23 @@ def test_the_last_attempt_is_settled_too_and_a_proven_none_is_a_plain_upstream_e
     assert not isinstance(caught.value, SubmitOutcomeUnknownError)
     assert [http.path(i) for i in range(len(http.calls))].count(SUBMIT) == 5
     assert http.script == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "period"),
+    [
+        ((502, b"<html>bad gateway</html>"), 3.0),  # answered at once: a short settle
+        ((503, b"busy"), 3.0),
+        ({"ret": "2008", "errmsg": "get history failed", "data": None}, 3.0),
+        ((504, b"gateway timeout"), SETTLE),  # the gateway gave up waiting: Jimeng may still be at it
+        (requests.exceptions.ReadTimeout("read timed out"), SETTLE),  # late: the whole settle period
+    ],
+    ids=["502", "503", "ret-2008", "504", "read-timeout"],
+)
+def test_an_answered_refusal_settles_briefly_a_late_answer_for_the_whole_period(answer: Any, period: float) -> None:
+    time = FakeTime()
+    lookups = 4 if period == 3.0 else 6  # at 0, 0.5, 1.5 (3.5, 7.5) s, and one when the period ended
+    jimeng, http = client([answer, *[NONE] * lookups, accepted("900")], time)
+    assert jimeng.submit(SESSION, IMAGE).history_id == "900"
+    assert sum(time.sleeps) == period
+    assert [http.path(i) for i in range(len(http.calls))] == [SUBMIT, *[LOOKUP] * lookups, SUBMIT]
