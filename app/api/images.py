@@ -59,12 +59,12 @@ def _as_list(value: object) -> list[object]:
 def submit(generation: GenerationRequest, intent: Intent) -> Job:
     """Authenticate, check and load everything, then submit, unless the intent already has its job (an
     Idempotency-Key or an SDK retry of a request that submitted): the one way every generation starts."""
-    service, sessions = context.service(), context.sessions()
-    prepared = service.prepare(generation, session_id=sessions[0])
-    gone = context.client_gone()
-    return context.ledger().start(
-        intent, sessions, lambda: service.start(sessions, prepared, client_gone=gone), client_gone=gone
-    )
+    service, sessions, gone = context.service(), context.sessions(), context.client_gone()
+    with context.ledger().claim(intent, sessions, client_gone=gone) as claim:  # before any input is fetched
+        if claim.job is not None:
+            return claim.job
+        prepared = service.prepare(generation, session_id=sessions[0])
+        return claim.submit(lambda: service.start(sessions, prepared, client_gone=gone))
 
 
 def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:

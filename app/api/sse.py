@@ -39,12 +39,17 @@ DONE = "data: [DONE]\n\n"
 KEEPALIVE = ": keep-alive\n\n"
 
 
-def stream_chat(service: GenerationService, start: Callable[[], Job], header: ChunkHeader) -> Response:
-    """The SSE response of a streamed chat completion; ``start`` submits (called inside the stream)."""
+def stream_chat(
+    service: GenerationService, start: Callable[[], Job], header: ChunkHeader, *, on_close: Callable[[], None]
+) -> Response:
+    """The SSE response of a streamed chat completion; ``start`` submits (called inside the stream);
+    ``on_close`` runs when the stream ends, however it ends (a claim nobody submitted is released)."""
     stream = _ChatStream(
         service, start, header, context.settings().sse_keepalive_seconds, context.client_gone(), context.request_id()
     )
-    return Response(stream_with_context(stream.events()), mimetype="text/event-stream", headers=SSE_HEADERS)
+    response = Response(stream_with_context(stream.events()), mimetype="text/event-stream", headers=SSE_HEADERS)
+    response.call_on_close(on_close)  # also when the body was never iterated (the client left at once)
+    return response
 
 
 class _ChatStream:

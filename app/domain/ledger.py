@@ -23,7 +23,8 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,13 +70,58 @@ class LedgerSettings:
     pending_ttl: float  # how long a claim may stay unsubmitted before another request may take it over
 
 
-@dataclass(frozen=True)
-class _Claim:
-    """A claim this request owns: the store key and the value it wrote (only that value may be replaced)."""
+class Claim:
+    """A request's hold on its intent: ``job`` when the intent already has one (resume it, submit nothing);
+    else ``submit`` runs the one submit and records its job for the repeats. A claim that ends without a
+    submit must be released (``release``, or leaving its ``with`` block), so a later try may run."""
 
-    key: str
-    value: str
-    ttl: float
+    def __init__(self, ledger: Ledger, key: str | None, pending: str | None, job: Job | None = None) -> None:
+        self.job = job
+        self._ledger = ledger
+        self._key = key
+        self._pending = pending  # the value this request wrote; only that value may be replaced
+        self._settled = job is not None
+
+    def submit(self, start: Callable[[], Job]) -> Job:
+        """The intent's job: the one resumed, or the one ``start`` submits (once), recorded for its repeats."""
+        if self.job is not None:
+            return self.job
+        try:
+            job = start()
+        except SubmitOutcomeUnknownError as err:
+            self._settle({"state": UNKNOWN, "error": error_record(err)})
+            raise
+        except BaseException:
+            self.release()
+            raise
+        self._settle({"state": SUBMITTED, "job": job.to_record()})
+        self.job = job
+        return job
+
+    def release(self) -> None:
+        """Nothing was submitted: forget this request's claim (never a claim another request holds)."""
+        if not self._settled:
+            self._settle(None)
+
+    @contextmanager
+    def releasing_on_error(self) -> Iterator[None]:
+        """Release the claim when the block raises (a request refused while it was being prepared)."""
+        try:
+            yield
+        except BaseException:
+            self.release()
+            raise
+
+    def __enter__(self) -> Claim:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def _settle(self, record: dict[str, Any] | None) -> None:
+        self._settled = True
+        if self._key is not None:
+            self._ledger._settle(self._key, self._pending, record)
 
 
 class Ledger:
@@ -85,12 +131,10 @@ class Ledger:
         settings: LedgerSettings,
         *,
         sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._settings = settings
         self._sleep = sleep
-        self._monotonic = monotonic
 
     def start(
         self,
@@ -101,11 +145,18 @@ class Ledger:
         client_gone: Callable[[], bool] | None = None,
     ) -> Job:
         """The job of this intent: the one already recorded for it (no submit), or the one ``submit`` starts."""
-        key, ttl = self._place(intent)
+        with self.claim(intent, sessions, client_gone=client_gone) as claim:
+            return claim.submit(submit)
+
+    def claim(self, intent: Intent, sessions: list[str], *, client_gone: Callable[[], bool] | None = None) -> Claim:
+        """Hold this intent before anything is prepared or submitted: a repeat then waits for the owner instead
+        of racing it. Raises what the intent's record refuses (a key reused with another body: 422; an unknown
+        outcome: the same 502 again)."""
+        key = self._key_of(intent)
         if key is None:
-            return submit()
+            return Claim(self, None, None)
         try:
-            claim, record = self._claim(key, ttl, intent, client_gone)
+            return self._claim(key, intent, sessions, client_gone)
         except StoreUnavailableError as err:
             if intent.key is not None:
                 raise StateUnavailableError(
@@ -113,25 +164,40 @@ class Ledger:
                     retry_after=5,
                 ) from err
             logger.warning("state store unavailable ({}); retries of this request will not be recognised", err)
-            return submit()
-        if record is not None:
-            return self._resume(record, sessions)
-        return self._run(claim, submit)
+            return Claim(self, None, None)
 
-    def check(self, intent: Intent) -> None:
-        """Refuse now what ``start`` would refuse (a key reused with another body, an unknown outcome), for a
-        stream that must answer such errors as plain HTTP errors before its first byte. One store read."""
-        key, _ = self._place(intent)
-        if key is None or intent.key is None:
-            return
-        try:
+    def _key_of(self, intent: Intent) -> str | None:
+        """The store key of the intent; None when nothing is to be kept."""
+        if intent.key is not None:
+            return f"idem:{intent.scope}:{Intent.digest(intent.key)}"
+        if self._settings.retry_window > 0:
+            return f"recent:{intent.scope}:{intent.fingerprint}"
+        return None
+
+    def _claim(self, key: str, intent: Intent, sessions: list[str], client_gone: Callable[[], bool] | None) -> Claim:
+        pending = json.dumps({"state": PENDING, "fingerprint": intent.fingerprint, "owner": uuid.uuid4().hex})
+        while True:
+            if self._store.create(key, pending, self._settings.pending_ttl):
+                return Claim(self, key, pending)
             raw = self._store.get(key)
-        except StoreUnavailableError:
-            return  # start() decides
-        if raw is not None:
-            self._refuse_mismatch(_parse(raw), intent)
+            if raw is None:
+                continue  # expired or released between the two calls: try to create it again
+            if intent.key is None and not intent.retry:
+                # a new intent with the body of an earlier one: it holds nothing now and records its job over
+                # the earlier one's once submitted (the latest request is what retries resume)
+                return Claim(self, key, None)
+            record = _parse(raw)
+            self._refuse_mismatch(record, intent)
+            if record.get("state") == SUBMITTED:
+                job = Job.from_record(record["job"], sessions)
+                logger.info("request resumes generation {} of an earlier request with its intent", job.history_id)
+                return Claim(self, key, None, job)
+            if client_gone is not None and client_gone():
+                raise ClientGoneError("client left while an earlier request with the same intent was submitting")
+            self._sleep(WAIT_STEP)
 
-    def _refuse_mismatch(self, record: dict[str, Any], intent: Intent) -> None:
+    @staticmethod
+    def _refuse_mismatch(record: dict[str, Any], intent: Intent) -> None:
         if intent.key is not None and record.get("fingerprint") != intent.fingerprint:
             raise IdempotencyKeyReusedError(
                 "This Idempotency-Key was used with a different request body; use a new key for a new request",
@@ -140,78 +206,22 @@ class Ledger:
         if record.get("state") == UNKNOWN:
             raise restore_error(record["error"])
 
-    # -- where an intent is kept ------------------------------------------------------------------------
-
-    def _place(self, intent: Intent) -> tuple[str | None, float]:
-        """The store key of the intent and how long it is remembered; None when nothing is to be kept."""
-        if intent.key is not None:
-            key_digest = Intent.digest(intent.key)
-            return f"idem:{intent.scope}:{key_digest}", self._settings.key_ttl
-        if self._settings.retry_window > 0:
-            return f"recent:{intent.scope}:{intent.fingerprint}", self._settings.retry_window
-        return None, 0.0
-
-    # -- claiming ---------------------------------------------------------------------------------------
-
-    def _claim(
-        self, key: str, ttl: float, intent: Intent, client_gone: Callable[[], bool] | None
-    ) -> tuple[_Claim | None, dict[str, Any] | None]:
-        """Own the intent (a claim), or find the job recorded for it (a record); waits while another request
-        is still submitting it."""
-        pending = json.dumps({"state": PENDING, "fingerprint": intent.fingerprint, "owner": uuid.uuid4().hex})
-        claim = _Claim(key, pending, self._settings.pending_ttl)
-        if intent.key is None and not intent.retry:
-            self._store.put(key, pending, claim.ttl)  # a new intent: the latest one is what its retries resume
-            return claim, None
-        while True:
-            if self._store.create(key, pending, claim.ttl):
-                return claim, None
-            raw = self._store.get(key)
-            if raw is None:
-                continue  # expired or released between the two calls: try to create it again
-            record = _parse(raw)
-            self._refuse_mismatch(record, intent)
-            if record.get("state") == SUBMITTED:
-                return None, record
-            if client_gone is not None and client_gone():
-                raise ClientGoneError("client left while an earlier request with the same intent was submitting")
-            self._sleep(WAIT_STEP)
-
-    # -- owning -----------------------------------------------------------------------------------------
-
-    def _run(self, claim: _Claim | None, submit: Callable[[], Job]) -> Job:
-        assert claim is not None
-        fingerprint = _parse(claim.value)["fingerprint"]
+    def _settle(self, key: str, pending: str | None, record: dict[str, Any] | None) -> None:
+        """Replace the pending claim ``pending`` of ``key`` by ``record`` (None: delete it), never a claim another
+        request took over since; a request that held no claim records a submitted job over what is there. An
+        outcome is remembered for the key's whole time from now."""
+        ttl = self._settings.key_ttl if key.startswith("idem:") else self._settings.retry_window
         try:
-            job = submit()
-        except SubmitOutcomeUnknownError as err:
-            record = {"state": UNKNOWN, "fingerprint": fingerprint, "error": error_record(err)}
-            self._settle(claim, record)
-            raise
-        except BaseException:
-            self._settle(claim, None)  # nothing was submitted: a later try may run
-            raise
-        self._settle(claim, {"state": SUBMITTED, "fingerprint": fingerprint, "job": job.to_record()})
-        return job
-
-    def _settle(self, claim: _Claim, record: dict[str, Any] | None) -> None:
-        """Replace this request's own pending claim (never a claim another request took over since); an
-        outcome is remembered for the key's full time from now."""
-        ttl = self._settings.key_ttl if claim.key.startswith("idem:") else self._settings.retry_window
-        value = json.dumps(record) if record is not None else None
-        try:
-            if not self._store.swap(claim.key, claim.value, value, ttl):
-                logger.info("claim {} was taken over before it settled", claim.key.split(":")[0])
+            if pending is None:
+                if record is not None:
+                    fingerprint = key.rsplit(":", 1)[1]
+                    self._store.put(key, json.dumps({**record, "fingerprint": fingerprint}), ttl)
+                return
+            value = None if record is None else json.dumps({**record, "fingerprint": _parse(pending)["fingerprint"]})
+            if not self._store.swap(key, pending, value, ttl):
+                logger.info("claim {} was taken over before it settled", key.split(":")[0])
         except StoreUnavailableError as err:
             logger.warning("could not record a claim's outcome in the state store: {}", err)
-
-    # -- resuming ---------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _resume(record: dict[str, Any], sessions: list[str]) -> Job:
-        job = Job.from_record(record["job"], sessions)
-        logger.info("request resumes generation {} of an earlier request with the same intent", job.history_id)
-        return job
 
 
 def _parse(raw: str) -> dict[str, Any]:

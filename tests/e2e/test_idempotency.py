@@ -16,6 +16,7 @@ import requests
 
 from app.emulator import EmulatorServer
 from tests.e2e.conftest import FAST_POLLING, Api
+from tests.images import image_bytes
 from tests.support import gunicorn_server
 
 
@@ -142,10 +143,65 @@ def test_sdk_retry_dedup_can_be_turned_off(start_api: Callable[..., Api]) -> Non
 
 def test_the_python_sdk_timing_out_on_a_long_generation_pays_once(api: Api) -> None:
     """timeout=2 s on a 5 s generation, default max_retries=2: each retry resumes the first generation."""
-    client = openai.OpenAI(base_url=api.url + "/v1", api_key=api.token, timeout=2.0)
-    try:
-        result = client.images.generate(prompt="a slow mountain [gen=5s]", model="jimeng-4.5")
-        assert result.data  # the third try arrives after the generation finished
-    except openai.APITimeoutError:
-        pass  # a slower machine: still one generation
+    attempts: list[str] = []
+    hooks = {"request": [lambda request: attempts.append(request.headers.get("x-stainless-retry-count", "-"))]}
+    with openai.DefaultHttpxClient(event_hooks=hooks) as http:
+        client = openai.OpenAI(base_url=api.url + "/v1", api_key=api.token, timeout=2.0, http_client=http)
+        try:
+            result = client.images.generate(prompt="a slow mountain [gen=5s]", model="jimeng-4.5")
+            assert result.data  # the third try arrives after the generation finished
+        except openai.APITimeoutError:
+            pass  # a slower machine: still one generation
+    assert attempts[:2] == ["0", "1"]  # the SDK did retry, marking it
     assert len(api.generations()) == 1
+
+
+def test_every_generating_endpoint_honours_a_key_in_every_mode(api: Api) -> None:
+    """Images (async then waiting), multipart edits, videos and chat: each repeat resumes, nothing is paid twice."""
+    cases: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+        ("/v1/images/generations", {"json": {"prompt": "a kite [gen=300ms]", "async": True}}, {}),
+        (
+            "/v1/videos/generations",
+            {"json": {"prompt": "waves [gen=300ms]", "model": "jimeng-video-seedance-2.0-fast"}},
+            {},
+        ),
+        (
+            "/v1/chat/completions",
+            {"json": {"model": "jimeng-4.5", "messages": [{"role": "user", "content": "a kite [gen=300ms]"}]}},
+            {},
+        ),
+        (
+            "/v1/images/edits",
+            {
+                "data": {"prompt": "watercolour [gen=300ms]"},
+                "files": {"image": ("a.png", image_bytes("PNG"), "image/png")},
+            },
+            {},
+        ),
+    ]
+    for path, body, _ in cases:
+        key = uuid.uuid4().hex
+        before = len(api.generations())
+        first = requests.post(
+            api.url + path, headers={"Authorization": f"Bearer {api.token}", "Idempotency-Key": key}, timeout=30, **body
+        )
+        again = requests.post(
+            api.url + path,
+            headers={"Authorization": f"Bearer {api.token}", "Idempotency-Key": key, "Prefer": "wait"},
+            timeout=30,
+            **body,
+        )
+        assert first.status_code in (200, 202) and again.status_code in (200, 202), (path, first.text, again.text)
+        ids = [r.json().get("history_id") or r.json().get("id") for r in (first, again)]
+        assert ids[0] and ids[0] == ids[1], (path, ids)
+        assert len(api.generations()) == before + 1, path
+
+
+def test_an_async_answer_and_a_waiting_repeat_share_one_generation(api: Api) -> None:
+    """Prefer: respond-async is a header, not the body: the same intent may be asked for in either mode."""
+    key, body = uuid.uuid4().hex, {"prompt": "a kite [gen=500ms]"}
+    accepted = api.post("/v1/images/generations", body, headers={"Idempotency-Key": key, "Prefer": "respond-async"})
+    assert accepted.status_code == 202
+    waited = api.post("/v1/images/generations", body, headers={"Idempotency-Key": key})
+    assert waited.status_code == 200 and len(waited.json()["data"]) == 4
+    assert waited.json()["history_id"] == accepted.json()["id"] and len(api.generations()) == 1

@@ -193,3 +193,24 @@ def test_without_the_store_a_key_is_refused_and_a_plain_request_still_runs() -> 
 @pytest.mark.parametrize(("raw", "retry"), [(None, False), ("0", False), ("1", True), (" 2 ", True), ("x", False)])
 def test_the_sdk_retry_header(raw: str | None, retry: bool) -> None:
     assert is_retry(raw) is retry
+
+
+def test_a_new_intent_refused_before_its_submit_leaves_the_earlier_record_alone(store: StateStore) -> None:
+    """Two identical requests, the second refused (say, the account's concurrency cap): the first one's SDK
+    retry still finds the first generation."""
+    ledger, submit = Ledger(store, SETTINGS), Submits()
+    ledger.start(intent(), SESSIONS, submit)
+    with pytest.raises(InsufficientCreditsError):
+        ledger.start(intent(), SESSIONS, Submits(error=InsufficientCreditsError("busy")))
+    assert ledger.start(intent(retry=True), SESSIONS, submit).history_id == "h1" and submit.calls == 1
+
+
+def test_a_claim_is_held_while_the_request_is_prepared_and_released_if_it_never_submits(store: StateStore) -> None:
+    ledger = Ledger(store, SETTINGS)
+    claim = ledger.claim(intent(key="k"), SESSIONS)
+    assert claim.job is None
+    waiting = ThreadPoolExecutor(1).submit(ledger.start, intent(key="k"), SESSIONS, Submits())
+    time.sleep(0.3)
+    assert not waiting.done()  # the repeat waits for the owner, even before the owner submits
+    claim.release()  # the owner's client left while its inputs were fetched: nothing was submitted
+    assert waiting.result(timeout=5).history_id == "h1"  # the repeat submits, once
