@@ -1,9 +1,9 @@
 """One user intent, one paid generation: Idempotency-Key and the de-duplication of SDK retries.
 
 Every generating request names its intent: the caller (a digest of its credentials), what it asks for (a
-digest of the endpoint and the body) and, optionally, the client's ``Idempotency-Key``. Before anything is
-submitted the request claims the intent in the shared store (``StateStore``, so every worker and replica sees
-the same claims):
+digest of the endpoint and the body) and, optionally, the client's ``Idempotency-Key``. Before its inputs are
+fetched and anything is submitted, the request claims the intent in the shared store (``StateStore``, so every
+worker and replica sees the same claims):
 
 - the first claimant owns the intent: it submits, and records the job Jimeng accepted (or releases the claim
   when nothing was submitted, so a later try may run);
@@ -14,7 +14,8 @@ the same claims):
 
 Without a key, a request that says it is a retry (the official SDKs send ``x-stainless-retry-count`` >= 1)
 resumes the latest request of the same caller with the same body within ``retry_window`` seconds; a request
-that does not say so is a new intent (a user may well ask twice for the same picture).
+that does not say so is a new intent (a user may well ask twice for the same picture): it claims the intent
+only when nobody holds it, and records its job over an earlier one's once submitted, never removing it before.
 """
 
 from __future__ import annotations
