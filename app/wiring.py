@@ -63,7 +63,7 @@ def register_proxy_fix(app: Flask, settings: Settings) -> None:
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, Prefer, X-Request-Id",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, Prefer, X-Request-Id",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Expose-Headers": "x-request-id, x-should-retry, retry-after",
     "Access-Control-Max-Age": "600",
