@@ -1,8 +1,13 @@
 """The one place where exceptions become HTTP answers in OpenAI's error shape.
 
-Every error body is ``{"error": {"message", "type", "param", "code", "history_id"}}``. The error classes and
+Every error body is ``{"error": {"message", "type", "param", "code", "history_id"}}``, plus ``task_id`` when
+a submit's fate is unknown (its submit id, which ``GET /v1/tasks/{id}`` resolves). The error classes and
 their codes are the domain's (``app/domain/errors.py``); their HTTP status and ``type`` are decided here and
 nowhere else, so a new error class needs one line in ``_TRANSLATIONS``.
+
+Retry hints for clients (the official OpenAI SDKs obey both): an error about a generation that exists or may
+exist (it carries a ``history_id`` or a ``task_id``) says ``x-should-retry: false``, since a retry would be a
+second paid generation; a 429 or 503 says ``Retry-After``, since waiting helps there.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ _TRANSLATIONS: tuple[tuple[type[domain.DomainError], Translation], ...] = (
     (domain.JimengError, Translation(502, "upstream_error")),
 )
 
+DEFAULT_RETRY_AFTER_SECONDS = 10.0  # a 429 or 503 whose error does not know better
 _UNCLASSIFIED = Translation(500, "server_error")  # a bare DomainError: a bug, but still in the contract's shape
 
 _HTTP_CODES = {
@@ -72,15 +78,22 @@ def error_body(
     code: str,
     param: str | None = None,
     history_id: str | None = None,
+    task_id: str | None = None,
 ) -> dict[str, Any]:
-    """The contract's error object; also used inside SSE error events."""
-    return {"error": {"message": message, "type": type, "param": param, "code": code, "history_id": history_id}}
+    """The contract's error object; also used inside SSE error events. ``task_id`` only when there is one."""
+    error = {"message": message, "type": type, "param": param, "code": code, "history_id": history_id}
+    if task_id is not None:
+        error["task_id"] = task_id
+    return {"error": error}
 
 
 def describe(err: domain.DomainError) -> tuple[int, dict[str, Any]]:
     """(status, body) of a domain error."""
     translation = next((tr for cls, tr in _TRANSLATIONS if isinstance(err, cls)), _UNCLASSIFIED)
-    body = error_body(err.message, type=translation.type, code=err.code, param=err.param, history_id=err.history_id)
+    body = error_body(
+        err.message, type=translation.type, code=err.code, param=err.param, history_id=err.history_id,
+        task_id=getattr(err, "task_id", None),
+    )  # fmt: skip
     return translation.status, body
 
 
@@ -111,8 +124,12 @@ def first_validation_message(messages: Any, prefix: str = "") -> tuple[str | Non
 def _render(status: int, body: dict[str, Any], retry_after: float | None = None) -> Response:
     response = jsonify(body)
     response.status_code = status
-    if retry_after is not None:  # RFC 9110: whole seconds; the OpenAI SDKs honour it before retrying
-        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    error = body.get("error", {})
+    if error.get("history_id") or error.get("task_id"):  # a generation exists or may: a retry pays again
+        response.headers["x-should-retry"] = "false"
+    elif retry_after is not None or status in (429, 503):  # waiting helps: say how long
+        seconds = DEFAULT_RETRY_AFTER_SECONDS if retry_after is None else retry_after
+        response.headers["Retry-After"] = str(max(1, math.ceil(seconds)))  # RFC 9110: whole seconds
     return response
 
 

@@ -36,7 +36,9 @@ class SecretRegistry:
     def __init__(self, capacity: int = 20_000) -> None:
         self._secrets: OrderedDict[str, None] = OrderedDict()
         self._capacity = capacity
-        self._lock = threading.Lock()
+        # Re-entrant: compiling may run the garbage collector, whose finalizers may log (an unclosed HTTP
+        # stream of a library does), and that log line comes back here on the same thread.
+        self._lock = threading.RLock()
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, secret: str) -> None:

@@ -65,7 +65,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, Prefer, X-Request-Id",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Expose-Headers": "X-Request-Id, Retry-After",
+    "Access-Control-Expose-Headers": "x-request-id, x-should-retry, retry-after",
     "Access-Control-Max-Age": "600",
 }
 
@@ -109,6 +109,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             imagex_url=settings.jimeng_imagex_url,
             connect_timeout=settings.upstream_connect_timeout,
             read_timeout=settings.upstream_read_timeout,
+            submit_settle_seconds=settings.submit_settle_seconds,
         ),
     )
     timing = PollTiming(

@@ -181,6 +181,12 @@ class Settings:
     upstream_read_timeout: float = setting(
         "UPSTREAM_READ_TIMEOUT", _float_range(0.1, 600), 30.0, "read timeout of upstream calls"
     )
+    submit_settle_seconds: float = setting(
+        "SUBMIT_SETTLE_SECONDS",
+        _float_range(0, 3600),
+        60.0,
+        "after a submit whose answer was lost, how long its submit id is looked up before it is submitted again",
+    )
     poll_first_seconds: float = setting(
         "POLL_FIRST_SECONDS", _float_range(0.05, 600), 4.0, "first poll of an image job without a learned estimate"
     )
@@ -275,7 +281,13 @@ def documented_keys() -> list[tuple[str, Any, str]]:
 
 
 def settings_for_tests(**overrides: Any) -> Settings:
-    """Settings for tests: loopback images allowed, short timeouts, a private in-memory state store,
-    independent of the caller's environment."""
-    base = Settings(allow_private_image_urls=True, upstream_read_timeout=10.0, log_level="DEBUG", state_db=":memory:")
+    """Settings for tests: loopback images allowed, short timeouts and settle period, a private in-memory state
+    store, independent of the caller's environment."""
+    base = Settings(
+        allow_private_image_urls=True,
+        upstream_read_timeout=10.0,
+        submit_settle_seconds=0.5,
+        log_level="DEBUG",
+        state_db=":memory:",
+    )
     return base.with_overrides(**overrides)

@@ -30,13 +30,16 @@ def create_chat_completion() -> Response:
     service, sessions, intent = context.service(), context.sessions(), context.intent(body)
     prepared = service.prepare_chat(data["model"], data["messages"], session_id=sessions[0])
     header = ChunkHeader(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), data["model"] or prepared.plan.model_id)
+    gone = context.client_gone()
 
     def start() -> Job:
-        return context.ledger().start(intent, sessions, lambda: service.start(sessions, prepared))
+        return context.ledger().start(
+            intent, sessions, lambda: service.start(sessions, prepared, client_gone=gone), client_gone=gone
+        )
 
     if data["stream"]:
         context.ledger().check(intent)  # a reused key is a plain 422, not an event inside a 200 stream
         return sse.stream_chat(service, start, header)
     job = start()
-    result = service.wait(job, request_id=context.request_id(), client_gone=context.client_gone())
+    result = service.wait(job, request_id=context.request_id(), client_gone=gone)
     return jsonify(completion(result, completion_id=header.completion_id, model=header.model, created=header.created))

@@ -61,7 +61,10 @@ def submit(generation: GenerationRequest, intent: Intent) -> Job:
     Idempotency-Key or an SDK retry of a request that submitted): the one way every generation starts."""
     service, sessions = context.service(), context.sessions()
     prepared = service.prepare(generation, session_id=sessions[0])
-    return context.ledger().start(intent, sessions, lambda: service.start(sessions, prepared))
+    gone = context.client_gone()
+    return context.ledger().start(
+        intent, sessions, lambda: service.start(sessions, prepared, client_gone=gone), client_gone=gone
+    )
 
 
 def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:

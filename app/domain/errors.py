@@ -32,6 +32,7 @@
           +-- UpstreamIncompatibleError  502 our protocol constants are stale (ret 3018, 1014)
           +-- UpstreamUnavailableError   502 transport errors, 5xx, malformed answers (after retries)
                +-- SubmitOutcomeUnknownError  a submit's answer was lost and no look-up could tell its fate
+                                              (``task_id``: the submit id)
 
 Each class owns its OpenAI error ``code``; ``app/errors.py`` owns the HTTP status and ``type`` of each class.
 An error is never changed after it is raised: many waiters may hold the same one (a batched poll fails every
@@ -255,7 +256,11 @@ class UpstreamUnavailableError(JimengError):
 
 
 class SubmitOutcomeUnknownError(UpstreamUnavailableError):
-    pass
+    """A submit's answer was lost and no look-up could tell whether it created a generation; ``task_id`` is its
+    submit id, by which the generation (if any) can be fetched later."""
+
+    code = "submit_outcome_unknown"
+    task_id: str | None = None
 
 
 # -- errors kept in the shared store ---------------------------------------------------------------------

@@ -94,21 +94,29 @@ class GenerationService:
         kind = self.planner.kind_of(chat_model.model_id, catalog=self.planner.catalogs.cached(session_id))
         return self.prepare(chat.chat_request(chat_model, prompt, kind), session_id=session_id)
 
-    def start(self, sessions: list[str], prepared: Prepared) -> Job:
+    def start(self, sessions: list[str], prepared: Prepared, *, client_gone: Callable[[], bool] | None = None) -> Job:
         """Choose a session, upload the inputs, submit every part there; failover happens only before Jimeng
         accepted the first part. A later part Jimeng refuses leaves the accepted ones running (their images
-        are paid) and is reported with the result."""
+        are paid) and is reported with the result. Nothing is submitted for a client that is gone: checked
+        right before each submit, it raises ClientGoneError before the first part, and ends the job at the
+        parts already accepted after it."""
         plan, inputs = self._checked_live(sessions[0], prepared), prepared.inputs
+        gone = client_gone or (lambda: False)
 
         def submit_on(session_id: str) -> tuple[tuple[str, ...], Submitted]:
             video = plan.kind is GenerationKind.VIDEO
+            _stop_if_gone(gone)
             uris = tuple(self.uploader.upload_images(session_id, list(inputs), video=video)) if inputs else ()
+            _stop_if_gone(gone)
             return uris, self._submit(session_id, plan.specs[0], uris)
 
         cost = self.planner.cost(plan.kind) * len(plan.specs)
         session_id, (uris, first) = self.pool.run(sessions, cost, submit_on)
         parts, refused = [Part.of(first, plan.specs[0].count)], []
         for spec in plan.specs[1:]:
+            if gone():
+                logger.info("client went away: {} later part(s) not submitted", len(plan.specs) - len(parts))
+                break
             try:
                 parts.append(Part.of(self._submit(session_id, spec, uris), spec.count))
             except JimengError as err:
@@ -301,6 +309,12 @@ class GenerationService:
         if last_error is not None and len(sessions) == 1:
             raise last_error
         raise NotFoundError(f"No generation {task_id!r} on this account")
+
+
+def _stop_if_gone(gone: Callable[[], bool]) -> None:
+    if gone():
+        logger.info("client went away before the submit: nothing was submitted")
+        raise ClientGoneError("client left before its generation was submitted; nothing was submitted")
 
 
 def _combined(job: Job, results: list[GenerationResult], failures: tuple[DomainError, ...]) -> GenerationResult:

@@ -1,9 +1,11 @@
 """JimengClient: one method per upstream call, blocking, on a pooled requests session.
 
-Reads (credits, polls, look-ups) are retried on transient failures. A submit never is: the client mints the
-``submit_id`` first, and when a submit's answer is lost it asks ``get_history_by_ids`` by that submit id and
-continues with the generation it finds; it submits again only when the look-up shows none exists. One job,
-at most one paid generation.
+Reads (credits, polls, look-ups) are retried on transient failures. A submit never is blindly: the client mints
+the ``submit_id`` first, and when a submit's answer is lost or late it keeps asking ``get_history_by_ids`` by
+that submit id for a settle period (``SUBMIT_SETTLE_SECONDS``: a slow Jimeng may record the draft well after
+our read timeout) and continues with the generation it finds. It submits again, under a new submit id, only
+when a look-up made after the settle period still answers that none exists; when the look-ups never answer,
+the outcome is unknown and reported with the submit id. One job, at most one paid generation.
 """
 
 from __future__ import annotations
@@ -35,8 +37,14 @@ from app.jimeng.transport import Backoff, TransientError, call, call_json, new_h
 from app.secrets import mask
 from config.upstream import CallConfig, UpstreamConfig
 
-SUBMIT_ATTEMPTS = 5  # each retry follows a look-up by submit id that found no generation: never paid twice
-LOOKUP_ATTEMPTS = 6
+SUBMIT_ATTEMPTS = 5  # each retry follows a settle period whose last look-up found no generation: never paid twice
+LOOKUP_ATTEMPTS = 6  # look-ups that may fail after the settle period before the outcome is called unknown
+SETTLE_FIRST_DELAY = 0.5  # seconds between the first look-ups of a settle period; doubling ...
+SETTLE_MAX_DELAY = 5.0  # ... up to this
+# A submit answered at once with 502/503/500 was refused by Jimeng's front (the emulator's faults too); if it did
+# act, the record exists by the time the error arrives, so a short settle suffices. A late answer (read timeout,
+# a gateway's 504, a connection lost after sending) gets the whole SUBMIT_SETTLE_SECONDS.
+ANSWERED_SETTLE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class ClientConfig:
     imagex_url: str
     connect_timeout: float
     read_timeout: float
+    submit_settle_seconds: float  # how long a lost submit's id is looked up before it is submitted again
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -142,11 +151,12 @@ class JimengClient:
         return spec.kind is DraftKind.VIDEO and bool(spec.benefit_fallback) and err.ret in retry_rets
 
     def _submit(self, session_id: str, spec: DraftSpec, benefit_type: str | None) -> Submitted:
-        """One submit under a fresh submit id, recovered by look-up when its answer is lost."""
-        submit_id = new_uuid()
-        body = self._draft_body(spec, submit_id, benefit_type)
+        """One submit, recovered by look-ups when its answer is lost; sent again (under a new submit id, so two
+        records never share one) only when it cannot have created a generation or the settle period says none."""
         call = self.calls.video_generate if spec.kind is DraftKind.VIDEO else self.calls.image_generate
         for attempt in range(SUBMIT_ATTEMPTS):
+            submit_id = new_uuid()
+            body = self._draft_body(spec, submit_id, benefit_type)
             try:
                 data = self._envelope(self._request(call, session_id, body))
                 history_id, queue = records.submitted_view(data)
@@ -155,27 +165,59 @@ class JimengClient:
                 raise TransientError("accepted draft without a history_record_id")
             except TransientError as err:
                 logger.warning("submit {} lost its answer: {}", submit_id, err.reason)
-                if err.maybe_processed and (found := self.find_by_submit_id(session_id, submit_id)):
+                if err.maybe_processed and (found := self._settle(session_id, submit_id, self._settle_period(err))):
                     logger.info("submit {} did reach Jimeng: continuing with generation {}", submit_id, found)
                     return Submitted(history_id=found, submit_id=submit_id)
                 if attempt == SUBMIT_ATTEMPTS - 1:
                     raise err.final() from err
-                self._sleep(Backoff().delay(attempt, err.status, self._rng))
+                if not err.maybe_processed:  # refused before processing: a short pause, as for any retry
+                    self._sleep(Backoff().delay(attempt, err.status, self._rng))
         raise AssertionError("unreachable")
 
-    def find_by_submit_id(self, session_id: str, submit_id: str) -> str | None:
-        """The history id of the generation created with ``submit_id``, or None if there is none."""
-        body = records.history_body(submit_ids=[submit_id])
+    def _settle_period(self, err: TransientError) -> float:
+        answered = err.answered and err.status != 504
+        full = self.config.submit_settle_seconds
+        return min(full, ANSWERED_SETTLE_SECONDS) if answered else full
+
+    def _settle(self, session_id: str, submit_id: str, period: float) -> str | None:
+        """After a submit whose answer was lost: the history id of the generation it created, or None when a
+        look-up made once the settle period had passed still shows none. Jimeng may record a slow submit late,
+        so a "none" before then proves nothing: look-ups (free) run at growing intervals until the period
+        ends, their failures ignored; the last one is retried as any read is, and when it never answers the
+        outcome is unknown: SubmitOutcomeUnknownError with the submit id."""
+        deadline = self._clock() + period
+        delay, lookups = SETTLE_FIRST_DELAY, 0
+        while self._clock() < deadline:
+            lookups += 1
+            try:
+                if found := self.find_by_submit_id(session_id, submit_id):
+                    return found
+            except (TransientError, JimengError) as err:
+                logger.info("look-up {} of submit {} failed: {}", lookups, submit_id, err)
+            self._sleep(min(delay, max(deadline - self._clock(), 0.0)))
+            delay = min(delay * 2, SETTLE_MAX_DELAY)
         try:
-            data = with_retries(
-                lambda: self._envelope(self._request(self.calls.history, session_id, body)),
+            found = with_retries(
+                lambda: self.find_by_submit_id(session_id, submit_id),
                 attempts=LOOKUP_ATTEMPTS,
                 sleep=self._sleep,
+                rng=self._rng,
             )
-        except UpstreamUnavailableError as err:
+        except JimengError as err:
             raise SubmitOutcomeUnknownError(
-                f"Jimeng did not answer whether submit {submit_id} created a generation: {err}"
+                f"Jimeng did not answer whether submit {submit_id} created a generation: {err.message}; "
+                f"fetch it later with GET /v1/tasks/{submit_id}",
+                task_id=submit_id,
             ) from err
+        if not found:
+            logger.info("submit {}: no generation after the settle period; it never reached Jimeng", submit_id)
+        return found
+
+    def find_by_submit_id(self, session_id: str, submit_id: str) -> str | None:
+        """The history id of the generation created with ``submit_id``, or None if Jimeng shows none (yet).
+        One call: TransientError or JimengError when it was not answered (the caller decides about retries)."""
+        body = records.history_body(submit_ids=[submit_id])
+        data = self._envelope(self._request(self.calls.history, session_id, body))
         record = data.get(submit_id) if isinstance(data, dict) else None
         if record is None:
             return None
@@ -297,7 +339,7 @@ class JimengClient:
             return payload.get("data")
         errmsg = str(payload.get("errmsg") or "")
         if ret in TRANSIENT_RETS:
-            raise TransientError(f"ret {ret} ({errmsg})")
+            raise TransientError(f"ret {ret} ({errmsg})", answered=True)
         data = payload.get("data")
         fail_code = str(data.get("fail_code") or "") if isinstance(data, dict) else ""
         raise error_from_envelope(ret, errmsg, fail_code=fail_code)

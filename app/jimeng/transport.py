@@ -22,6 +22,7 @@ from requests.adapters import HTTPAdapter
 
 from app.domain.errors import JimengError, RateLimitedError, UpstreamUnavailableError
 from app.http import Reply, WireError, exchange
+from app.jimeng.errors import RATE_LIMIT_RETRY_SECONDS
 
 T = TypeVar("T")
 POOL_SIZE = 256  # connections kept per host; bursts above it open short-lived extra connections
@@ -44,17 +45,23 @@ def new_http_session() -> requests.Session:
 
 class TransientError(Exception):
     """A call whose answer was lost or unusable; ``maybe_processed`` when the upstream may have acted on it
-    (false only when no connection was made: a submit then cannot have created a generation)."""
+    (false only when no connection was made or the answer was a 429, a throttle's refusal: a submit then
+    cannot have created a generation). A 5xx may come from a gateway after the service behind it acted."""
 
-    def __init__(self, reason: str, *, status: int | None = None, maybe_processed: bool = True) -> None:
+    def __init__(
+        self, reason: str, *, status: int | None = None, maybe_processed: bool = True, answered: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.answered = answered or status is not None  # an answer came at once (a status, a refusing envelope)
         self.maybe_processed = maybe_processed
 
     def final(self) -> JimengError:
         if self.status == 429:
-            return RateLimitedError(f"Jimeng is throttling requests ({self.reason})")
+            return RateLimitedError(
+                f"Jimeng is throttling requests ({self.reason})", retry_after=RATE_LIMIT_RETRY_SECONDS
+            )
         return UpstreamUnavailableError(f"Jimeng did not answer usably: {self.reason}")
 
 
@@ -81,7 +88,7 @@ def call(session: requests.Session, method: str, url: str, *, prefix: str = "", 
     except WireError as err:
         raise TransientError(prefix + err.reason, maybe_processed=err.sent) from err
     if reply.status == 429 or reply.status >= 500:
-        raise TransientError(f"{prefix}HTTP {reply.status}", status=reply.status)
+        raise TransientError(f"{prefix}HTTP {reply.status}", status=reply.status, maybe_processed=reply.status != 429)
     return reply
 
 

@@ -53,3 +53,27 @@ def test_upstream_failures_map_to_the_sdk_error_classes(
         assert isinstance(body, dict) and body["code"] == code
         if code in ("generation_failed", "generation_timeout"):
             assert body["history_id"] in api.generations()
+
+
+@pytest.mark.parametrize(
+    ("settings", "prompt", "status", "code"),
+    [
+        ({}, "a cat [fail=1234] [gen=200ms]", 502, "generation_failed"),
+        ({"image_timeout_seconds": 1}, "a cat [gen=3s]", 504, "generation_timeout"),
+    ],
+)
+def test_the_sdk_at_its_default_retries_never_pays_twice_for_a_failed_generation(
+    start_api: Callable[..., Api], settings: dict[str, Any], prompt: str, status: int, code: str
+) -> None:
+    """x-should-retry: false on an error about an existing generation: the SDK's two retries never happen."""
+    api = start_api(**settings)
+    with OpenAI(base_url=f"{api.url}/v1", api_key=api.token, timeout=30) as client:  # max_retries: the default
+        assert client.max_retries == 2
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.images.generate(model="jimeng-4.0", prompt=prompt)
+    assert caught.value.status_code == status
+    body = caught.value.body
+    assert isinstance(body, dict) and body["code"] == code
+    generations = api.generations()
+    assert list(generations) == [body["history_id"]]  # exactly one generation, and its id reached the client
+    assert api.submits() == 1

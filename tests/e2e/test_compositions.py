@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -15,6 +19,7 @@ from openai import OpenAI
 from PIL import Image
 
 from tests.e2e.conftest import Api, assert_error
+from tests.local_http import answer, scripted_server
 
 
 def png_bytes(width: int = 8, height: int = 6) -> bytes:
@@ -175,3 +180,51 @@ def test_upload_faults_still_end_in_exactly_one_generation(api: Api, group: str,
     stats = api.stats()
     assert stats["totals"]["generations_created"] == 1
     assert len(stats["generations"][response.json()["history_id"]]["image_uris"]) == 2
+
+
+# -- a client that hangs up before the submit -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/images/compositions", lambda url: {"prompt": "blend", "images": [url]}),
+        ("/v1/chat/completions", lambda url: chat_with_image(url, stream=False)),
+        ("/v1/chat/completions", lambda url: chat_with_image(url, stream=True)),
+    ],
+    ids=["composition", "chat", "chat-stream"],
+)
+def test_a_client_gone_while_its_input_image_was_fetched_gets_nothing_submitted(
+    api: Api, log_lines: list[str], path: str, body: Callable[[str], dict[str, Any]]
+) -> None:
+    with scripted_server() as images:
+        fetched = threading.Event()
+
+        def slow_png(handler: BaseHTTPRequestHandler) -> None:
+            images.stop.wait(1.0)  # the client hangs up meanwhile
+            answer(200, png_bytes(), {"Content-Type": "image/png"})(handler)
+            fetched.set()
+
+        images.routes["/slow.png"] = slow_png
+        payload = json.dumps(body(f"{images.base}/slow.png")).encode()
+        with socket.create_connection(("127.0.0.1", urlsplit(api.url).port or 80), timeout=10) as sock:
+            head = (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {api.token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+            )
+            sock.sendall(head.encode() + payload)
+            time.sleep(0.3)
+        assert fetched.wait(5), "the service never fetched the input image"
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not any("nothing was submitted" in line for line in log_lines):
+            time.sleep(0.05)
+    if not body("x").get("stream"):  # a stream may also end at its first write, before the submit
+        assert any("nothing was submitted" in line for line in log_lines)
+    stats = api.stats()
+    assert stats["totals"].get("generations_created", 0) == 0
+    assert stats["requests"]["by_path"].get("/mweb/v1/aigc_draft/generate", 0) == 0
+
+
+def chat_with_image(url: str, *, stream: bool) -> dict[str, Any]:
+    content = [{"type": "text", "text": "blend"}, {"type": "image_url", "image_url": {"url": url}}]
+    return {"model": "jimeng-4.0", "stream": stream, "messages": [{"role": "user", "content": content}]}

@@ -201,6 +201,7 @@ def test_upstream_throttling_is_429(api: Api) -> None:
     api.emulator.configure(faults={"generate": {"http_429": 1.0}})
     response = api.post("/v1/images/generations", {"prompt": "cat"})
     assert_error(response, 429, "upstream_rate_limited")
+    assert int(response.headers["Retry-After"]) >= 1 and "x-should-retry" not in response.headers
     assert api.stats()["totals"].get("generations_created", 0) == 0
 
 
@@ -278,3 +279,30 @@ def test_no_session_id_reaches_logs_or_bodies(api: Api, log_lines: list[str]) ->
     assert log_lines
     assert not [line for line in log_lines if secret in line]
     assert not [body for body in api.bodies if secret in body]
+
+
+# -- retry hints: a client must not retry a generation that exists --------------------------------------------
+
+
+def test_errors_after_the_submit_tell_clients_not_to_retry(start_api: Callable[..., Api]) -> None:
+    api = start_api(image_timeout_seconds=1)
+    failed = api.post("/v1/images/generations", {"prompt": "x [fail=1234] [gen=200ms]"})
+    late = api.post("/v1/images/generations", {"prompt": "slow [gen=3s]"})
+    for response, status, code in ((failed, 502, "generation_failed"), (late, 504, "generation_timeout")):
+        error = assert_error(response, status, code)
+        assert error["history_id"] in api.generations()
+        assert response.headers["x-should-retry"] == "false"
+        assert "Retry-After" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("body", "token", "status", "code"),
+    [({"prompt": "cat", "ratio": "5:4"}, None, 400, "invalid_value"), ({"prompt": "cat"}, "", 401, "missing_session")],
+)
+def test_errors_before_any_submit_leave_retrying_to_the_client(
+    api: Api, body: dict[str, str], token: str | None, status: int, code: str
+) -> None:
+    response = api.post("/v1/images/generations", body, token=token)
+    assert_error(response, status, code)
+    assert "x-should-retry" not in response.headers
+    assert not api.generations()

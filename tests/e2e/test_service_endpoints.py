@@ -119,6 +119,8 @@ def test_cors_preflight_and_headers_let_browser_clients_call(base_url: str) -> N
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
     assert requests.get(f"{base_url}/v1/models", timeout=5).headers["Access-Control-Allow-Origin"] == "*"
+    exposed = {h.strip().lower() for h in preflight.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"x-request-id", "x-should-retry", "retry-after"} <= exposed  # readable by browser clients
 
 
 def test_gunicorn_config_uses_gevent_workers() -> None:

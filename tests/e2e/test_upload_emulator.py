@@ -76,7 +76,9 @@ def http() -> Iterator[CountingSession]:
 
 
 def make_client(emu: EmulatorServer, http: requests.Session) -> JimengClient:
-    config = ClientConfig(base_url=emu.url, imagex_url=emu.url, connect_timeout=2.0, read_timeout=5.0)
+    config = ClientConfig(
+        base_url=emu.url, imagex_url=emu.url, connect_timeout=2.0, read_timeout=5.0, submit_settle_seconds=0
+    )
     return JimengClient(load_upstream(), config, http=http, sleep=lambda _: None)
 
 

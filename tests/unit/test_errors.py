@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from marshmallow import Schema, ValidationError, fields
 
@@ -176,3 +178,26 @@ def test_for_generation_is_a_copy_with_the_id_and_leaves_the_original_alone() ->
 def test_an_instance_code_overrides_the_class_code() -> None:
     assert domain.InvalidRequestError("x", code="too_many_images").code == "too_many_images"
     assert domain.InvalidRequestError("x").code == "invalid_value"
+
+
+def test_an_unknown_submit_outcome_is_502_with_the_submit_id_as_task_id() -> None:
+    error = domain.SubmitOutcomeUnknownError("no answer", task_id="0b6c7a52-submit")
+    status, body = describe_exception(error)  # type: ignore[misc]
+    assert status == 502
+    assert body["error"]["code"] == "submit_outcome_unknown"
+    assert (body["error"]["task_id"], body["error"]["history_id"]) == ("0b6c7a52-submit", None)
+
+
+def test_task_id_is_in_the_body_only_when_the_error_has_one() -> None:
+    _, body = describe_exception(domain.UpstreamUnavailableError("down"))  # type: ignore[misc]
+    assert "task_id" not in body["error"]
+
+
+def test_the_stream_error_event_carries_the_task_id() -> None:
+    from app.api.sse import _ChatStream
+    from app.domain.chat import ChunkHeader
+
+    stream = _ChatStream(None, lambda: None, ChunkHeader("c", 0, "m"), 1.0, lambda: False, "r")  # type: ignore[arg-type]
+    line = stream._error(domain.SubmitOutcomeUnknownError("no answer", task_id="0b6c7a52-submit"))
+    error = json.loads(line.removeprefix("data: "))["error"]
+    assert (error["code"], error["task_id"], error["history_id"]) == ("submit_outcome_unknown", "0b6c7a52-submit", None)

@@ -270,7 +270,13 @@ def test_when_every_body_form_is_refused_the_last_refusal_is_raised() -> None:
 
 def client(script: list[Any]) -> tuple[JimengClient, FakeHttp]:
     http = FakeHttp(script)
-    config = ClientConfig(base_url="https://jimeng.example", imagex_url="https://x", connect_timeout=1, read_timeout=1)
+    config = ClientConfig(
+        base_url="https://jimeng.example",
+        imagex_url="https://x",
+        connect_timeout=1,
+        read_timeout=1,
+        submit_settle_seconds=0,
+    )
     return JimengClient(load_upstream(), config, http=http, sleep=lambda _: None), http  # type: ignore[arg-type]
 
 

@@ -77,22 +77,28 @@ def test_a_call_that_never_connected_cannot_have_been_processed() -> None:
 
 
 @pytest.mark.parametrize(
-    ("answer_", "status", "reason"),
+    ("answer_", "status", "reason", "maybe_processed"),
     [
-        (answer(429, b"slow down"), 429, "HTTP 429"),
-        (answer(503, b"<html>"), 503, "HTTP 503"),
-        (answer(200, b'{"ret": "0", "da'), None, "malformed JSON (HTTP 200, 16 bytes)"),
-        (lambda handler: None, None, "connection lost"),
+        (answer(429, b"slow down"), 429, "HTTP 429", False),  # a throttle refuses before doing anything
+        (answer(503, b"<html>"), 503, "HTTP 503", True),  # a gateway's 5xx may follow the service's work
+        (answer(502, b"<html>"), 502, "HTTP 502", True),
+        (answer(200, b'{"ret": "0", "da'), None, "malformed JSON (HTTP 200, 16 bytes)", True),
+        (lambda handler: None, None, "connection lost", True),
     ],
 )
-def test_an_unusable_answer_is_transient_and_may_have_been_processed(
-    server: Any, answer_: Any, status: int | None, reason: str
+def test_an_unusable_answer_is_transient_and_only_a_throttle_surely_unprocessed(
+    server: Any, answer_: Any, status: int | None, reason: str, maybe_processed: bool
 ) -> None:
     base, routes, _, _ = server
     routes["/x"] = answer_
     with requests.Session() as session, pytest.raises(TransientError) as caught:
         call_json(session, "GET", f"{base}/x", timeout=(2, 2))
-    assert (caught.value.reason, caught.value.status, caught.value.maybe_processed) == (reason, status, True)
+    assert (caught.value.reason, caught.value.status, caught.value.maybe_processed) == (reason, status, maybe_processed)
+
+
+def test_a_throttle_that_outlived_the_retries_says_when_to_come_back() -> None:
+    error = TransientError("HTTP 429", status=429, maybe_processed=False).final()
+    assert isinstance(error, RateLimitedError) and error.retry_after is not None and error.retry_after > 0
 
 
 def test_a_result_download_is_capped_and_retried_only_when_lost(server: Any) -> None:
@@ -101,7 +107,9 @@ def test_a_result_download_is_capped_and_retried_only_when_lost(server: Any) -> 
     flaky = iter([answer(503), answer(429), answer(200, b"v" * 100)])
     routes["/flaky"] = lambda handler: next(flaky)(handler)
     client = JimengClient(
-        load_upstream(), ClientConfig(base, base, connect_timeout=2.0, read_timeout=5.0), sleep=lambda _: None
+        load_upstream(),
+        ClientConfig(base, base, connect_timeout=2.0, read_timeout=5.0, submit_settle_seconds=0),
+        sleep=lambda _: None,
     )
     assert client.download(f"{base}/flaky", 100) == client.download(f"{base}/ok", 100) == b"v" * 100
     with pytest.raises(UpstreamUnavailableError, match="result file is larger than 100 bytes"):

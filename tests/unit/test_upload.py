@@ -82,8 +82,9 @@ def uploader(
 ) -> tuple[ImageUploader, FakeHttp, list[str]]:
     http = FakeHttp(script)
     config = ClientConfig(
-        base_url="https://jimeng.example", imagex_url="https://imagex.example", connect_timeout=2.5, read_timeout=12.0
-    )
+        base_url="https://jimeng.example", imagex_url="https://imagex.example", connect_timeout=2.5, read_timeout=12.0,
+        submit_settle_seconds=0,
+    )  # fmt: skip
     client = JimengClient(load_upstream(), config, http=http, sleep=lambda _: None)  # type: ignore[arg-type]
     issued: list[str] = []
     queue = list(tokens or [TOKEN] * 4)

@@ -1,0 +1,94 @@
+"""GenerationService.start with fakes around it: nothing is submitted for a client that is gone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from app.domain.errors import ClientGoneError
+from app.domain.generation import GenerationService
+from app.domain.jobs import Deadlines, Prepared
+from app.domain.models import DraftKind, DraftSpec, GenerationKind, InputImage, Submitted
+from app.domain.planning import Plan
+
+SPEC = DraftSpec(
+    kind=DraftKind.GENERATE, model_key="high_aes_general_v40", prompt="cats", width=2048, height=2048, ratio="1:1",
+    resolution="2k", count=4,
+)  # fmt: skip
+CATALOG: Any = object()
+
+
+@dataclass
+class Fakes:
+    """Backend, uploader, planner and pool in one: records submits and uploads."""
+
+    gone_after_submits: int | None = None  # the client hangs up once this many parts were submitted
+    gone_after_upload: bool = False  # the client hangs up while its inputs are uploaded
+    submits: list[DraftSpec] = field(default_factory=list)
+    uploads: int = 0
+    catalogs: Any = None
+
+    def __post_init__(self) -> None:
+        self.catalogs = self
+
+    def cached(self, session_id: str | None, refresh: bool = False) -> Any:
+        return CATALOG
+
+    def cost(self, kind: GenerationKind) -> int:
+        return 1
+
+    def run(self, sessions: list[str], cost: int, action: Any) -> tuple[str, Any]:
+        return sessions[0], action(sessions[0])
+
+    def upload_images(self, session_id: str, images: list[InputImage], *, video: bool) -> list[str]:
+        self.uploads += 1
+        return ["tos-cn-i-x/1"]
+
+    def submit(self, session_id: str, spec: DraftSpec) -> Submitted:
+        self.submits.append(spec)
+        return Submitted(history_id=f"h{len(self.submits)}", submit_id=f"s{len(self.submits)}")
+
+    def gone(self) -> bool:
+        if self.gone_after_upload and self.uploads:
+            return True
+        return self.gone_after_submits is not None and len(self.submits) >= self.gone_after_submits
+
+
+def start(fakes: Fakes, parts: int, inputs: int = 0) -> Any:
+    svc = GenerationService(
+        backend=fakes, planner=fakes, pool=fakes, poller=None, deadlines=Deadlines(image=600, video=1500),  # type: ignore[arg-type]
+        uploader=fakes, loader=None,  # type: ignore[arg-type]
+    )  # fmt: skip
+    plan = Plan(kind=GenerationKind.IMAGE, model_id="jimeng-4.0", prompt="cats", specs=(SPEC,) * parts)
+    images = tuple(InputImage(data=b"png", source="upload", mime="image/png") for _ in range(inputs))
+    prepared = Prepared(request=None, plan=plan, inputs=images, catalog=CATALOG)  # type: ignore[arg-type]
+    return svc.start(["session"], prepared, client_gone=fakes.gone)
+
+
+def test_a_client_gone_before_the_first_submit_gets_nothing_submitted() -> None:
+    fakes = Fakes(gone_after_submits=0)
+    with pytest.raises(ClientGoneError) as caught:
+        start(fakes, parts=3)
+    assert caught.value.history_id is None
+    assert fakes.submits == []
+
+
+def test_a_client_gone_after_the_first_part_keeps_that_part_and_submits_no_more() -> None:
+    fakes = Fakes(gone_after_submits=1)
+    job = start(fakes, parts=3)
+    assert job.history_ids == ("h1",)
+    assert len(fakes.submits) == 1 and job.refused == ()
+
+
+def test_a_client_gone_while_its_inputs_were_uploaded_gets_nothing_submitted() -> None:
+    fakes = Fakes(gone_after_upload=True)
+    with pytest.raises(ClientGoneError):
+        start(fakes, parts=1, inputs=2)
+    assert (fakes.uploads, fakes.submits) == (1, [])
+
+
+def test_a_client_that_stays_gets_every_part() -> None:
+    fakes = Fakes()
+    assert start(fakes, parts=3).history_ids == ("h1", "h2", "h3")
