@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-ORDER = ("latency", "load", "faults")  # first, in this order; any other bench/<name>.py with a main() follows
+# first, in this order; any other bench/<name>.py with a main() follows
+ORDER = ("latency", "load", "faults", "retries")
 NOT_BENCHMARKS = {"__init__", "harness", "run_all"}
 TIMEOUT_SECONDS = 3 * 3600  # per benchmark: a hung run must not hang `make bench` forever
 
