@@ -190,6 +190,7 @@ class GenerationService:
         return self.poller.watch(
             job.session_id, part.history_id, poll_id=part.submit_id, kind=job.kind, model=job.model,
             timeout=self.deadlines.of(job.kind), forecast=part.forecast_seconds, request_id=request_id,
+            age=max(0.0, self._clock() - job.created) if job.resumed else None,
         )  # fmt: skip
 
     def _follow_part(

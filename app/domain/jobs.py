@@ -69,6 +69,7 @@ class Job:
     response_format: ResponseFormat
     input_images: int
     refused: tuple[DomainError, ...] = ()  # later parts Jimeng refused at submit (the first part was accepted)
+    resumed: bool = False  # submitted by an earlier request with the same intent (from the shared store)
 
     @property
     def history_id(self) -> str:
@@ -109,7 +110,7 @@ class Job:
             parts=parts, session_id=session_id, kind=GenerationKind(record["kind"]), model=record["model"],
             prompt=record["prompt"], created=int(record["created"]),
             response_format=ResponseFormat(record["response_format"]), input_images=int(record["input_images"]),
-            refused=tuple(restore_error(err) for err in record.get("refused", ())),
+            refused=tuple(restore_error(err) for err in record.get("refused", ())), resumed=True,
         )  # fmt: skip
 
 

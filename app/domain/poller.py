@@ -73,6 +73,7 @@ class _Job:
     polls: int = 0
     last: Snapshot | None = None
     request_id: str = "-"
+    resumed: bool = False  # submitted by an earlier request: its first poll cannot time it
 
 
 class Watch:
@@ -130,14 +131,19 @@ class Poller:
         timeout: float,
         forecast: float | None = None,
         request_id: str = "-",
+        age: float | None = None,
     ) -> Watch:
         """Follow one generation; ``poll_id`` keys it in poll answers, ``forecast`` is Jimeng's estimate of
-        its duration in seconds (used until such jobs were timed here)."""
+        its duration in seconds (used until such jobs were timed here). ``age``: the generation was submitted
+        that many seconds ago by an earlier request (a repeat resumes it): it is looked at at once, since it
+        may well be done, and its schedule runs from its submit."""
         now = self._clock()
-        estimate = self.estimator.estimate(kind, model, forecast)
-        job = _Job(history_id, poll_id, session_id, kind, model, now, now + timeout, now, forecast, now,
-                   request_id=request_id)  # fmt: skip
-        job.next_poll = min(now + next_delay(0.0, estimate, self._timing), job.deadline)
+        created = now - age if age is not None else now
+        job = _Job(history_id, poll_id, session_id, kind, model, created, now + timeout, now, forecast, now,
+                   request_id=request_id, resumed=age is not None)  # fmt: skip
+        if not job.resumed:
+            estimate = self.estimator.estimate(kind, model, forecast)
+            job.next_poll = min(now + next_delay(0.0, estimate, self._timing), job.deadline)
         with self._wake:
             self._jobs[id(job)] = job
             if self._autostart:
@@ -276,6 +282,8 @@ class Poller:
         job.next_poll = min(now + delay, job.deadline)
 
     def _learn(self, job: _Job, previous_poll: float | None, now: float, snapshot: Snapshot) -> None:
+        if job.resumed and previous_poll is None:
+            return  # found finished on a resumed job's first look: when it finished is not known
         if snapshot.phase is Phase.SUCCEEDED:
             earliest = (previous_poll if previous_poll is not None else job.created) - job.created
             self.estimator.record(job.kind, job.model, earliest, now - job.created)

@@ -8,7 +8,7 @@ import pytest
 
 from app.domain.errors import SessionExpiredError, UpstreamUnavailableError
 from app.domain.models import Phase, Snapshot
-from app.domain.poller import Poller
+from app.domain.poller import Poller, PollOutcome
 from app.domain.schedule import DurationEstimator, Estimate, PollTiming, combine, next_delay
 
 TIMING = PollTiming(first_image=4.0, first_video=15.0, min_interval=0.4, max_interval=10.0, stall_seconds=60.0)
@@ -332,3 +332,28 @@ def test_a_new_queue_position_is_progress() -> None:
     run_until_quiet(poller, clock)
     events = list(iter(lambda: watch.next_event(timeout=0), None))
     assert [e.snapshot.queue_position for e in events if e.outcome == "progress"] == [3, 2]  # type: ignore[union-attr]
+
+
+def test_a_resumed_generation_is_looked_at_at_once_and_teaches_nothing() -> None:
+    """A repeat (Idempotency-Key, SDK retry) resumes a generation submitted earlier: it may be done already."""
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 995.0})  # finished 5 s ago
+    poller = make(clock, source)
+    watch = poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600, age=8.0)
+    assert poller.poll_due() == 1  # no waiting for a first estimate
+    event = watch.next_event(timeout=0)
+    assert event is not None and event.outcome is PollOutcome.SUCCEEDED
+    assert poller.estimator.estimate("image", "m") == TIMING.default_estimate("image")  # when it ended is unknown
+
+
+def test_a_resumed_generation_still_running_is_scheduled_from_its_submit() -> None:
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"h1": 1001.0})  # submitted 8 s ago, ready in 1 s
+    poller = make(clock, source)
+    watch = poller.watch("s1", "h1", poll_id="h1", kind="image", model="m", timeout=600, age=8.0)
+    run_until_quiet(poller, clock)
+    event = watch.next_event(timeout=0)
+    while event is not None and event.outcome is PollOutcome.PROGRESS:
+        event = watch.next_event(timeout=0)
+    assert event is not None and event.outcome is PollOutcome.SUCCEEDED
+    assert clock.now - 1001.0 <= 1.0  # seen soon after it was ready (a new job's first look is at 4 s)
