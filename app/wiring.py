@@ -24,7 +24,7 @@ from app.inputs.loader import ImageFetcher
 from app.jimeng.client import ClientConfig, JimengClient
 from app.jimeng.transport import new_http_session
 from app.jimeng.upload import ImageUploader
-from app.logging import configure_logging, register_request_logging, register_secret
+from app.logging import configure_logging, register_own_secret, register_request_logging
 from app.secrets import url_passwords
 from app.state import open_store
 from config.settings import Settings
@@ -51,7 +51,7 @@ def register_settings(app: Flask, settings: Settings) -> None:
 def register_logging(app: Flask, settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_json)
     for session_id in settings.jimeng_session_ids + settings.api_keys:
-        register_secret(session_id)
+        register_own_secret(session_id)
     register_request_logging(app)
     app.before_request(lambda: reject_oversized_bodies(settings.max_body_bytes))
 
@@ -95,7 +95,7 @@ def register_state(app: Flask, settings: Settings) -> None:
     """The shared state store (idempotency records, generations in flight). Opening it connects nothing:
     each worker process connects on first use, after gunicorn's fork."""
     for password in url_passwords(settings.redis_url):
-        register_secret(password)
+        register_own_secret(password)
     app.extensions["state"] = open_store(settings, app.instance_path)
 
 
@@ -119,13 +119,14 @@ def register_generation(app: Flask, settings: Settings) -> None:
         max_interval=settings.poll_max_seconds,
         stall_seconds=settings.stall_timeout_seconds,
     )
-    pool = SessionPool(client, settings.credit_cache_seconds)
+    asked = settings.sessions_asked_per_request  # per request, whatever the size of the caller's pool
+    pool = SessionPool(client, settings.credit_cache_seconds, max_checks=asked)
     # Each account's live model tables, upstream.yml's when Jimeng cannot tell: the CatalogSource of the
     # planner and of /v1/models. It starts no thread until the first request asks (after gevent's fork).
     catalog = LiveCatalog(client, catalog_from_config(upstream), ttl=settings.model_table_ttl_seconds)
     app.extensions["catalog"] = catalog
     app.extensions["jimeng"] = client
-    app.extensions["accounts"] = AccountService(client, pool)
+    app.extensions["accounts"] = AccountService(client, pool, max_sessions=asked)
     app.extensions["generation"] = GenerationService(
         backend=client,
         planner=Planner(
@@ -137,6 +138,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
         pool=pool,
         poller=Poller(client, timing),
         deadlines=Deadlines(image=settings.image_timeout_seconds, video=settings.video_timeout_seconds),
+        max_lookups=asked,
         uploader=ImageUploader(client),
         loader=ImageFetcher(
             http=new_http_session(),  # not the upstream pool: these are the users' hosts

@@ -149,6 +149,13 @@ class Settings:
         "JIMENG_SESSION_IDS", _list, (), "server-side session pool, used with API_KEYS"
     )
     api_keys: tuple[str, ...] = setting("API_KEYS", _list, (), "client API keys; when set, Bearer is a key")
+    max_sessions_per_request: int = setting(
+        "MAX_SESSIONS_PER_REQUEST",
+        _int_range(1, 1000),
+        10,
+        "session ids one Authorization may hold (more: 400 too_many_sessions); also the most sessions one "
+        "request asks Jimeng about (look-ups, credit checks, claims)",
+    )
     max_body_bytes: int = setting("MAX_BODY_BYTES", _int_range(1024, 1 << 30), 25 * 1024 * 1024, "request body cap")
     max_image_bytes: int = setting("MAX_IMAGE_BYTES", _int_range(1024, 1 << 30), 10 * 1024 * 1024, "per input image")
     max_prompt_chars: int = setting("MAX_PROMPT_CHARS", _int_range(1, 100_000), 2000, "prompt length after trim")
@@ -273,6 +280,12 @@ class Settings:
     @property
     def api_key_mode(self) -> bool:
         return bool(self.api_keys)
+
+    @property
+    def sessions_asked_per_request(self) -> int:
+        """The most sessions one request asks Jimeng about (look-ups, credit checks, claims): the cap on a
+        Bearer pool, or the server's own pool when that is larger (its size is the operator's, not a caller's)."""
+        return max(self.max_sessions_per_request, len(self.jimeng_session_ids))
 
 
 def documented_keys() -> list[tuple[str, Any, str]]:

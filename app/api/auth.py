@@ -13,7 +13,7 @@ import re
 
 from flask import Request
 
-from app.domain.errors import InvalidApiKeyError, MissingSessionError
+from app.domain.errors import InvalidApiKeyError, MissingSessionError, TooManySessionsError
 from app.logging import register_secret
 from config.settings import Settings
 
@@ -26,8 +26,9 @@ def is_cookie_safe(token: str) -> bool:
     return bool(_COOKIE_SAFE.match(token))
 
 
-def parse_bearer(header: str | None) -> list[str]:
-    """Ordered, de-duplicated, trimmed tokens of a Bearer header; MissingSessionError when there are none."""
+def parse_bearer(header: str | None, limit: int | None = None) -> list[str]:
+    """Ordered, de-duplicated, trimmed tokens of a Bearer header; MissingSessionError when there are none,
+    TooManySessionsError when there are more than ``limit``."""
     if not header or not header.strip():
         raise MissingSessionError("Missing Authorization header; send 'Authorization: Bearer <sessionid>'")
     value = header.strip()
@@ -43,6 +44,11 @@ def parse_bearer(header: str | None) -> list[str]:
     tokens = list(dict.fromkeys(t.strip() for t in credentials.split(",") if t.strip()))
     if not tokens:
         raise MissingSessionError("Authorization header holds no session id; send 'Bearer <sessionid>'")
+    if limit is not None and len(tokens) > limit:
+        raise TooManySessionsError(
+            f"Authorization holds {len(tokens)} session ids; at most {limit} are allowed per request",
+            param="Authorization",
+        )
     if not all(is_cookie_safe(token) for token in tokens):
         raise MissingSessionError("Authorization holds a value that cannot be a Jimeng sessionid (cookie-safe ASCII)")
     return tokens
@@ -58,18 +64,20 @@ def is_known_key(candidate: str, keys: tuple[str, ...]) -> bool:
 
 def caller_scope(request: Request, settings: Settings) -> str:
     """A name for the caller's credentials that reveals nothing of them: whose Idempotency-Keys these are."""
-    tokens = parse_bearer(request.headers.get("Authorization"))
+    tokens = parse_bearer(request.headers.get("Authorization"), settings.max_sessions_per_request)
     credentials = tokens[0] if settings.api_key_mode else ",".join(sorted(tokens))
     return hashlib.sha256(f"jimeng-api caller {credentials}".encode()).hexdigest()[:32]
 
 
 def session_pool(request: Request, settings: Settings) -> list[str]:
-    """The sessions this request may use, registered for log masking."""
-    tokens = parse_bearer(request.headers.get("Authorization"))
-    for token in tokens:
-        register_secret(token)
+    """The sessions this request may use. Bearer mode: the header's ids, registered for log masking (they
+    are used: sent to Jimeng). API-key mode: the server's own (registered at start-up); a key, right or
+    wrong, is never registered (a wrong one is masked by its place after ``Bearer``)."""
+    tokens = parse_bearer(request.headers.get("Authorization"), settings.max_sessions_per_request)
     if settings.api_key_mode:
         if len(tokens) != 1 or not is_known_key(tokens[0], settings.api_keys):
             raise InvalidApiKeyError("Invalid API key")
-        tokens = list(settings.jimeng_session_ids)
+        return list(settings.jimeng_session_ids)
+    for token in tokens:
+        register_secret(token)
     return tokens

@@ -40,8 +40,10 @@ def check_token() -> Response:
     if context.settings().api_key_mode:  # the server's own sessions are not an oracle for strangers
         session_pool(request, context.settings())
     token = TokenCheckSchema().load(read_json_body(request))["token"].strip()
-    register_secret(token)
-    return jsonify(live=is_cookie_safe(token) and accounts().is_live(token))
+    if not is_cookie_safe(token):  # never sent anywhere; a value after ``sessionid=`` is masked by its place
+        return jsonify(live=False)
+    register_secret(token)  # sent to Jimeng: masked while among the registry's most recent (bounded)
+    return jsonify(live=accounts().is_live(token))
 
 
 @bp.post("/token/points")

@@ -1,7 +1,9 @@
 """The token tools: is a session live, what credits does each hold, claim each one's daily credits.
 
-One upstream call per session, run concurrently; a dead session is an answer (``live: false`` or an error
-entry), never a failed request. Results feed the session pool's cache, so a check is not wasted.
+One upstream call per session (a claim: two when the day was already claimed elsewhere, one when this
+worker claimed it today), run concurrently, for at most ``max_sessions`` sessions of a request; a dead
+session is an answer (``live: false`` or an error entry), never a failed request. Results feed the session
+pool's cache, so a check is not wasted.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ class AccountAnswer:
 
 
 class AccountService:
-    def __init__(self, backend: GenerationBackend, pool: SessionPool) -> None:
+    def __init__(self, backend: GenerationBackend, pool: SessionPool, max_sessions: int = 10) -> None:
         self.backend = backend
         self.pool = pool
+        self.max_sessions = max_sessions
 
     def is_live(self, session_id: str) -> bool:
         try:
@@ -48,23 +51,26 @@ class AccountService:
             self.pool.remember_credits(session_id, credits)
             return AccountAnswer(session_id, credits=credits)
 
-        return _each(sessions, one)
+        return _each(sessions[: self.max_sessions], one)
 
     def receive(self, sessions: list[str]) -> list[AccountAnswer]:
         """Claim today's credits per session; an already-claimed day answers 0 with the current total."""
 
         def one(session_id: str) -> AccountAnswer:
-            try:
-                claim = self.backend.receive_credits(session_id)
-            except JimengError as err:
-                if not _is_already_claimed(err):
-                    raise
-                total = self.backend.credits(session_id).total
-                claim = Claim(0, total)
+            if self.pool.claimed_today(session_id):
+                claim = Claim(0, self.backend.credits(session_id).total)
+            else:
+                try:
+                    claim = self.backend.receive_credits(session_id)
+                except JimengError as err:
+                    if not _is_already_claimed(err):
+                        raise
+                    claim = Claim(0, self.backend.credits(session_id).total)
+                self.pool.remember_claim(session_id)
             self.pool.remember_credits(session_id, Credits(gift=claim.total))
             return AccountAnswer(session_id, claim=claim)
 
-        return _each(sessions, one)
+        return _each(sessions[: self.max_sessions], one)
 
 
 def _is_already_claimed(err: JimengError) -> bool:

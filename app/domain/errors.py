@@ -5,6 +5,7 @@
      |    +-- IdempotencyKeyReusedError 422: an Idempotency-Key already used with another request body
      |    +-- ModelUnavailableError     400: a model Jimeng no longer serves (the message names its successor)
      |    +-- InvalidJsonError          400: the body is not a JSON object
+     |    +-- TooManySessionsError      400: more session ids in Authorization than MAX_SESSIONS_PER_REQUEST
      |    +-- ImageTooLargeError        413: one input image is over MAX_IMAGE_BYTES
      |    +-- RequestTooLargeError      413: the whole body is over MAX_BODY_BYTES
      |    +-- UnsupportedMediaTypeError 415: a content type the endpoint does not read
@@ -118,6 +119,12 @@ class IdempotencyKeyReusedError(InvalidRequestError):
 
 class InvalidJsonError(InvalidRequestError):
     code = "invalid_json"
+
+
+class TooManySessionsError(InvalidRequestError):
+    """More session ids in one Authorization than the service asks Jimeng about for one request."""
+
+    code = "too_many_sessions"
 
 
 class ImageTooLargeError(InvalidRequestError):

@@ -64,6 +64,7 @@ class GenerationService:
         loader: ImageLoader,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        max_lookups: int = 10,
     ) -> None:
         self.backend = backend
         self.planner = planner
@@ -74,6 +75,7 @@ class GenerationService:
         self.loader = loader
         self._clock = clock
         self._monotonic = monotonic
+        self._max_lookups = max_lookups
 
     # -- starting ---------------------------------------------------------------------------------------
 
@@ -297,9 +299,10 @@ class GenerationService:
         return replace(snapshot, video_url=self._video_file(session_id, snapshot))
 
     def lookup(self, sessions: list[str], task_id: str) -> Snapshot:
-        """One look-up per session of the pool until one knows the id (an account sees only its own)."""
+        """One look-up per session of the pool until one knows the id (an account sees only its own); at most
+        ``max_lookups`` sessions are asked, whatever the size of the pool."""
         last_error: JimengError | None = None
-        for session_id in sessions:
+        for session_id in sessions[: self._max_lookups]:
             try:
                 snapshot = self.backend.lookup(session_id, task_id)
             except SessionExpiredError as err:

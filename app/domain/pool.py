@@ -5,6 +5,11 @@ upstream answer that contradicts it (an expired session, a refused draft, a spen
 enough credits, not failed recently, most credits first, random among equals. When every session is short,
 each claims its daily free credits once and the choice runs again. After a draft was accepted the job stays
 on its session: failover only ever happens around ``submit``, never after it.
+
+One request costs a bounded number of upstream calls whatever the size of its pool: at most ``max_checks``
+credit checks (sessions whose balance is cached cost none) and ``max_checks`` daily claims (each session
+claims once a day; claiming stops as soon as a session can pay). The per-worker cache keeps the
+``max_accounts`` most recently used sessions.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import random
 import threading
 import time
+import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -25,6 +32,9 @@ from app.secrets import mask
 
 T = TypeVar("T")
 RECENT_FAILURE_SECONDS = 30.0
+DEFAULT_MAX_CHECKS = 10
+DEFAULT_MAX_ACCOUNTS = 10_000
+_LOCK_STRIPES = 64
 
 
 class AccountBackend(Protocol):
@@ -40,6 +50,22 @@ class AccountState:
     failed_at: float = float("-inf")
     claimed_on: str | None = None
     unverified: bool = False  # the credit check failed and no balance is known: worth a try, last
+
+
+@dataclass
+class Budget:
+    """The upstream calls one request may still make on the pool's account checks."""
+
+    checks: int
+    claims: int
+
+    def take_check(self) -> bool:
+        self.checks -= 1
+        return self.checks >= 0
+
+    def take_claim(self) -> bool:
+        self.claims -= 1
+        return self.claims >= 0
 
 
 @dataclass(frozen=True)
@@ -65,21 +91,31 @@ class SessionPool:
         clock: Callable[[], float] = time.monotonic,
         day: Callable[[], str] = shanghai_day,
         rng: random.Random | None = None,
+        max_checks: int = DEFAULT_MAX_CHECKS,
+        max_accounts: int = DEFAULT_MAX_ACCOUNTS,
     ) -> None:
         self._backend = backend
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._day = day
         self._rng = rng or random.Random()
-        self._states: dict[str, AccountState] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        self._max_checks = max_checks
+        self._max_accounts = max_accounts
+        self._states: OrderedDict[str, AccountState] = OrderedDict()
+        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         self._guard = threading.Lock()
+
+    def budget(self) -> Budget:
+        """A fresh per-request budget of account calls."""
+        return Budget(checks=self._max_checks, claims=self._max_checks)
 
     def run(self, sessions: list[str], cost: int, action: Callable[[str], T]) -> tuple[str, T]:
         """Run ``action`` (a submit) on the best session; fail over on expired/short answers."""
         excluded: set[str] = set()
+        budget = self.budget()
         while True:
-            session_id = self.choose([s for s in sessions if s not in excluded], cost, all_sessions=sessions)
+            remaining = [s for s in sessions if s not in excluded]
+            session_id = self.choose(remaining, cost, all_sessions=sessions, budget=budget)
             try:
                 result = action(session_id)
             except SessionExpiredError:
@@ -92,36 +128,63 @@ class SessionPool:
             logger.info("session {} refused the draft before accepting it; failing over", mask(session_id))
             excluded.add(session_id)
 
-    def choose(self, sessions: list[str], cost: int, all_sessions: list[str] | None = None) -> str:
-        """The best live session with ``cost`` credits, claiming daily credits once when all are short."""
-        states = {s: self.state(s) for s in sessions}
+    def choose(
+        self, sessions: list[str], cost: int, all_sessions: list[str] | None = None, budget: Budget | None = None
+    ) -> str:
+        """The best live session with ``cost`` credits, claiming daily credits once when all are short.
+        Sessions whose stale balance the budget cannot refresh any more are left out."""
+        budget = budget or self.budget()
+        states = {s: st for s in sessions if (st := self.state(s, budget)) is not None}
         ranked = rank(self._candidates(states, cost), cost, self._rng)
-        if not ranked and self._claim_daily(states, cost):
-            states = {s: self._states[s] for s in sessions}
+        if not ranked and self._claim_daily(states, cost, budget):
             ranked = rank(self._candidates(states, cost), cost, self._rng)
         if ranked:
             return ranked[0]
         raise self._no_session_error(all_sessions or sessions, cost)
 
-    def state(self, session_id: str) -> AccountState:
-        """Cached state, refreshed (one call per session at a time) when older than the cache period."""
+    def state(self, session_id: str, budget: Budget | None = None) -> AccountState | None:
+        """Cached state, refreshed (one call per session at a time) when older than the cache period; None
+        when it needs a refresh the ``budget`` has no call left for."""
         with self._lock_for(session_id):
-            state = self._states.setdefault(session_id, AccountState())
+            state = self._remembered(session_id)
             if self._clock() - state.checked_at >= self._cache_seconds:
+                if budget is not None and not budget.take_check():
+                    return None
                 self._refresh(session_id, state)
+            return state
+
+    def _remembered(self, session_id: str) -> AccountState:
+        """The cached state of a session (a new one when unknown), kept as the most recently used."""
+        with self._guard:
+            state = self._states.get(session_id)
+            if state is None:
+                state = self._states[session_id] = AccountState()
+                while len(self._states) > self._max_accounts:
+                    self._states.popitem(last=False)
+            else:
+                self._states.move_to_end(session_id)
             return state
 
     def remember_credits(self, session_id: str, credits: Credits) -> None:
         """A fresh balance learned elsewhere (token endpoints): saves the next credit check."""
         self._update(session_id, credits=credits)
+        self._remembered(session_id).expired = False
+
+    def claimed_today(self, session_id: str) -> bool:
+        """Whether this worker already claimed the session's daily credits today (no call)."""
         with self._guard:
-            self._states[session_id].expired = False
+            state = self._states.get(session_id)
+        return state is not None and state.claimed_on == self._day()
+
+    def remember_claim(self, session_id: str) -> None:
+        """Today's daily credits of the session were claimed (or were already)."""
+        self._remembered(session_id).claimed_on = self._day()
 
     def mark_expired(self, session_id: str) -> None:
         self._update(session_id, expired=True, failed=True)
 
     def spend(self, session_id: str, cost: int) -> None:
-        with self._guard:
+        with self._guard:  # a state the cache already forgot needs no update
             state = self._states.get(session_id)
             if state is not None and state.credits is not None:
                 gift = max(state.credits.gift - cost, 0)
@@ -152,8 +215,9 @@ class SessionPool:
         unverified = [Candidate(s, cost, True) for s, st in states.items() if st.unverified and not st.expired]
         return known + unverified
 
-    def _claim_daily(self, states: dict[str, AccountState], cost: int) -> bool:
-        """Claim today's free credits on every live short session that has not claimed yet."""
+    def _claim_daily(self, states: dict[str, AccountState], cost: int, budget: Budget) -> bool:
+        """Claim today's free credits on the live short sessions that have not claimed yet, until one can pay
+        or the budget's claims are spent."""
         today, claimed = self._day(), False
         for session_id, state in states.items():
             if state.expired or state.claimed_on == today or state.credits is None:
@@ -161,6 +225,8 @@ class SessionPool:
             with self._lock_for(session_id):
                 if state.claimed_on == today:
                     continue
+                if not budget.take_claim():
+                    break
                 state.claimed_on = today
                 try:
                     claim = self._backend.receive_credits(session_id)
@@ -170,6 +236,9 @@ class SessionPool:
                     logger.info("claimed daily credits on session {}: now {}", mask(session_id), state.credits.total)
                 except JimengError as err:
                     logger.info("daily credit claim on session {} gave nothing: {}", mask(session_id), err)
+                    continue
+            if state.credits is not None and state.credits.total >= cost:
+                break
         return claimed
 
     def _no_session_error(self, sessions: list[str], cost: int) -> JimengError:
@@ -186,8 +255,8 @@ class SessionPool:
     def _update(
         self, session_id: str, *, credits: Credits | None = None, expired: bool = False, failed: bool = False
     ) -> None:
+        state = self._remembered(session_id)
         with self._guard:
-            state = self._states.setdefault(session_id, AccountState())
             if credits is not None:
                 state.credits = credits
                 state.checked_at = self._clock()
@@ -198,5 +267,6 @@ class SessionPool:
                 state.failed_at = self._clock()
 
     def _lock_for(self, session_id: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(session_id, threading.Lock())
+        """One of a fixed set of locks (memory does not grow with the sessions seen); two sessions may share
+        one, which only serialises their checks."""
+        return self._locks[zlib.crc32(session_id.encode()) % _LOCK_STRIPES]

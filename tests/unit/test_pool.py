@@ -160,3 +160,27 @@ def test_run_does_not_fail_over_on_other_errors() -> None:
 
     with pytest.raises(RuntimeError):
         pool.run(["x", "y"], 1, submit)
+
+
+def test_one_request_checks_and_claims_at_most_its_budget_of_sessions() -> None:
+    names = [f"s{n:02d}" for n in range(30)]
+    accounts = FakeAccounts(dict.fromkeys(names, 0))
+    pool = SessionPool(accounts, cache_seconds=60, clock=Clock(), day=lambda: "2026-11-26", max_checks=10)
+    with pytest.raises(InsufficientCreditsError):
+        pool.choose(names, 1)
+    assert len([c for c in accounts.calls if c.startswith("credits:")]) == 10
+    assert len([c for c in accounts.calls if c.startswith("claim:")]) == 10
+
+
+def test_claiming_stops_at_the_first_session_that_can_pay() -> None:
+    accounts = FakeAccounts({"a": 0, "b": 0, "c": 0}, grants={"a": 60, "b": 60, "c": 60})
+    assert make_pool(accounts).choose(["a", "b", "c"], 1) == "a"
+    assert [c for c in accounts.calls if c.startswith("claim:")] == ["claim:a"]
+
+
+def test_the_cache_forgets_the_least_recently_used_sessions_past_its_size() -> None:
+    accounts = FakeAccounts({f"s{n}": 5 for n in range(5)})
+    pool = SessionPool(accounts, cache_seconds=60, clock=Clock(), day=lambda: "d", max_accounts=2)
+    for n in range(5):
+        pool.choose([f"s{n}"], 1)
+    assert len(pool._states) == 2
