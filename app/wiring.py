@@ -18,6 +18,7 @@ from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
 from app.domain.schedule import PollTiming
+from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
 from app.errors import register_error_handlers as _register_error_handlers
 from app.inputs.loader import ImageFetcher
@@ -126,6 +127,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
     app.extensions["catalog"] = catalog
     app.extensions["jimeng"] = client
     app.extensions["accounts"] = AccountService(client, pool)
+    shutdown = app.extensions["shutdown"] = Shutdown(settings.graceful_timeout_seconds)
     app.extensions["generation"] = GenerationService(
         backend=client,
         planner=Planner(
@@ -144,6 +146,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             allow_private=settings.allow_private_image_urls,
             timeout=(settings.upstream_connect_timeout, settings.upstream_read_timeout),
         ),
+        shutdown=shutdown,
     )
 
 
@@ -160,6 +163,26 @@ def register_ledger(app: Flask, settings: Settings) -> None:
             pending_ttl=PENDING_LEASE_SECONDS,
         ),
     )
+
+
+def begin_shutdown(app: Flask) -> None:
+    """The worker got SIGTERM (config/gunicorn.py's hook calls this from its signal handler): generations
+    still running shortly before the graceful window ends are answered with their history id, nothing new is
+    submitted. Only stores a time, so it is safe in a signal handler."""
+    app.extensions["shutdown"].begin()
+
+
+def register_shutdown(app: Flask) -> None:
+    """Once the worker is shutting down, every answer closes its connection, so a client's next request (an
+    SDK retry of a refused one) opens a new connection to a worker that stays, and this one can exit as soon
+    as its requests are answered."""
+
+    def close_when_shutting_down(response: Response) -> Response:
+        if app.extensions["shutdown"].begun:
+            response.headers["Connection"] = "close"
+        return response
+
+    app.after_request(close_when_shutting_down)
 
 
 def register_blueprints(app: Flask) -> None:
