@@ -23,6 +23,5 @@ def create_app(config: Any = None) -> Flask:
     wiring.register_state(app, settings)
     wiring.register_generation(app, settings)
     wiring.register_ledger(app, settings)
-    wiring.register_shutdown(app)
     wiring.register_blueprints(app)
     return app

@@ -172,19 +172,6 @@ def begin_shutdown(app: Flask) -> None:
     app.extensions["shutdown"].begin()
 
 
-def register_shutdown(app: Flask) -> None:
-    """Once the worker is shutting down, every answer closes its connection, so a client's next request (an
-    SDK retry of a refused one) opens a new connection to a worker that stays, and this one can exit as soon
-    as its requests are answered."""
-
-    def close_when_shutting_down(response: Response) -> Response:
-        if app.extensions["shutdown"].begun:
-            response.headers["Connection"] = "close"
-        return response
-
-    app.after_request(close_when_shutting_down)
-
-
 def register_blueprints(app: Flask) -> None:
     for blueprint in (health.bp, models.bp, openapi.bp, images.bp, videos.bp, chat.bp, tasks.bp, tokens.bp):
         app.register_blueprint(blueprint)
