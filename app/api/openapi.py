@@ -36,6 +36,7 @@ ERROR_STATUSES = {
     "415": "Unsupported content type",
     "429": "Jimeng rate limit",
     "502": "Jimeng failed",
+    "503": "Restarting (service_restarting: with a history_id, fetch it later) or shared store down",
     "504": "Deadline passed; history_id lets you fetch the result later",
 }
 
