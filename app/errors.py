@@ -44,6 +44,7 @@ _TRANSLATIONS: tuple[tuple[type[domain.DomainError], Translation], ...] = (
     (domain.ClientGoneError, Translation(499, _INVALID)),
     (domain.GenerationTimeoutError, Translation(504, "timeout")),
     (domain.StateUnavailableError, Translation(503, "service_unavailable")),
+    (domain.ServiceRestartingError, Translation(503, "service_unavailable")),
     (domain.SessionExpiredError, Translation(401, "authentication_error")),
     (domain.InsufficientCreditsError, Translation(402, "insufficient_quota")),
     (domain.ContentFilteredError, Translation(400, _INVALID)),

@@ -18,6 +18,7 @@ from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
 from app.domain.schedule import PollTiming
+from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
 from app.errors import register_error_handlers as _register_error_handlers
 from app.inputs.loader import ImageFetcher
@@ -127,6 +128,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
     app.extensions["catalog"] = catalog
     app.extensions["jimeng"] = client
     app.extensions["accounts"] = AccountService(client, pool, max_sessions=asked)
+    shutdown = app.extensions["shutdown"] = Shutdown(settings.graceful_timeout_seconds)
     app.extensions["generation"] = GenerationService(
         backend=client,
         planner=Planner(
@@ -146,6 +148,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             allow_private=settings.allow_private_image_urls,
             timeout=(settings.upstream_connect_timeout, settings.upstream_read_timeout),
         ),
+        shutdown=shutdown,
     )
 
 
@@ -162,6 +165,13 @@ def register_ledger(app: Flask, settings: Settings) -> None:
             pending_ttl=PENDING_LEASE_SECONDS,
         ),
     )
+
+
+def begin_shutdown(app: Flask) -> None:
+    """The worker got SIGTERM (config/gunicorn.py's hook calls this from its signal handler): generations
+    still running shortly before the graceful window ends are answered with their history id, nothing new is
+    submitted. Only stores a time, so it is safe in a signal handler."""
+    app.extensions["shutdown"].begin()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -246,6 +246,13 @@ class Settings:
     gunicorn_worker_connections: int = setting(
         "GUNICORN_WORKER_CONNECTIONS", _int_range(1, 100_000), 1000, "connections per gevent worker"
     )
+    graceful_timeout_seconds: int = setting(
+        "GRACEFUL_TIMEOUT_SECONDS",
+        _int_range(1, 3600),
+        30,
+        "after SIGTERM, how long a worker finishes its requests; generations still running 5 s before it ends "
+        "are answered with their history id (Heroku kills after 30 s: keep it at most 30 there)",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

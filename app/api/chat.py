@@ -25,7 +25,7 @@ bp = Blueprint("chat", __name__)
 @documented(
     summary="Image or video generation as a chat completion (stream: true for SSE)",
     request=ChatCompletionSchema, response="application/json", auth=True,
-    errors=("400", "401", "402", "413", "415", "429", "502", "504"),
+    errors=("400", "401", "402", "413", "415", "422", "429", "502", "503", "504"),
 )  # fmt: skip
 def create_chat_completion() -> Response:
     """Everything that can be refused is checked before the stream starts, so bad input is a plain 4xx."""

@@ -18,7 +18,7 @@ from app.domain.sources import Upload
 from app.errors import describe
 
 bp = Blueprint("images", __name__)
-GENERATION_ERRORS = ("400", "401", "402", "413", "415", "429", "502", "504")
+GENERATION_ERRORS = ("400", "401", "402", "413", "415", "422", "429", "502", "503", "504")
 
 
 @bp.post("/v1/images/generations")

@@ -34,8 +34,10 @@ ERROR_STATUSES = {
     "405": "Method not allowed",
     "413": "Body or image too large",
     "415": "Unsupported content type",
+    "422": "Idempotency-Key already used with another body (idempotency_key_reused)",
     "429": "Jimeng rate limit",
     "502": "Jimeng failed",
+    "503": "Restarting (service_restarting: with a history_id, fetch it later) or shared store down",
     "504": "Deadline passed; history_id lets you fetch the result later",
 }
 

@@ -16,6 +16,8 @@
      +-- ClientGoneError                499: the client hung up while its generation ran
      +-- GenerationTimeoutError         504: the deadline passed; the generation may still finish upstream
      +-- StateUnavailableError          503: the shared store that makes Idempotency-Key safe cannot be reached
+     +-- ServiceRestartingError         503: this worker is shutting down (SIGTERM); with a history id the
+     |                                  generation runs on (GET /v1/tasks/{id}), without one nothing was submitted
      +-- JimengError                    what Jimeng said, or failed to say (``ret`` when it said it)
           +-- SessionExpiredError        401 the sessionid is not (or no longer) logged in
           +-- InsufficientCreditsError   402 the account cannot pay for the draft (or lacks the model's benefit)
@@ -173,6 +175,14 @@ class StateUnavailableError(DomainError):
     """The shared store is down: a request with an Idempotency-Key is refused rather than risk paying twice."""
 
     code = "state_unavailable"
+
+
+class ServiceRestartingError(DomainError):
+    """The worker is shutting down (a deploy, a restart) before the generation ended. With a history id the
+    generation runs on at Jimeng and ``GET /v1/tasks/{history_id}`` fetches it; without one nothing was
+    submitted and the same request may be sent again."""
+
+    code = "service_restarting"
 
 
 # -- the upstream ----------------------------------------------------------------------------------------

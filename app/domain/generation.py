@@ -28,6 +28,7 @@ from app.domain.errors import (
     GenerationTimeoutError,
     JimengError,
     NotFoundError,
+    ServiceRestartingError,
     SessionExpiredError,
     UpstreamModelUnavailableError,
 )
@@ -46,6 +47,7 @@ from app.domain.models import (
 from app.domain.planning import Plan, Planner
 from app.domain.poller import Poller, PollEvent, PollOutcome, Watch
 from app.domain.pool import SessionPool
+from app.domain.shutdown import Shutdown
 from app.secrets import mask
 
 MAX_RESULT_BYTES = 64 * 1024 * 1024  # one result file for b64_json; a 4k PNG is far below it
@@ -62,6 +64,7 @@ class GenerationService:
         deadlines: Deadlines,
         uploader: UploadBackend,
         loader: ImageLoader,
+        shutdown: Shutdown | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         max_lookups: int = 10,
@@ -73,6 +76,7 @@ class GenerationService:
         self.deadlines = deadlines
         self.uploader = uploader
         self.loader = loader
+        self.shutdown = shutdown or Shutdown(grace_seconds=0.0)  # never begun unless someone says so
         self._clock = clock
         self._monotonic = monotonic
         self._max_lookups = max_lookups
@@ -101,7 +105,9 @@ class GenerationService:
         accepted the first part. A later part Jimeng refuses leaves the accepted ones running (their images
         are paid) and is reported with the result. Nothing is submitted for a client that is gone: checked
         right before each submit, it raises ClientGoneError before the first part, and ends the job at the
-        parts already accepted after it."""
+        parts already accepted after it. Nothing is submitted once the worker is shutting down either:
+        ServiceRestartingError (no history id, nothing spent) before the first part, a refused part after it."""
+        self._refuse_if_shutting_down()
         plan, inputs = self._checked_live(sessions[0], prepared), prepared.inputs
         gone = client_gone or (lambda: False)
 
@@ -110,6 +116,7 @@ class GenerationService:
             _stop_if_gone(gone)
             uris = tuple(self.uploader.upload_images(session_id, list(inputs), video=video)) if inputs else ()
             _stop_if_gone(gone)
+            self._refuse_if_shutting_down()
             return uris, self._submit(session_id, plan.specs[0], uris)
 
         cost = self.planner.cost(plan.kind) * len(plan.specs)
@@ -120,8 +127,9 @@ class GenerationService:
                 logger.info("client went away: {} later part(s) not submitted", len(plan.specs) - len(parts))
                 break
             try:
+                self._refuse_if_shutting_down()
                 parts.append(Part.of(self._submit(session_id, spec, uris), spec.count))
-            except JimengError as err:
+            except (JimengError, ServiceRestartingError) as err:
                 logger.warning("part {} of a generation was refused: {}", len(parts) + 1, err.message)
                 refused.append(err)
                 break  # the account said no: the next parts would be refused alike
@@ -134,6 +142,14 @@ class GenerationService:
             created=int(self._clock()), response_format=plan.response_format, input_images=len(inputs),
             refused=tuple(refused),
         )  # fmt: skip
+
+    def _refuse_if_shutting_down(self) -> None:
+        if self.shutdown.begun:
+            logger.info("the worker is shutting down: nothing is submitted")
+            raise ServiceRestartingError(
+                "The service is restarting; nothing was submitted (and nothing charged): send the request again",
+                retry_after=1.0,
+            )
 
     def _checked_live(self, session_id: str, prepared: Prepared) -> Plan:
         """The plan against the account's newest known tables: Jimeng may offer less than the fallback tables,
@@ -164,6 +180,8 @@ class GenerationService:
         """Progress while the generation runs, ``Idle`` after ``idle_seconds`` without news, then ``Finished``;
         ``Gone`` (and the end) once ``client_gone`` says the client hung up. A failure is raised with the
         history id; a job of several parts finishes with the parts that succeeded and reports the others.
+        When the worker is shutting down, a part still running when ``self.shutdown`` says it is time to
+        answer raises ServiceRestartingError with its history id (a result already there still wins).
         Closing the iterator stops the polling, so nobody polls for a consumer that left."""
         watches = [self._watch(job, part, request_id) for part in job.parts]
         results: list[GenerationResult] = []
@@ -209,6 +227,9 @@ class GenerationService:
             due = last_check + CLIENT_CHECK_SECONDS
             if idle_seconds is not None:
                 due = min(due, last_news + idle_seconds)
+            shutdown_in = self.shutdown.seconds_left()
+            if shutdown_in is not None:
+                due = min(due, self._monotonic() + shutdown_in)
             event = watch.next_event(timeout=max(0.0, due - self._monotonic()))
             now = self._monotonic()
             if event is not None and event.outcome is PollOutcome.PROGRESS and event.snapshot is not None:
@@ -216,6 +237,8 @@ class GenerationService:
                 yield Progress(event.snapshot)
             elif event is not None and event.terminal:
                 return self._outcome(job, part, event)
+            if self.shutdown.due():
+                raise _restarting(part.history_id)
             if now - last_check >= CLIENT_CHECK_SECONDS:
                 last_check = now
                 if client_gone is not None and client_gone():
@@ -313,6 +336,15 @@ class GenerationService:
         if last_error is not None and len(sessions) == 1:
             raise last_error
         raise NotFoundError(f"No generation {task_id!r} on this account")
+
+
+def _restarting(history_id: str) -> ServiceRestartingError:
+    logger.info("the worker is shutting down: generation {} is answered with its history id", history_id)
+    return ServiceRestartingError(
+        f"The service is restarting; generation {history_id} runs on at Jimeng: fetch it with "
+        f"GET /v1/tasks/{history_id}",
+        history_id=history_id,
+    )
 
 
 def _stop_if_gone(gone: Callable[[], bool]) -> None:

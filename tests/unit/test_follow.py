@@ -9,12 +9,19 @@ from typing import Any
 
 import pytest
 
-from app.domain.errors import ClientGoneError, GenerationFailedError, GenerationTimeoutError, SessionExpiredError
+from app.domain.errors import (
+    ClientGoneError,
+    GenerationFailedError,
+    GenerationTimeoutError,
+    ServiceRestartingError,
+    SessionExpiredError,
+)
 from app.domain.follow import CLIENT_CHECK_SECONDS, Finished, Gone, Idle, Progress
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines, Job, Part
 from app.domain.models import GenerationKind, Phase, ResponseFormat, Snapshot
 from app.domain.poller import PollEvent, PollOutcome
+from app.domain.shutdown import Shutdown
 
 JOB = Job(
     parts=(Part(history_id="h1", submit_id="s-1", count=4),), session_id="s1", kind=GenerationKind.IMAGE,
@@ -25,13 +32,20 @@ DONE = Snapshot(history_id="h1", phase=Phase.SUCCEEDED, status=50, finished=4, t
 
 
 class ScriptedWatch:
-    """Poll events at fixed times on a fake clock; waiting advances the clock instead of sleeping."""
+    """Poll events at fixed times on a fake clock; waiting advances the clock instead of sleeping. An action
+    (a SIGTERM) runs at its time, ending the wait there without an event."""
 
     def __init__(self, clock: list[float], script: list[tuple[float, PollEvent]]) -> None:
         self.clock, self.script, self.cancelled = clock, list(script), False
+        self.actions: list[tuple[float, Callable[[], None]]] = []
 
     def next_event(self, timeout: float | None = None) -> PollEvent | None:
         assert timeout is not None
+        if self.actions and self.actions[0][0] <= self.clock[0] + timeout:
+            at, action = self.actions.pop(0)
+            self.clock[0] = max(self.clock[0], at)
+            action()
+            return None
         if self.script and self.script[0][0] <= self.clock[0] + timeout:
             at, event = self.script.pop(0)
             self.clock[0] = max(self.clock[0], at)
@@ -51,13 +65,17 @@ class ScriptedPoller:
         return self.the_watch
 
 
-def service(script: list[tuple[float, PollEvent]]) -> tuple[GenerationService, ScriptedWatch, list[float]]:
+def service(
+    script: list[tuple[float, PollEvent]], *, grace: float = 30.0
+) -> tuple[GenerationService, ScriptedWatch, list[float]]:
+    """The service on a fake clock; its shutdown notice has a graceful window of ``grace`` seconds."""
     clock = [0.0]
     watch = ScriptedWatch(clock, script)
     fake: Any = None
     svc = GenerationService(
         backend=fake, planner=fake, pool=fake, poller=ScriptedPoller(watch),  # type: ignore[arg-type]
         deadlines=Deadlines(image=600, video=1500), uploader=fake, loader=fake, monotonic=lambda: clock[0],
+        shutdown=Shutdown(grace, clock=lambda: clock[0]),
     )  # fmt: skip
     return svc, watch, clock
 
@@ -135,3 +153,70 @@ def test_when_every_part_of_a_job_fails_the_error_names_every_history_id() -> No
         list(svc.follow(replace(two_parts, refused=(refused,))))
     assert caught.value.history_id == "h1"  # an accepted part's id, never the refused part's None
     assert "h1, h2" in caught.value.message and str(caught.value) == caught.value.message
+
+
+# -- SIGTERM: the worker has GRACEFUL_TIMEOUT_SECONDS; what still runs is answered ANSWER_MARGIN_SECONDS before
+
+
+def sigterm_at(svc: GenerationService, watch: ScriptedWatch, at: float) -> None:
+    watch.actions.append((at, svc.shutdown.begin))
+
+
+def test_a_generation_still_running_near_the_end_of_the_window_is_answered_with_its_history_id() -> None:
+    svc, watch, clock = service([(1.0, PollEvent(PollOutcome.PROGRESS, RUNNING)), (60.0, PollEvent(PollOutcome.SUCCEEDED, DONE))], grace=12.0)  # fmt: skip
+    sigterm_at(svc, watch, 2.0)
+    events: list[Any] = []
+    with pytest.raises(ServiceRestartingError) as caught:
+        for event in svc.follow(JOB, idle_seconds=1.0):
+            events.append(event)
+    answer_at = 2.0 + 12.0 - svc.shutdown.margin
+    assert clock[0] == pytest.approx(answer_at)  # not a moment later (nor sooner: the job had until then)
+    assert caught.value.history_id == "h1" and caught.value.code == "service_restarting"
+    assert "GET /v1/tasks/h1" in caught.value.message
+    assert isinstance(events[0], Progress) and Idle in {type(e) for e in events}  # the stream went on until then
+    assert watch.cancelled
+
+
+def test_a_generation_that_finishes_within_the_window_is_answered_as_usual() -> None:
+    svc, watch, _ = service([(6.0, PollEvent(PollOutcome.SUCCEEDED, DONE))], grace=12.0)
+    sigterm_at(svc, watch, 2.0)  # answered at 9 s at the latest; done at 6 s
+    assert [type(e) for e in svc.follow(JOB)] == [Finished]
+
+
+def test_a_result_already_there_wins_over_the_shutdown_answer() -> None:
+    svc, _, _ = service([(0.0, PollEvent(PollOutcome.SUCCEEDED, DONE))], grace=1.0)  # shorter than the margin
+    svc.shutdown.begin()  # due at once
+    assert [type(e) for e in svc.follow(JOB)] == [Finished]
+
+
+def test_a_window_shorter_than_the_margin_answers_at_once() -> None:
+    svc, _, clock = service([(60.0, PollEvent(PollOutcome.SUCCEEDED, DONE))], grace=3.0)
+    svc.shutdown.begin()
+    with pytest.raises(ServiceRestartingError):
+        list(svc.follow(JOB))
+    assert clock[0] == 0.0
+
+
+def test_a_waiting_request_gets_the_shutdown_error_with_its_history_id() -> None:
+    svc, watch, _ = service([(60.0, PollEvent(PollOutcome.SUCCEEDED, DONE))], grace=8.0)
+    sigterm_at(svc, watch, 1.0)
+    with pytest.raises(ServiceRestartingError) as caught:
+        svc.wait(JOB)
+    assert caught.value.history_id == "h1"
+
+
+def test_without_a_shutdown_notice_nothing_changes() -> None:
+    svc, _, _ = service([(100.0, PollEvent(PollOutcome.SUCCEEDED, DONE))], grace=1.0)
+    assert [type(e) for e in svc.follow(JOB)] == [Finished]
+    assert svc.shutdown.seconds_left() is None
+
+
+def test_the_first_notice_counts() -> None:
+    clock = [0.0]
+    shutdown = Shutdown(30.0, clock=lambda: clock[0])
+    shutdown.begin()
+    clock[0] = 10.0
+    shutdown.begin()  # the master passes SIGTERM on after the platform sent it: the window is the first one
+    assert shutdown.seconds_left() == pytest.approx(15.0)
+    clock[0] = 26.0
+    assert shutdown.seconds_left() == 0.0 and shutdown.due()

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from app.domain.errors import ClientGoneError
+from app.domain.errors import ClientGoneError, ServiceRestartingError
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines, Prepared
 from app.domain.models import DraftKind, DraftSpec, GenerationKind, InputImage, Submitted
 from app.domain.planning import Plan
+from app.domain.shutdown import Shutdown
 
 SPEC = DraftSpec(
     kind=DraftKind.GENERATE, model_key="high_aes_general_v40", prompt="cats", width=2048, height=2048, ratio="1:1",
@@ -26,6 +27,9 @@ class Fakes:
 
     gone_after_submits: int | None = None  # the client hangs up once this many parts were submitted
     gone_after_upload: bool = False  # the client hangs up while its inputs are uploaded
+    sigterm_after_submits: int | None = None  # the worker gets SIGTERM once this many parts were submitted
+    sigterm_in_upload: bool = False
+    shutdown: Shutdown = field(default_factory=lambda: Shutdown(30.0))
     submits: list[DraftSpec] = field(default_factory=list)
     uploads: int = 0
     catalogs: Any = None
@@ -44,10 +48,14 @@ class Fakes:
 
     def upload_images(self, session_id: str, images: list[InputImage], *, video: bool) -> list[str]:
         self.uploads += 1
+        if self.sigterm_in_upload:
+            self.shutdown.begin()
         return ["tos-cn-i-x/1"]
 
     def submit(self, session_id: str, spec: DraftSpec) -> Submitted:
         self.submits.append(spec)
+        if self.sigterm_after_submits is not None and len(self.submits) >= self.sigterm_after_submits:
+            self.shutdown.begin()
         return Submitted(history_id=f"h{len(self.submits)}", submit_id=f"s{len(self.submits)}")
 
     def gone(self) -> bool:
@@ -59,7 +67,7 @@ class Fakes:
 def start(fakes: Fakes, parts: int, inputs: int = 0) -> Any:
     svc = GenerationService(
         backend=fakes, planner=fakes, pool=fakes, poller=None, deadlines=Deadlines(image=600, video=1500),  # type: ignore[arg-type]
-        uploader=fakes, loader=None,  # type: ignore[arg-type]
+        uploader=fakes, loader=None, shutdown=fakes.shutdown,  # type: ignore[arg-type]
     )  # fmt: skip
     plan = Plan(kind=GenerationKind.IMAGE, model_id="jimeng-4.0", prompt="cats", specs=(SPEC,) * parts)
     images = tuple(InputImage(data=b"png", source="upload", mime="image/png") for _ in range(inputs))
@@ -92,3 +100,26 @@ def test_a_client_gone_while_its_inputs_were_uploaded_gets_nothing_submitted() -
 def test_a_client_that_stays_gets_every_part() -> None:
     fakes = Fakes()
     assert start(fakes, parts=3).history_ids == ("h1", "h2", "h3")
+
+
+def test_nothing_is_submitted_once_the_worker_is_shutting_down() -> None:
+    fakes = Fakes()
+    fakes.shutdown.begin()
+    with pytest.raises(ServiceRestartingError) as caught:
+        start(fakes, parts=2, inputs=1)
+    assert caught.value.history_id is None and caught.value.retry_after  # nothing spent: a retry is welcome
+    assert (fakes.uploads, fakes.submits) == (0, [])
+
+
+def test_a_sigterm_while_the_inputs_were_uploaded_submits_nothing() -> None:
+    fakes = Fakes(sigterm_in_upload=True)
+    with pytest.raises(ServiceRestartingError):
+        start(fakes, parts=1, inputs=2)
+    assert (fakes.uploads, fakes.submits) == (1, [])
+
+
+def test_a_sigterm_after_the_first_part_keeps_it_and_reports_the_rest_as_not_submitted() -> None:
+    fakes = Fakes(sigterm_after_submits=1)
+    job = start(fakes, parts=3)
+    assert job.history_ids == ("h1",) and len(fakes.submits) == 1
+    assert [type(err) for err in job.refused] == [ServiceRestartingError]
