@@ -54,7 +54,10 @@ def _fetch(
         reply = _hop(url, http, allow_private, timeout, max_bytes, deadline)
         location = reply.headers.get("Location")
         if reply.status in _REDIRECTS and location:
-            url = urljoin(url, location)
+            try:
+                url = urljoin(url, location)
+            except ValueError as err:  # an unbalanced IPv6 bracket
+                raise FetchError("redirected to a URL that is not valid") from err
             continue
         if not succeeded(reply.status):
             raise FetchError(f"HTTP {reply.status}")

@@ -316,3 +316,10 @@ def test_a_video_model_asks_for_a_video_with_frames(
     assert chat_request(chat_model, prompt, GenerationKind.VIDEO) == replace(
         expected, prompt_param="messages", frames_param="messages", ratio_param="model"
     )
+
+
+@pytest.mark.parametrize("url", ["http://[", "https://[::1/a.png"])
+def test_an_image_url_that_cannot_be_split_is_refused_naming_its_part(url: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_messages([user([{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {"url": url}}])])
+    assert caught.value.param == "messages[0].content[1].image_url"
