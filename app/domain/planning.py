@@ -104,6 +104,7 @@ class Planner:
 
     def _plan_images(self, request: ImageRequest, catalog: Catalog) -> Plan:
         prompt = self._prompt(request.prompt, request.prompt_param)
+        self._check_messages(request)
         negative_prompt = self._text(request.negative_prompt, "negative_prompt", self.max_prompt_chars)
         model = _image_model(catalog, request.model)
         if request.images and not model.blend:
@@ -192,6 +193,7 @@ class Planner:
 
     def _plan_video(self, request: VideoRequest, catalog: Catalog) -> Plan:
         prompt = self._prompt(request.prompt, request.prompt_param)
+        self._check_messages(request)
         model = _video_model(catalog, request.model)
         limit = self.upstream.limits.max_video_frames
         _check_count(request.frames, limit, request.frames_param, "images (first and last frame)")
@@ -232,6 +234,15 @@ class Planner:
         match = _SIDE.fullmatch(resolution)
         return side if side is not None else int(match[1]) if match else 0
 
+    def _check_messages(self, request: GenerationRequest) -> None:
+        """A chat's messages as a whole (after its prompt, so an overlong prompt is named by its message)."""
+        if request.messages_chars > self.max_messages_chars:
+            raise InvalidRequestError(
+                f"messages: their text is {request.messages_chars} characters long; "
+                f"the limit is {self.max_messages_chars}",
+                param="messages",
+            )
+
     def _prompt(self, prompt: str, param: str) -> str:
         text = prompt.strip()
         if not text:
@@ -249,8 +260,7 @@ class Planner:
         return text
 
     def _check_texts(self, request: GenerationRequest) -> None:
-        """Lengths first, before anything reads the text: the names and short values, the chat's messages as a
-        whole, the input images' URLs."""
+        """Lengths first, before anything reads the text: the names and short values, the input images' URLs."""
         names = [("model", request.model), (request.ratio_param, request.ratio), ("resolution", request.resolution)]
         if isinstance(request, ImageRequest):
             names.append((request.size_param, request.size))
@@ -260,12 +270,6 @@ class Planner:
                     f"{param}: {shown(value)} is {len(value)} characters long; the limit is {MAX_NAME_CHARS}",
                     param=param,
                 )
-        if request.messages_chars > self.max_messages_chars:
-            raise InvalidRequestError(
-                f"messages: their text is {request.messages_chars} characters long; "
-                f"the limit is {self.max_messages_chars}",
-                param="messages",
-            )
         sources, param = (
             (request.frames, request.frames_param)
             if isinstance(request, VideoRequest)
