@@ -20,6 +20,7 @@ import urllib3
 
 CHUNK = 64 * 1024
 _NEVER_SENT = ("NewConnectionError", "Connection refused", "Failed to resolve")  # no connection was made
+_RESET = ("ConnectionResetError", "Connection reset by peer")
 
 
 class WireError(Exception):
@@ -114,7 +115,8 @@ def _never_sent(err: Exception) -> bool:
 
 
 def _reason(err: Exception) -> str:
-    """A short reason without the URL (which may carry credentials) or library internals."""
+    """A short plain phrase: never the URL (which may carry credentials), an exception's repr (``ConnectionResetError
+    (104, ...)``) or a library's class name; the log line of the caller keeps the exception itself."""
     if isinstance(err, requests.exceptions.ConnectTimeout):
         return "connect timed out"
     timeout = isinstance(err, requests.exceptions.Timeout | urllib3.exceptions.TimeoutError)
@@ -122,6 +124,17 @@ def _reason(err: Exception) -> str:
         return "timed out"
     if isinstance(err, requests.exceptions.SSLError | urllib3.exceptions.SSLError):
         return "TLS handshake or certificate check failed"
-    if isinstance(err, requests.exceptions.ConnectionError | urllib3.exceptions.ProtocolError):
-        return "could not connect" if _never_sent(err) else "connection lost"
-    return type(err).__name__
+    if isinstance(err, requests.exceptions.ContentDecodingError | urllib3.exceptions.DecodeError):
+        return "the answer's content encoding is broken"
+    if _never_sent(err):
+        return "could not connect"
+    if any(mark in repr(err) for mark in _RESET):
+        return "the connection was reset"
+    broken = (
+        requests.exceptions.ConnectionError,
+        requests.exceptions.ChunkedEncodingError,
+        urllib3.exceptions.HTTPError,
+    )
+    if isinstance(err, broken):
+        return "connection lost"
+    return "the request could not be sent"

@@ -135,6 +135,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             catalog,
             upstream,
             max_prompt_chars=settings.max_prompt_chars,
+            max_messages_chars=settings.max_messages_chars,
             default_image_count=settings.default_image_count,
         ),
         pool=pool,

@@ -158,7 +158,15 @@ class Settings:
     )
     max_body_bytes: int = setting("MAX_BODY_BYTES", _int_range(1024, 1 << 30), 25 * 1024 * 1024, "request body cap")
     max_image_bytes: int = setting("MAX_IMAGE_BYTES", _int_range(1024, 1 << 30), 10 * 1024 * 1024, "per input image")
-    max_prompt_chars: int = setting("MAX_PROMPT_CHARS", _int_range(1, 100_000), 2000, "prompt length after trim")
+    max_prompt_chars: int = setting(
+        "MAX_PROMPT_CHARS", _int_range(1, 100_000), 2000, "prompt (and negative_prompt) length after trim"
+    )
+    max_messages_chars: int = setting(
+        "MAX_MESSAGES_CHARS",
+        _int_range(1, 10_000_000),
+        100_000,
+        "chat: the text of all messages together (the prompt is the last user message, held to MAX_PROMPT_CHARS)",
+    )
     default_image_count: int = setting(
         "DEFAULT_IMAGE_COUNT",
         _int_range(0, 10),
@@ -278,6 +286,8 @@ class Settings:
             raise SettingsError("invalid API_KEYS: it needs JIMENG_SESSION_IDS, the pool the keys give access to")
         if self.poll_min_seconds > self.poll_max_seconds:
             raise SettingsError("invalid POLL_MIN_SECONDS: larger than POLL_MAX_SECONDS")
+        if self.max_messages_chars < self.max_prompt_chars:
+            raise SettingsError("invalid MAX_MESSAGES_CHARS: smaller than MAX_PROMPT_CHARS")
 
     def with_overrides(self, **overrides: Any) -> Settings:
         updated = replace(self, **overrides)

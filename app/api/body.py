@@ -24,7 +24,7 @@ _JSON5_POSITION = re.compile(r"^<string>:(?P<line>\d+) (?P<what>.*?)(?: at colum
 
 def parse_lenient_json(raw: bytes | str) -> dict[str, Any]:
     """A JSON object from lenient JSON text; InvalidJsonError (400) for anything else."""
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    text = _utf8(raw) if isinstance(raw, bytes) else raw
     if not text.strip():
         raise InvalidJsonError("Request body is empty; send a JSON object")
     try:
@@ -47,10 +47,17 @@ def _parse_json5(text: str) -> Any:
         raise InvalidJsonError("Malformed JSON body: nested too deeply") from err
 
 
+def _utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InvalidJsonError(f"Request body is not valid UTF-8 (byte {err.start})") from err
+
+
 def _describe_json5_error(err: ValueError) -> str:
     match = _JSON5_POSITION.match(str(err))
-    if not match:
-        return str(err)
+    if not match:  # Python's own errors (a number of over 4300 digits ...) name its internals: not shown
+        return "a number has too many digits" if "digits" in str(err) else "not valid JSON"
     where = f"line {match['line']}" + (f", column {match['column']}" if match["column"] else "")
     return f"{match['what']} at {where}"
 

@@ -9,7 +9,13 @@ from flask import Blueprint, Response, jsonify, request
 from app.api import context
 from app.api.body import read_json_body, read_json_or_form
 from app.api.openapi import documented
-from app.api.schemas import ImageCompositionSchema, ImageGenerationSchema, ImagesResponseSchema, TaskSchema
+from app.api.schemas import (
+    ImageCompositionFormSchema,
+    ImageCompositionSchema,
+    ImageGenerationSchema,
+    ImagesResponseSchema,
+    TaskSchema,
+)
 from app.domain.jobs import Job
 from app.domain.ledger import Intent
 from app.domain.models import GenerationRequest
@@ -36,7 +42,7 @@ def create_image() -> tuple[Response, int]:
 @bp.post("/v1/images/edits")
 @documented(
     summary="Image to image from input images (JSON or multipart)", request=ImageCompositionSchema,
-    multipart=ImageCompositionSchema, response=ImagesResponseSchema, accepted=TaskSchema, auth=True,
+    multipart=ImageCompositionFormSchema, response=ImagesResponseSchema, accepted=TaskSchema, auth=True,
     errors=GENERATION_ERRORS,
 )  # fmt: skip
 def create_composition() -> tuple[Response, int]:
@@ -46,7 +52,8 @@ def create_composition() -> tuple[Response, int]:
     intent = context.intent({"fields": fields, "files": [hashlib.sha256(u.data).hexdigest() for u in uploads]})
     if uploads:
         fields["images"] = [*_as_list(fields.get("images")), *uploads]
-    image_request = ImageCompositionSchema().load(fields)
+    schema = ImageCompositionFormSchema() if request.mimetype == "multipart/form-data" else ImageCompositionSchema()
+    image_request = schema.load(fields)
     return respond(submit(image_request, intent), context.wants_async(image_request.run_async), composition=True)
 
 

@@ -3,6 +3,7 @@ document the shapes for /openapi.json."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
@@ -54,6 +55,73 @@ class HealthSchema(Schema):
 # -- requests ---------------------------------------------------------------------------------------------
 
 
+_Messages = dict[str, str | list[Any] | dict[Any, Any]]  # a field's error messages, as marshmallow types them
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: not 2.5, not 2.0, not "2", not true (OpenAI's API refuses them too)."""
+
+    default_error_messages: _Messages = {"invalid": "must be an integer (a JSON number without a fraction)"}  # noqa: RUF012
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+
+class StrictFloat(fields.Float):
+    """A finite JSON number, never a string or a boolean."""
+
+    default_error_messages: _Messages = {"invalid": "must be a number"}  # noqa: RUF012
+
+    def _validated(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, int) and value.bit_length() > 1024:  # float() of it overflows
+            raise self.make_error("too_large", input=value)
+        return super()._validated(value)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON true or false, never "yes", 1 or "true"."""
+
+    default_error_messages: _Messages = {"invalid": "must be true or false"}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+# multipart/form-data sends every field as text (the OpenAI SDK's images.edit: n="2", stream="false"), so the
+# form schema reads numbers and booleans from their text; a JSON body never gets this leniency.
+_FORM_INTEGER = re.compile(r"\s*[+-]?[0-9]{1,12}\s*")
+_FORM_NUMBER = re.compile(r"\s*[+-]?[0-9]{0,12}(\.[0-9]{0,12})?\s*")
+_FORM_TRUE, _FORM_FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+class FormInteger(StrictInteger):
+    default_error_messages: _Messages = {"invalid": "must be an integer"}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str) and _FORM_INTEGER.fullmatch(value):
+            value = int(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class FormFloat(StrictFloat):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, str) and _FORM_NUMBER.fullmatch(value) and any(c.isdigit() for c in value):
+            value = float(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class FormBoolean(StrictBoolean):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        text = value.strip().lower() if isinstance(value, str) else None
+        if text in _FORM_TRUE or text in _FORM_FALSE:
+            value = text in _FORM_TRUE
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class PromptSchema(Schema):
     """Shared by every generation request: ignored unknown fields, ``prompt``, ``model``, ``async``.
 
@@ -67,17 +135,17 @@ class PromptSchema(Schema):
     prompt = fields.String(required=True, metadata={"description": "What to generate"})
     model = fields.String()
     response_format = fields.Enum(ResponseFormat, by_value=True, load_default=ResponseFormat.URL)
-    run_async = fields.Boolean(data_key="async", load_default=False, metadata={"description": "Answer 202 at once"})
+    run_async = StrictBoolean(data_key="async", load_default=False, metadata={"description": "Answer 202 at once"})
 
 
 class ImageGenerationSchema(PromptSchema):
     ratio = fields.String(metadata={"example": "16:9"})
     resolution = fields.String()
     size = fields.String(metadata={"example": "1792x1024"})
-    n = fields.Integer()
+    n = StrictInteger()
     negative_prompt = fields.String(load_default="")
-    sample_strength = fields.Float(load_default=0.5)
-    seed = fields.Integer()
+    sample_strength = StrictFloat(load_default=0.5)
+    seed = StrictInteger()
 
     @pre_load
     def _refuse_width_and_height(self, data: Any, **_: Any) -> Any:
@@ -126,12 +194,21 @@ class ImageCompositionSchema(ImageGenerationSchema):
         return ImageRequest(**{**data, "images": tuple(data["images"])})
 
 
+class ImageCompositionFormSchema(ImageCompositionSchema):
+    """A composition sent as multipart/form-data: the same fields, numbers and booleans read from their text."""
+
+    n = FormInteger()
+    sample_strength = FormFloat(load_default=0.5)
+    seed = FormInteger()
+    run_async = FormBoolean(data_key="async", load_default=False, metadata={"description": "Answer 202 at once"})
+
+
 class VideoGenerationSchema(PromptSchema):
     ratio = fields.String(metadata={"example": "16:9"})
-    width = fields.Integer(validate=validate.Range(min=1, max=16384), metadata={"description": "mapped to a ratio"})
-    height = fields.Integer(validate=validate.Range(min=1, max=16384), metadata={"description": "mapped to a ratio"})
+    width = StrictInteger(validate=validate.Range(min=1, max=16384), metadata={"description": "mapped to a ratio"})
+    height = StrictInteger(validate=validate.Range(min=1, max=16384), metadata={"description": "mapped to a ratio"})
     resolution = fields.String()
-    duration = fields.Integer()
+    duration = StrictInteger()
     images = fields.List(
         ImageSourceField(),
         metadata={"description": "First frame, then last frame; also accepted as file_paths / filePaths"},
@@ -168,7 +245,7 @@ class ChatCompletionSchema(Schema):
 
     model = fields.String(load_default=None, metadata={"example": "jimeng-4.0:16:9"})
     messages = fields.List(fields.Nested(ChatMessageSchema), required=True, validate=validate.Length(min=1))
-    stream = fields.Boolean(load_default=False)
+    stream = StrictBoolean(load_default=False)
 
 
 # -- responses (documentation only) -----------------------------------------------------------------------

@@ -22,16 +22,22 @@ from app.domain.models import (
 )
 from app.domain.sizes import parse_size
 from app.domain.sources import ImageSource, parse_image_source
+from app.domain.text import shown
 
-_RATIO = re.compile(r"^\d{1,2}:\d{1,2}$")
-_SIZE = re.compile(r"^\d{2,5}\s*[xX×]\s*\d{2,5}$")
+_RATIO = re.compile(r"[0-9]{1,2}:[0-9]{1,2}")
+_SIZE = re.compile(r"[0-9]{2,5}\s*[xX×]\s*[0-9]{2,5}")
 CHUNK_OBJECT = "chat.completion.chunk"
 
 
 @dataclass(frozen=True)
 class ChatPrompt:
+    """The prompt (``param``: the message it came from) and the text of every message (``total_chars``),
+    which the planner bounds as a whole."""
+
     text: str
     images: tuple[ImageSource, ...] = ()
+    param: str = "messages"
+    total_chars: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,16 +48,28 @@ class ChatModel:
 
 
 def parse_messages(messages: list[dict[str, Any]]) -> ChatPrompt:
-    """The last user message as prompt text and image URLs; 400 when there is none or it is empty."""
+    """The last user message as prompt text and image URLs; 400 when there is none or it is empty. Limits
+    (the prompt's length and characters, the total of every message's text) are the planner's."""
     users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
     if not users:
         raise InvalidRequestError("messages must contain a user message (the prompt)", param="messages")
     index = len(messages) - 1 - messages[::-1].index(users[-1])
-    texts, images = _read_content(users[-1].get("content"), f"messages[{index}].content")
+    param = f"messages[{index}].content"
+    texts, images = _read_content(users[-1].get("content"), param)
     text = "\n".join(t.strip() for t in texts if t.strip())
     if not text:
-        raise InvalidRequestError("the last user message has no text to use as the prompt", param="messages")
-    return ChatPrompt(text, tuple(images))
+        raise InvalidRequestError("the last user message has no text to use as the prompt", param=param)
+    return ChatPrompt(text, tuple(images), param, sum(_text_chars(m) for m in messages))
+
+
+def _text_chars(message: Any) -> int:
+    """Characters of a message's text: a string content, or its text parts (other shapes carry none)."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return len(content)
+    if isinstance(content, list):
+        return sum(len(p["text"]) for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return 0
 
 
 def _read_content(content: Any, param: str) -> tuple[list[str], list[ImageSource]]:
@@ -87,12 +105,12 @@ def parse_model(model: str | None) -> ChatModel:
     suffix = suffix.strip()
     if not suffix:
         return ChatModel(name.strip())
-    if _RATIO.match(suffix):
+    if _RATIO.fullmatch(suffix):
         return ChatModel(name.strip(), ratio=suffix)
-    if _SIZE.match(suffix):
+    if _SIZE.fullmatch(suffix):
         return ChatModel(name.strip(), size=re.sub(r"\s", "", suffix).lower().replace("×", "x"))
     raise InvalidRequestError(
-        f"model suffix {suffix!r} is neither a ratio (16:9) nor a size (1792x1024)", param="model"
+        f"model suffix {shown(suffix)} is neither a ratio (16:9) nor a size (1792x1024)", param="model"
     )
 
 
@@ -162,16 +180,19 @@ def progress_line(kind: GenerationKind, snapshot: Snapshot, now: float) -> str:
 
 
 def chat_request(chat_model: ChatModel, prompt: ChatPrompt, kind: GenerationKind) -> GenerationRequest:
-    """The generation a chat asks for: images (a composition when it carries images) or a video. Errors about
-    the prompt or the images name ``messages``, where the caller put them."""
+    """The generation a chat asks for: images (a composition when it carries images) or a video. Errors name
+    where the caller put each thing: the prompt's message, ``messages`` for the images, ``model`` for the
+    ratio and size of a model suffix."""
     if kind is GenerationKind.VIDEO:
         return VideoRequest(
             prompt=prompt.text, model=chat_model.model_id, ratio=chat_model.ratio, frames=prompt.images,
-            size=_video_size(chat_model.size), prompt_param="messages", frames_param="messages",
+            size=_video_size(chat_model.size), messages_chars=prompt.total_chars, prompt_param=prompt.param,
+            frames_param="messages", ratio_param="model",
         )  # fmt: skip
     return ImageRequest(
         prompt=prompt.text, model=chat_model.model_id, ratio=chat_model.ratio, size=chat_model.size,
-        images=prompt.images, prompt_param="messages", images_param="messages",
+        images=prompt.images, messages_chars=prompt.total_chars, prompt_param=prompt.param, images_param="messages",
+        ratio_param="model", size_param="model",
     )  # fmt: skip
 
 

@@ -75,8 +75,11 @@ class ImageRequest:
     response_format: ResponseFormat = ResponseFormat.URL
     images: tuple[ImageSource, ...] = ()
     run_async: bool = False
+    messages_chars: int = 0  # chat: the text of every message, bounded as a whole (MAX_MESSAGES_CHARS)
     prompt_param: str = "prompt"
     images_param: str = "images"
+    ratio_param: str = "ratio"
+    size_param: str = "size"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,8 +93,10 @@ class VideoRequest:
     frames: tuple[ImageSource, ...] = ()  # first frame, then last frame
     run_async: bool = False
     size: tuple[int, int] | None = None  # the reference's width/height, mapped to the nearest ratio
+    messages_chars: int = 0  # chat: the text of every message, bounded as a whole (MAX_MESSAGES_CHARS)
     prompt_param: str = "prompt"
     frames_param: str = "images"
+    ratio_param: str = "ratio"
 
 
 GenerationRequest = ImageRequest | VideoRequest

@@ -25,10 +25,13 @@ from app.domain.models import (
     VideoRequest,
 )
 from app.domain.sizes import parse_size, ratio_for_size, tier_for_size, video_size
-from app.domain.sources import ImageSource
+from app.domain.sources import ImageSource, ImageUrl
+from app.domain.text import forbidden_character, shown
 from config.upstream import UpstreamConfig
 
 MAX_SEED = 2**32 - 1  # the draft's seed is an unsigned 32-bit number
+MAX_NAME_CHARS = 64  # model, ratio, resolution, size: names and short values, looked up or parsed, never sent
+MAX_URL_CHARS = 8192  # an input image's URL (fetched by this server); far above any real one
 FRAMES = ("first_frame", "end_frame")  # what the 1st and 2nd video input image are
 _SIDE = re.compile(r"(\d+)p")
 
@@ -71,11 +74,13 @@ class Planner:
         upstream: UpstreamConfig,
         *,
         max_prompt_chars: int,
+        max_messages_chars: int,
         default_image_count: int,
     ) -> None:
         self.catalogs = catalogs
         self.upstream = upstream
-        self.max_prompt_chars = max_prompt_chars
+        self.max_prompt_chars = max_prompt_chars  # the prompt and the negative prompt, each
+        self.max_messages_chars = max_messages_chars  # chat: the text of every message together
         self.default_image_count = default_image_count  # DEFAULT_IMAGE_COUNT; 0: each model's own default
 
     def cost(self, kind: GenerationKind) -> int:
@@ -90,6 +95,7 @@ class Planner:
     def plan(self, request: GenerationRequest, *, catalog: Catalog | None = None) -> Plan:
         """Check ``request`` against ``catalog`` (by default: what is known now, without asking Jimeng)."""
         catalog = catalog or self.catalogs.cached()
+        self._check_texts(request)
         if isinstance(request, VideoRequest):
             return self._plan_video(request, catalog)
         return self._plan_images(request, catalog)
@@ -98,6 +104,8 @@ class Planner:
 
     def _plan_images(self, request: ImageRequest, catalog: Catalog) -> Plan:
         prompt = self._prompt(request.prompt, request.prompt_param)
+        self._check_messages(request)
+        negative_prompt = self._text(request.negative_prompt, "negative_prompt", self.max_prompt_chars)
         model = _image_model(catalog, request.model)
         if request.images and not model.blend:
             raise InvalidRequestError(f"Model {model.id} cannot compose images", code="model_not_found", param="model")
@@ -110,7 +118,7 @@ class Planner:
         first = DraftSpec(
             kind=DraftKind.BLEND if request.images else DraftKind.GENERATE, model_key=model.key, prompt=prompt,
             width=size.width, height=size.height, ratio=ratio, resolution=tier, ratio_code=size.code, count=counts[0],
-            gen_option=bool(model.count_options), negative_prompt=request.negative_prompt,
+            gen_option=bool(model.count_options), negative_prompt=negative_prompt,
             sample_strength=request.sample_strength, seed=request.seed,
         )  # fmt: skip
         specs = tuple(
@@ -126,7 +134,7 @@ class Planner:
         tier = request.resolution.lower() if request.resolution else None
         if tier is not None and tier not in model.tiers:
             raise InvalidRequestError(
-                f"resolution {tier!r} is not offered by {model.id}; it offers {', '.join(model.tiers)}",
+                f"resolution {shown(tier)} is not offered by {model.id}; it offers {', '.join(model.tiers)}",
                 param="resolution",
             )
         ratio = request.ratio
@@ -134,13 +142,13 @@ class Planner:
             try:
                 width, height = parse_size(request.size)
             except ValueError as err:
-                raise InvalidRequestError(f"size: {err}", param="size") from err
+                raise InvalidRequestError(f"{request.size_param}: {err}", param=request.size_param) from err
             tables = [model.tiers[tier]] if tier else list(model.tiers.values())
             mapped = ratio_for_size(width, height, list(dict.fromkeys(r for table in tables for r in table)))
             if ratio and ratio != mapped:
                 raise InvalidRequestError(
                     f"size {request.size} maps to ratio {mapped}, which conflicts with ratio {ratio}; send one of them",
-                    param="size",
+                    param=request.size_param,
                 )
             ratio = mapped
             if tier is None:
@@ -153,7 +161,8 @@ class Planner:
             ratio = self.upstream.defaults.image_ratio if self.upstream.defaults.image_ratio in offered else offered[0]
         if ratio not in offered:
             raise InvalidRequestError(
-                f"ratio {ratio!r} is not offered by {model.id} at {tier}; it offers {', '.join(offered)}", param="ratio"
+                f"ratio {shown(ratio)} is not offered by {model.id} at {tier}; it offers {', '.join(offered)}",
+                param=request.ratio_param,
             )
         return ratio, tier
 
@@ -184,6 +193,7 @@ class Planner:
 
     def _plan_video(self, request: VideoRequest, catalog: Catalog) -> Plan:
         prompt = self._prompt(request.prompt, request.prompt_param)
+        self._check_messages(request)
         model = _video_model(catalog, request.model)
         limit = self.upstream.limits.max_video_frames
         _check_count(request.frames, limit, request.frames_param, "images (first and last frame)")
@@ -193,17 +203,18 @@ class Planner:
             mapped = ratio_for_size(*request.size, model.ratios)
             if ratio and ratio != mapped:
                 raise InvalidRequestError(
-                    f"width x height maps to ratio {mapped}, which conflicts with ratio {ratio}", param="ratio"
+                    f"width x height maps to ratio {mapped}, which conflicts with ratio {ratio}",
+                    param=request.ratio_param,
                 )
             ratio = mapped
         ratio = ratio or model.default_ratio
-        _check_choice("ratio", ratio, model.ratios, model.id)
+        _check_choice("ratio", ratio, model.ratios, model.id, as_param=request.ratio_param)
         resolution = request.resolution.lower() if request.resolution else model.default_resolution
         _check_choice("resolution", resolution, model.resolutions, model.id)
         duration = request.duration if request.duration is not None else model.default_duration
         if duration not in model.durations:
             raise InvalidRequestError(
-                f"duration must be {_seconds(model.durations)} seconds for {model.id}; got {duration!r}",
+                f"duration must be {_seconds(model.durations)} seconds for {model.id}; got {_number(duration)}",
                 param="duration",
             )
         width, height = video_size(ratio, self._short_side(resolution))
@@ -223,16 +234,50 @@ class Planner:
         match = _SIDE.fullmatch(resolution)
         return side if side is not None else int(match[1]) if match else 0
 
+    def _check_messages(self, request: GenerationRequest) -> None:
+        """A chat's messages as a whole (after its prompt, so an overlong prompt is named by its message)."""
+        if request.messages_chars > self.max_messages_chars:
+            raise InvalidRequestError(
+                f"messages: their text is {request.messages_chars} characters long; "
+                f"the limit is {self.max_messages_chars}",
+                param="messages",
+            )
+
     def _prompt(self, prompt: str, param: str) -> str:
         text = prompt.strip()
         if not text:
             raise InvalidRequestError(f"{param}: the prompt must not be empty", param=param)
-        if len(text) > self.max_prompt_chars:
+        return self._text(text, param, self.max_prompt_chars, what="the prompt")
+
+    def _text(self, text: str, param: str, limit: int, *, what: str = "the text") -> str:
+        """Text forwarded to Jimeng: at most ``limit`` characters, no control characters or lone surrogates."""
+        if len(text) > limit:
             raise InvalidRequestError(
-                f"{param}: the prompt is {len(text)} characters long; the limit is {self.max_prompt_chars}",
-                param=param,
+                f"{param}: {what} is {len(text)} characters long; the limit is {limit}", param=param
             )
+        if reason := forbidden_character(text):
+            raise InvalidRequestError(f"{param}: {what} contains {reason}", param=param)
         return text
+
+    def _check_texts(self, request: GenerationRequest) -> None:
+        """Lengths first, before anything reads the text: the names and short values, the input images' URLs."""
+        names = [("model", request.model), (request.ratio_param, request.ratio), ("resolution", request.resolution)]
+        if isinstance(request, ImageRequest):
+            names.append((request.size_param, request.size))
+        for param, value in names:
+            if value is not None and len(value) > MAX_NAME_CHARS:
+                raise InvalidRequestError(
+                    f"{param}: {shown(value)} is {len(value)} characters long; the limit is {MAX_NAME_CHARS}",
+                    param=param,
+                )
+        sources, param = (
+            (request.frames, request.frames_param)
+            if isinstance(request, VideoRequest)
+            else (request.images, request.images_param)
+        )
+        for index, source in enumerate(sources):
+            if isinstance(source, ImageUrl):
+                self._text(source.url, f"{param}[{index}]", MAX_URL_CHARS, what="the URL")
 
 
 # -- models -----------------------------------------------------------------------------------------------
@@ -243,7 +288,7 @@ def _find(catalog: Catalog, name: str, kind: GenerationKind | None) -> Model:
     retired = catalog.retired_model(name)
     if retired is not None:
         raise ModelUnavailableError(
-            f"Model {name!r} is no longer offered by Jimeng; use {retired.replacement}", param="model"
+            f"Model {shown(name)} is no longer offered by Jimeng; use {retired.replacement}", param="model"
         )
     model = catalog.find(name)
     if model is not None and (kind is None or model.kind is kind):
@@ -252,7 +297,7 @@ def _find(catalog: Catalog, name: str, kind: GenerationKind | None) -> Model:
     known = ", ".join(m.id for m in models)
     what = f"is a {model.kind} model" if model else "does not exist"
     kinds = f"{kind} models" if kind else "models"
-    raise InvalidRequestError(f"Model {name!r} {what}; {kinds}: {known}", code="model_not_found", param="model")
+    raise InvalidRequestError(f"Model {shown(name)} {what}; {kinds}: {known}", code="model_not_found", param="model")
 
 
 def _image_model(catalog: Catalog, name: str | None) -> ImageModel:
@@ -290,13 +335,20 @@ def _check_frames(model: VideoModel, count: int, param: str) -> None:
 
 def _check_range(param: str, value: float | None, low: float, high: float) -> None:
     if value is not None and not low <= value <= high:
-        raise InvalidRequestError(f"{param} must be from {low:g} to {high:g}; got {value!r}", param=param)
+        raise InvalidRequestError(f"{param} must be from {low:g} to {high:g}; got {_number(value)}", param=param)
 
 
-def _check_choice(param: str, value: str, choices: tuple[str, ...], model_id: str) -> None:
+def _number(value: float) -> str:
+    """A caller's number for an error: an int from JSON may have thousands of digits; only a short one is quoted."""
+    text = repr(value)
+    return text if len(text) <= 24 else f"a number of {len(text)} digits"
+
+
+def _check_choice(param: str, value: str, choices: tuple[str, ...], model_id: str, *, as_param: str = "") -> None:
     if value not in choices:
         raise InvalidRequestError(
-            f"{param} {value!r} is not offered by {model_id}; it offers {', '.join(choices)}", param=param
+            f"{param} {shown(value)} is not offered by {model_id}; it offers {', '.join(choices)}",
+            param=as_param or param,
         )
 
 

@@ -238,7 +238,10 @@ class Poller:
             snapshots, error = None, err
         except Exception as err:  # a bug must not kill the poller: log it and treat it as a failed poll
             logger.opt(exception=err).error("poll of {} generations failed unexpectedly", len(ids))
-            snapshots, error = None, JimengError(str(err))
+            snapshots, error = (
+                None,
+                JimengError("the progress of the generation could not be read (an internal error, logged)"),
+            )
         now = self._clock()
         with self._wake:
             for job in jobs:

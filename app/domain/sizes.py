@@ -1,5 +1,10 @@
 """The contract's size rules: OpenAI ``size`` strings and video width/height to the nearest ratio and tier a
-model offers. Pure functions of the request and the model's tables."""
+model offers. Pure functions of the request and the model's tables.
+
+Every number read from a caller's text is bounded before ``int()`` (a few digits, ASCII only), so no input
+reaches big-number arithmetic, a float overflow or a math domain error: ``parse_size`` raises ValueError with
+a plain message, nothing else.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,30 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-_SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
+from app.domain.text import shown
+
+MAX_SIDE = 16384  # pixels: no model comes near it; the video endpoint's width/height have the same bound
+_SIZE = re.compile(r"\s*([0-9]+)\s*[xX×]\s*([0-9]+)\s*")
+_RATIO = re.compile(r"([0-9]{1,4}):([0-9]{1,4})")
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """``"1792x1024"`` -> ``(1792, 1024)``; ValueError for anything else or a zero side."""
+    """``"1792x1024"`` -> ``(1792, 1024)``; ValueError for anything else or a side outside 1..MAX_SIDE."""
     match = _SIZE.fullmatch(text) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"size must look like 1024x1024, got {text!r}")
-    width, height = int(match[1]), int(match[2])
-    if width <= 0 or height <= 0:
-        raise ValueError(f"size sides must be positive, got {text!r}")
-    return width, height
+        raise ValueError(f"size must look like 1024x1024, got {shown(text)}")
+    sides = (match[1].lstrip("0"), match[2].lstrip("0"))
+    if any(not side or len(side) > len(str(MAX_SIDE)) or int(side) > MAX_SIDE for side in sides):
+        raise ValueError(f"size sides must be from 1 to {MAX_SIDE} pixels, got {shown(text)}")
+    return int(sides[0]), int(sides[1])
 
 
-def _ratio_value(ratio: str) -> float:
-    width, _, height = ratio.partition(":")
-    return int(width) / int(height)
+def _ratio_log(ratio: str) -> float:
+    """log(width/height) of a table's ``"16:9"``; infinity (never the nearest) for a malformed entry."""
+    match = _RATIO.fullmatch(ratio)
+    if match is None or int(match[1]) == 0 or int(match[2]) == 0:
+        return math.inf
+    return math.log(int(match[1]) / int(match[2]))
 
 
 def ratio_for_size(width: int, height: int, ratios: Sequence[str]) -> str:
@@ -35,8 +47,8 @@ def ratio_for_size(width: int, height: int, ratios: Sequence[str]) -> str:
         raise ValueError(f"width and height must be positive, got {width}x{height}")
     if not ratios:
         raise ValueError("no supported ratios")
-    target = math.log(width / height)
-    return min(ratios, key=lambda ratio: abs(math.log(_ratio_value(ratio)) - target))
+    target = math.log(width) - math.log(height)  # math.log takes ints of any size; a quotient may overflow
+    return min(ratios, key=lambda ratio: abs(_ratio_log(ratio) - target))
 
 
 def tier_for_size(width: int, height: int, tier_sides: Mapping[str, int]) -> str:
@@ -47,7 +59,7 @@ def tier_for_size(width: int, height: int, tier_sides: Mapping[str, int]) -> str
     if not tier_sides:
         raise ValueError("no tiers")
     target = math.log(max(width, height))
-    return min(tier_sides, key=lambda tier: abs(math.log(tier_sides[tier]) - target))
+    return min(tier_sides, key=lambda tier: abs(math.log(max(1, tier_sides[tier])) - target))
 
 
 def video_size(ratio: str, short: int) -> tuple[int, int]:

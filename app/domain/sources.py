@@ -50,6 +50,13 @@ def parse_image_source(value: object, *, param: str) -> ImageSource:
     text = value.strip() if isinstance(value, str) else ""
     if text[:5].lower() == "data:":
         return DataUri(text)
-    if text and urlsplit(text).scheme.lower() in ("http", "https"):
+    if text and _scheme(text) in ("http", "https"):
         return ImageUrl(text)
     raise InvalidRequestError(f"{param} must be {SOURCE_FORMS}", param=param)
+
+
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme.lower()
+    except ValueError:  # "http://[": an unbalanced IPv6 bracket
+        return ""

@@ -54,7 +54,10 @@ def _fetch(
         reply = _hop(url, http, allow_private, timeout, max_bytes, deadline)
         location = reply.headers.get("Location")
         if reply.status in _REDIRECTS and location:
-            url = urljoin(url, location)
+            try:
+                url = urljoin(url, location)
+            except ValueError as err:  # an unbalanced IPv6 bracket
+                raise FetchError("redirected to a URL that is not valid") from err
             continue
         if not succeeded(reply.status):
             raise FetchError(f"HTTP {reply.status}")
@@ -70,15 +73,22 @@ def _hop(
     Only the session's default headers are used: its adapters would resolve the name again, and its
     ``prepare_request`` could add ~/.netrc credentials for a host the user chose.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as err:  # an unbalanced IPv6 bracket
+        raise FetchError("the URL is not valid") from err
+    if parts.scheme not in ("http", "https") or not hostname:
         raise FetchError("only http and https URLs can be fetched")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as err:
         raise FetchError("the URL has an invalid port") from err
-    address = resolve(parts.hostname, port, allow_private=allow_private)
-    prepared = requests.Request("GET", url, headers={**http.headers, "Accept": "image/*"}).prepare()
+    address = resolve(hostname, port, allow_private=allow_private)
+    try:
+        prepared = requests.Request("GET", url, headers={**http.headers, "Accept": "image/*"}).prepare()
+    except (requests.exceptions.RequestException, ValueError) as err:  # InvalidURL, a bad IDNA label ...
+        raise FetchError("the URL is not valid") from err
     prepared.headers["Host"] = parts.netloc.rpartition("@")[2]
     adapter = PinnedAdapter(address)
     try:
@@ -96,7 +106,10 @@ def _hop(
 
 def display_url(url: str) -> str:
     """The URL for an error message: no user info, no query when long, at most 120 characters."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL urllib can split: its scheme only (the rest may hold user info)
+        return url.partition(":")[0][:10] + "://..."
     netloc = parts.netloc.rpartition("@")[2]
     shown = f"{parts.scheme}://{netloc}{parts.path}"
     if parts.query and len(url) <= 100 and "@" not in parts.netloc:

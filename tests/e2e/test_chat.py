@@ -211,15 +211,19 @@ def test_a_model_suffix_reaches_the_draft(api: Api, model: str, wide: bool) -> N
         ({"messages": [{"role": "system", "content": "you draw cats"}]}, "invalid_value", "messages"),
         ({"messages": [{"role": "assistant", "content": "hi"}]}, "invalid_value", "messages"),
         ({"messages": [{"content": "a cat"}]}, "missing_field", "messages[0].role"),
-        (chat("   "), "invalid_value", "messages"),
-        (chat([{"type": "image_url", "image_url": {"url": "https://x/a.png"}}]), "invalid_value", "messages"),
+        (chat("   "), "invalid_value", "messages[0].content"),
+        (
+            chat([{"type": "image_url", "image_url": {"url": "https://x/a.png"}}]),
+            "invalid_value",
+            "messages[0].content",
+        ),
         (chat([{"type": "text", "text": "x"}, {"type": "video_url"}]), "invalid_value", "messages[0].content[1]"),
         (chat("a cat", "jimeng-4.0:wide"), "invalid_value", "model"),
-        (chat("a cat", "jimeng-4.0:5:4"), "invalid_value", "ratio"),
+        (chat("a cat", "jimeng-4.0:5:4"), "invalid_value", "model"),
         (chat("a cat", "gpt-4o"), "model_not_found", "model"),
         (chat(THREE_FRAMES, "jimeng-video-seedance-2.0"), "too_many_images", "messages"),
         (chat(ELEVEN_IMAGES), "too_many_images", "messages"),
-        (chat("x" * 2001), "invalid_value", "messages"),
+        (chat("x" * 2001), "invalid_value", "messages[0].content"),
     ],
 )
 def test_unusable_requests_are_plain_400s_and_nothing_reaches_jimeng(

@@ -56,3 +56,19 @@ def test_lenient_json_refuses_deep_nesting_without_crashing() -> None:
 def test_form_fields_collect_repeated_keys_into_lists() -> None:
     form = MultiDict([("prompt", "cat"), ("images[]", "a"), ("images[]", "b"), ("tag", "x"), ("tag", "y")])
     assert form_fields(form) == {"prompt": "cat", "images": ["a", "b"], "tag": ["x", "y"]}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"prompt": "caf\xe9"}', "Request body is not valid UTF-8 (byte 15)"),
+        (b'{"prompt": "\xff\xfe"}', "Request body is not valid UTF-8 (byte 12)"),
+        (b'{"prompt": "\xed\xa0\x80"}', "Request body is not valid UTF-8 (byte 12)"),  # an encoded surrogate
+        (b'{"n": 1' + b"0" * 5000 + b"}", "Malformed JSON body: a number has too many digits"),
+        (b'{"n": 1' + b"0" * 5000 + b",}", "Malformed JSON body: a number has too many digits"),
+    ],
+)
+def test_bodies_python_cannot_read_are_refused_without_its_internals(raw: bytes, message: str) -> None:
+    with pytest.raises(InvalidJsonError) as caught:
+        parse_lenient_json(raw)
+    assert caught.value.message == message

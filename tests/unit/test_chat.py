@@ -85,7 +85,20 @@ def user(content: Any) -> dict[str, Any]:
     ],
 )
 def test_the_prompt_is_the_last_user_message(messages: list[dict[str, Any]], expected: ChatPrompt) -> None:
-    assert parse_messages(messages) == expected
+    prompt = parse_messages(messages)
+    assert (prompt.text, prompt.images) == (expected.text, expected.images)
+
+
+def test_the_prompt_names_its_message_and_every_message_text_is_counted() -> None:
+    messages = [
+        {"role": "system", "content": "be nice"},
+        user("old"),
+        {"role": "assistant", "content": [{"type": "text", "text": "done"}, {"type": "refusal", "refusal": "x"}]},
+        user([{"type": "text", "text": " a cat "}, {"type": "image_url", "image_url": {"url": "https://x/a.png"}}]),
+        {"role": "tool", "content": {"not": "text"}},
+    ]
+    prompt = parse_messages(messages)
+    assert (prompt.text, prompt.param, prompt.total_chars) == ("a cat", "messages[3].content", 7 + 3 + 4 + 7)
 
 
 @pytest.mark.parametrize(
@@ -95,11 +108,11 @@ def test_the_prompt_is_the_last_user_message(messages: list[dict[str, Any]], exp
         ([{"role": "system", "content": "you draw"}], "messages"),
         ([{"role": "assistant", "content": "hello"}], "messages"),
         (["a bare string"], "messages"),
-        ([user("")], "messages"),
-        ([user("   \n\t")], "messages"),
-        ([user([])], "messages"),
-        ([user([{"type": "image_url", "image_url": {"url": "https://x/a.png"}}])], "messages"),
-        ([user("a cat"), user([{"type": "text", "text": " "}])], "messages"),
+        ([user("")], "messages[0].content"),
+        ([user("   \n\t")], "messages[0].content"),
+        ([user([])], "messages[0].content"),
+        ([user([{"type": "image_url", "image_url": {"url": "https://x/a.png"}}])], "messages[0].content"),
+        ([user("a cat"), user([{"type": "text", "text": " "}])], "messages[1].content"),
         ([user(None)], "messages[0].content"),
         ([user(42)], "messages[0].content"),
         ([user({"type": "text", "text": "x"})], "messages[0].content"),
@@ -266,7 +279,7 @@ def test_an_image_model_asks_for_images_or_a_composition(
     chat_model: ChatModel, prompt: ChatPrompt, expected: ImageRequest
 ) -> None:
     assert chat_request(chat_model, prompt, GenerationKind.IMAGE) == replace(
-        expected, prompt_param="messages", images_param="messages"
+        expected, prompt_param="messages", images_param="messages", ratio_param="model", size_param="model"
     )
 
 
@@ -301,5 +314,12 @@ def test_a_video_model_asks_for_a_video_with_frames(
     chat_model: ChatModel, prompt: ChatPrompt, expected: VideoRequest
 ) -> None:
     assert chat_request(chat_model, prompt, GenerationKind.VIDEO) == replace(
-        expected, prompt_param="messages", frames_param="messages"
+        expected, prompt_param="messages", frames_param="messages", ratio_param="model"
     )
+
+
+@pytest.mark.parametrize("url", ["http://[", "https://[::1/a.png"])
+def test_an_image_url_that_cannot_be_split_is_refused_naming_its_part(url: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_messages([user([{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {"url": url}}])])
+    assert caught.value.param == "messages[0].content[1].image_url"

@@ -29,7 +29,9 @@ from tests.catalogs import find_image, find_video
 CONFIG = load_upstream()
 STRICT = Rules(strict=True)
 CATALOG = catalog_from_config(CONFIG)
-PLANNER = Planner(FixedCatalog(CATALOG), CONFIG, max_prompt_chars=2000, default_image_count=0)
+PLANNER = Planner(
+    FixedCatalog(CATALOG), CONFIG, max_prompt_chars=2000, max_messages_chars=100_000, default_image_count=0
+)
 IMAGE_ROWS = [
     (model.id, tier, ratio) for model in CATALOG.images for tier, table in model.tiers.items() for ratio in table
 ]

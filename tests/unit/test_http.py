@@ -4,9 +4,12 @@ broke on the wire (with reasons that never carry the URL)."""
 from __future__ import annotations
 
 import gzip
+import socket
+import struct
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import pytest
 import requests
@@ -88,3 +91,32 @@ def test_an_answer_lost_after_the_request_may_have_been_acted_on(
         exchange(session.request, "GET", url, timeout=(2, 0.3))
     assert (caught.value.reason, caught.value.sent) == (reason, True)
     assert "hunter2" not in str(caught.value) and "secret" not in str(caught.value)
+
+
+def reset_mid_body(handler: BaseHTTPRequestHandler) -> None:
+    """Half the promised body, then a TCP reset (SO_LINGER 0): the client sees ConnectionResetError(104, ...)."""
+    handler.send_response(200)
+    handler.send_header("Content-Length", "100000")
+    handler.end_headers()
+    handler.wfile.write(b"x" * 1000)
+    handler.wfile.flush()
+    time.sleep(0.05)
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.connection.close()
+    handler.close_connection = True
+
+
+@pytest.mark.parametrize(
+    ("route", "reason"),
+    [
+        (reset_mid_body, "the connection was reset"),
+        (answer(200, b"not gzip at all", {"Content-Encoding": "gzip"}), "the answer's content encoding is broken"),
+    ],
+)
+def test_a_broken_answer_is_told_in_a_plain_phrase(route: Any, reason: str) -> None:
+    """Users read these reasons (an input image's fetch error): no exception repr, no library class name."""
+    with scripted_server("HTTP/1.1") as server:
+        server.routes["/x"] = route
+        with requests.Session() as session, pytest.raises(WireError) as caught:
+            exchange(session.request, "GET", server.base + "/x", timeout=(2, 2))
+    assert caught.value.reason == reason

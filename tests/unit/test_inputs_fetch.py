@@ -191,3 +191,16 @@ def test_an_unresolvable_name_is_a_fetch_failure(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(socket, "getaddrinfo", fail)
     assert _failure("http://no-such-host.invalid/x.png").endswith("the host name does not resolve")
+
+
+@pytest.mark.parametrize("location", ["http://[", "http://[::1/a.png", "http://user:pw@[x/a.png"])
+def test_a_redirect_to_a_url_that_cannot_be_split_is_a_fetch_failure(server: Any, location: str) -> None:
+    base, routes, _, _ = server
+    routes["/go"] = answer(302, headers={"Location": location})
+    assert _failure(f"{base}/go").endswith("redirected to a URL that is not valid")
+
+
+@pytest.mark.parametrize("url", ["http://[", "http://[::1/a.png", "https://user:pw@[x"])
+def test_a_url_that_cannot_be_split_is_a_fetch_failure_showing_no_user_info(url: str) -> None:
+    message = _failure(url)
+    assert message.endswith("the URL is not valid") and "pw" not in message

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.domain.catalog import Catalog, FixedCatalog
-from app.domain.chat import ChatModel, ChatPrompt, chat_request
+from app.domain.chat import ChatModel, ChatPrompt, chat_request, parse_messages, parse_model
 from app.domain.errors import InvalidRequestError
 from app.domain.models import DraftKind, GenerationKind, ImageRequest, VideoRequest
 from app.domain.planning import Planner
@@ -17,7 +19,7 @@ from config.upstream import load_upstream
 
 CONFIG = load_upstream()
 CATALOG = catalog_from_config(CONFIG)
-PLANNER = Planner(FixedCatalog(CATALOG), CONFIG, max_prompt_chars=100, default_image_count=0)
+PLANNER = Planner(FixedCatalog(CATALOG), CONFIG, max_prompt_chars=100, max_messages_chars=300, default_image_count=0)
 URL = ImageUrl("https://example.com/a.png")
 
 
@@ -126,7 +128,7 @@ class RecordingSource:
 
 def test_the_planner_checks_against_the_catalog_of_the_requests_account() -> None:
     source = RecordingSource(replace(CATALOG, images=CATALOG.images[:1], default_image="jimeng-5.0-pro"))
-    planner = Planner(source, CONFIG, max_prompt_chars=100, default_image_count=0)
+    planner = Planner(source, CONFIG, max_prompt_chars=100, max_messages_chars=300, default_image_count=0)
     assert planner.plan(ImageRequest(prompt="cat"), catalog=source.cached("s1")).model_id == "jimeng-5.0-pro"
     assert refusal(ImageRequest(prompt="cat", model="jimeng-4.0"), planner).code == "model_not_found"
     assert source.asked == ["s1", None]
@@ -227,6 +229,7 @@ def test_an_n_no_split_of_the_models_options_makes_is_refused() -> None:
         FixedCatalog(replace(CATALOG, images=(only_four,), default_image="four")),
         CONFIG,
         max_prompt_chars=9,
+        max_messages_chars=9,
         default_image_count=0,
     )
     assert planner.plan(ImageRequest(prompt="cat", n=8)).job_counts == (4, 4)
@@ -239,7 +242,9 @@ def test_an_n_no_split_of_the_models_options_makes_is_refused() -> None:
     [(0, "jimeng-5.0", (4,)), (1, "jimeng-5.0", (1,)), (6, "jimeng-5.0-pro", (4, 2)), (3, "jimeng-3.0", (4,))],
 )
 def test_default_image_count_replaces_the_models_default(setting: int, model: str, counts: tuple[int, ...]) -> None:
-    planner = Planner(FixedCatalog(CATALOG), CONFIG, max_prompt_chars=100, default_image_count=setting)
+    planner = Planner(
+        FixedCatalog(CATALOG), CONFIG, max_prompt_chars=100, max_messages_chars=300, default_image_count=setting
+    )
     assert planner.plan(ImageRequest(prompt="cat", model=model)).job_counts == counts
     assert planner.plan(ImageRequest(prompt="cat", model=model, n=4)).job_counts == (4,)
 
@@ -364,3 +369,132 @@ def test_the_limits_hold_exactly_at_the_boundary() -> None:
     base = ImageRequest(prompt="x" * 100, n=10, seed=0, images=(URL,) * 10)
     assert PLANNER.plan(base).n == 10
     assert PLANNER.plan(replace(base, seed=2**32 - 1, sample_strength=1.0)).spec.seed == 2**32 - 1
+
+
+# --- free text: lengths, characters, names ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_", "param", "says"),
+    [
+        (ImageRequest(prompt="cat", negative_prompt="x" * 101), "negative_prompt", "101 characters long"),
+        (ImageRequest(prompt="cat", negative_prompt="no\x00dogs"), "negative_prompt", "control character U+0000"),
+        (ImageRequest(prompt="a\x00cat"), "prompt", "control character U+0000 at position 1"),
+        (ImageRequest(prompt="a\x1bcat"), "prompt", "control character U+001B"),
+        (ImageRequest(prompt="a\x7fcat"), "prompt", "control character U+007F"),
+        (ImageRequest(prompt="a\ud800cat"), "prompt", "lone surrogate U+D800"),
+        (VideoRequest(prompt="a\udfffwave"), "prompt", "lone surrogate U+DFFF"),
+        (ImageRequest(prompt="cat", model="m" * 65), "model", "65 characters long; the limit is 64"),
+        (ImageRequest(prompt="cat", ratio="1" * 65), "ratio", "the limit is 64"),
+        (ImageRequest(prompt="cat", resolution="k" * 65), "resolution", "the limit is 64"),
+        (ImageRequest(prompt="cat", size="1" * 65), "size", "the limit is 64"),
+        (VideoRequest(prompt="x", resolution="p" * 100), "resolution", "the limit is 64"),
+        (ImageRequest(prompt="cat", images=(ImageUrl("https://x/" + "a" * 8192),)), "images[0]", "the limit is 8192"),
+        (ImageRequest(prompt="cat", images=(URL, ImageUrl("https://x/a\x00.png"))), "images[1]", "U+0000"),
+        (VideoRequest(prompt="x", frames=(ImageUrl("https://x/\x01"),)), "images[0]", "control character U+0001"),
+        (ImageRequest(prompt="cat", n=10**4000), "n", "got a number of 4001 digits"),
+        (VideoRequest(prompt="x", duration=-(10**50)), "duration", "got a number of 52 digits"),
+    ],
+)
+def test_free_text_is_bounded_and_holds_no_control_characters(
+    request_: ImageRequest | VideoRequest, param: str, says: str
+) -> None:
+    error = refusal(request_)
+    assert (error.code, error.param) == ("invalid_value", param)
+    assert says in error.message
+    assert len(error.message) < 400  # the caller's text is never echoed whole
+
+
+def test_tab_newline_and_carriage_return_are_text() -> None:
+    plan = PLANNER.plan(ImageRequest(prompt="a cat\tin\r\na hat", negative_prompt="dogs\n"))
+    assert (plan.prompt, plan.spec.negative_prompt) == ("a cat\tin\r\na hat", "dogs\n")
+
+
+def test_a_negative_prompt_at_the_limit_is_forwarded() -> None:
+    assert PLANNER.plan(ImageRequest(prompt="cat", negative_prompt="n" * 100)).spec.negative_prompt == "n" * 100
+
+
+def test_a_chat_prompt_is_checked_under_the_name_of_its_message() -> None:
+    prompt = ChatPrompt("a\x00cat", param="messages[2].content")
+    error = refusal(chat_request(ChatModel(None), prompt, GenerationKind.IMAGE))
+    assert error.param == "messages[2].content"
+    long = ChatPrompt("x" * 101, param="messages[4].content")
+    assert refusal(chat_request(ChatModel(None), long, GenerationKind.VIDEO)).param == "messages[4].content"
+
+
+@pytest.mark.parametrize("kind", [GenerationKind.IMAGE, GenerationKind.VIDEO])
+def test_the_text_of_all_messages_is_bounded_as_a_whole(kind: GenerationKind) -> None:
+    model = ChatModel("jimeng-video-seedance-2.0" if kind is GenerationKind.VIDEO else None)
+    assert PLANNER.plan(chat_request(model, ChatPrompt("cat", total_chars=300), kind))
+    error = refusal(chat_request(model, ChatPrompt("cat", total_chars=301), kind))
+    assert (error.param, error.code) == ("messages", "invalid_value")
+    assert "301 characters long; the limit is 300" in error.message
+
+
+@pytest.mark.parametrize(
+    ("chat_model", "says"),
+    [
+        (ChatModel(None, ratio="5:4"), "ratio '5:4' is not offered"),
+        (ChatModel(None, size="99999x1"), "size sides must be from 1 to 16384"),
+        (ChatModel(None, size="1792x1024", ratio="1:1"), "conflicts with ratio 1:1"),
+    ],
+)
+def test_a_chat_model_suffix_is_refused_under_the_name_model(chat_model: ChatModel, says: str) -> None:
+    error = refusal(chat_request(chat_model, ChatPrompt("cat"), GenerationKind.IMAGE))
+    assert error.param == "model"
+    assert says in error.message
+
+
+# --- fuzzed entry points: the domain's InvalidRequestError, nothing else ------------------------------------
+
+MODEL_IDS = [m.id for m in (*CATALOG.images, *CATALOG.videos)] + ["jimeng-video-3.0", "", "nope"]
+SUFFIX_CHARS = st.sampled_from("0123456789:xX× \t\n.-+e١") | st.characters()
+
+
+def _chat_plan(model: str | None, messages: list[object]) -> None:
+    """What ``GenerationService.prepare_chat`` does before any input is fetched."""
+    chat_model, prompt = parse_model(model), parse_messages(messages)  # type: ignore[arg-type]
+    kind = PLANNER.kind_of(chat_model.model_id)
+    PLANNER.plan(chat_request(chat_model, prompt, kind))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(MODEL_IDS), st.text(SUFFIX_CHARS, max_size=80), st.text(max_size=120))
+def test_any_chat_model_suffix_and_prompt_plan_or_are_refused_as_invalid(model: str, suffix: str, text: str) -> None:
+    try:
+        _chat_plan(f"{model}:{suffix}", [{"role": "user", "content": text}])
+    except InvalidRequestError as err:
+        assert err.param is not None and len(err.message) < 600
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["jimeng-video-3.0:00x10", "jimeng-video-seedance-2.0:00x10", "jimeng-video-seedance-2.0:10x00",
+     "jimeng-4.0:00x10", "jimeng-4.0:0:0", "jimeng-video-seedance-2.0:0:0", "jimeng-4.0:99999x99999",
+     "jimeng-video-seedance-2.0:99999x1", "jimeng-4.0:" + "9" * 5000, "j" * 100_000],
+)  # fmt: skip
+def test_hostile_chat_models_are_refused_as_invalid(model: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        _chat_plan(model, [{"role": "user", "content": "cat"}])
+    assert len(caught.value.message) < 600
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    size=st.none() | st.text(st.sampled_from("0123456789xX× ") | st.characters(), max_size=100),
+    ratio=st.none() | st.text(st.sampled_from("0123456789:") | st.characters(), max_size=20),
+    resolution=st.none() | st.text(max_size=10),
+    n=st.none() | st.integers(min_value=-(10**30), max_value=10**30),
+    seed=st.none() | st.integers(min_value=-(10**30), max_value=10**30),
+    strength=st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_any_image_request_plans_or_is_refused_as_invalid(
+    size: str | None, ratio: str | None, resolution: str | None, n: int | None, seed: int | None, strength: float
+) -> None:
+    request = ImageRequest(
+        prompt="cat", size=size, ratio=ratio, resolution=resolution, n=n, seed=seed, sample_strength=strength
+    )
+    try:
+        PLANNER.plan(request)
+    except InvalidRequestError as err:
+        assert err.param in ("size", "ratio", "resolution", "n", "seed", "sample_strength")

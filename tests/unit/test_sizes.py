@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from app.domain.sizes import parse_size, ratio_for_size, tier_for_size, video_size
+from app.domain.sizes import MAX_SIDE, parse_size, ratio_for_size, tier_for_size, video_size
 
 IMAGE_RATIOS = ("1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9")
 VIDEO_RATIOS = ("21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
@@ -108,3 +110,42 @@ def test_video_size_puts_the_short_side_on_the_ratios_short_edge(
     ratio: str, short: int, expected: tuple[int, int]
 ) -> None:
     assert video_size(ratio, short) == expected
+
+
+# --- hostile sizes: bounded before int(), never anything but ValueError -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["9" * 400 + "x1", "1x" + "9" * 400, "1" * 5000 + "x1", "16385x1", "1x16385", "00x10", "0" * 50 + "x1",
+     "１０２４x１０２４", "١٠٢٤x١٠٢٤", "1024x1024\n1", "1e3x1e3", "-0x5", "+5x5", "5x5x5"],
+)  # fmt: skip
+def test_parse_size_refuses_huge_zero_and_non_ascii_sides_with_a_short_message(text: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_size(text)
+    assert len(str(caught.value)) < 120
+
+
+def test_parse_size_reads_leading_zeros_and_the_largest_side() -> None:
+    assert parse_size("0001024x016384") == (1024, 16384)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789xX× :-+.e\n\t١") | st.characters(), max_size=600))
+def test_parse_size_raises_nothing_but_value_error(text: str) -> None:
+    try:
+        width, height = parse_size(text)
+    except ValueError:
+        return
+    assert 1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=10**5000), st.integers(min_value=1, max_value=10**5000))
+def test_the_nearest_ratio_and_tier_of_any_positive_size_is_found(width: int, height: int) -> None:
+    assert ratio_for_size(width, height, IMAGE_RATIOS) in IMAGE_RATIOS
+    assert tier_for_size(width, height, {"1k": 1024, "2k": 2048}) in ("1k", "2k")
+
+
+def test_malformed_table_ratios_are_never_the_nearest() -> None:
+    assert ratio_for_size(1024, 1024, ("0:0", "x", "1:0", "99999:1", "4:3")) == "4:3"
