@@ -150,6 +150,13 @@ class Settings:
     )
     api_keys: tuple[str, ...] = setting("API_KEYS", _list, (), "client API keys; when set, Bearer is a key")
     max_body_bytes: int = setting("MAX_BODY_BYTES", _int_range(1024, 1 << 30), 25 * 1024 * 1024, "request body cap")
+    lenient_json_max_bytes: int = setting(
+        "LENIENT_JSON_MAX_BYTES",
+        _int_range(0, 1 << 30),
+        64 * 1024,
+        "largest body read with lenient JSON (trailing commas, quotes, comments: a slow pure-Python parser); "
+        "larger bodies must be strict JSON",
+    )
     max_image_bytes: int = setting("MAX_IMAGE_BYTES", _int_range(1024, 1 << 30), 10 * 1024 * 1024, "per input image")
     max_prompt_chars: int = setting("MAX_PROMPT_CHARS", _int_range(1, 100_000), 2000, "prompt length after trim")
     default_image_count: int = setting(
