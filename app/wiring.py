@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import chat, health, images, models, openapi, tasks, tokens, videos
 from app.api.body import reject_oversized_bodies
+from app.api.context import authenticate
 from app.domain.accounts import AccountService
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
@@ -53,7 +54,12 @@ def register_logging(app: Flask, settings: Settings) -> None:
     for session_id in settings.jimeng_session_ids + settings.api_keys:
         register_secret(session_id)
     register_request_logging(app)
+
+
+def register_request_guards(app: Flask, settings: Settings) -> None:
+    """Before a view reads a body: 413 past the declared length, then the caller's credentials (401)."""
     app.before_request(lambda: reject_oversized_bodies(settings.max_body_bytes))
+    app.before_request(authenticate)
 
 
 def register_proxy_fix(app: Flask, settings: Settings) -> None:
