@@ -36,6 +36,7 @@ _INVALID = "invalid_request_error"
 _TRANSLATIONS: tuple[tuple[type[domain.DomainError], Translation], ...] = (
     (domain.ImageTooLargeError, Translation(413, _INVALID)),
     (domain.RequestTooLargeError, Translation(413, _INVALID)),
+    (domain.RequestTimeoutError, Translation(408, _INVALID)),
     (domain.UnsupportedMediaTypeError, Translation(415, _INVALID)),
     (domain.IdempotencyKeyReusedError, Translation(422, _INVALID)),
     (domain.InvalidRequestError, Translation(400, _INVALID)),

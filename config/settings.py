@@ -150,6 +150,18 @@ class Settings:
     )
     api_keys: tuple[str, ...] = setting("API_KEYS", _list, (), "client API keys; when set, Bearer is a key")
     max_body_bytes: int = setting("MAX_BODY_BYTES", _int_range(1024, 1 << 30), 25 * 1024 * 1024, "request body cap")
+    body_read_timeout_seconds: float = setting(
+        "BODY_READ_TIMEOUT_SECONDS",
+        _float_range(0.1, 3600),
+        30.0,
+        "the whole request body must arrive within this long of its headers, or 408 and the connection is closed",
+    )
+    body_min_bytes_per_second: int = setting(
+        "BODY_MIN_BYTES_PER_SECOND",
+        _int_range(0, 1 << 30),
+        4096,
+        "after its first 5 s, a request body arriving slower than this on average is cut (408); 0: no floor",
+    )
     lenient_json_max_bytes: int = setting(
         "LENIENT_JSON_MAX_BYTES",
         _int_range(0, 1 << 30),

@@ -1,4 +1,5 @@
-"""Request bodies: lenient JSON (the reference's own curl examples carry trailing commas) and size limits.
+"""Request bodies: lenient JSON (the reference's own curl examples carry trailing commas); their bytes are read
+through ``app/api/body_guard.py`` (cap, deadline).
 
 Strict ``json`` is tried first because it is fast on the common, valid case (a body can hold megabytes of
 base64 images); ``json5`` (a maintained parser for trailing commas, single quotes and comments) only sees
@@ -116,11 +117,3 @@ def _read_bytes(request: Request) -> bytes:
         return request.get_data(cache=True)
     except RequestEntityTooLarge as err:
         raise RequestTooLargeError("Request body is larger than the limit") from err
-
-
-def reject_oversized_bodies(max_bytes: int) -> None:
-    """413 on any route as soon as the declared length is over the cap, before anything reads the body."""
-    from flask import request
-
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise RequestTooLargeError(f"Request body is {request.content_length} bytes; the limit is {max_bytes}")
