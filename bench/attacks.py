@@ -109,7 +109,7 @@ class PingProbe:
 def lenient_bomb(url: str, size: int) -> dict[str, Any]:
     """POST a `size`-byte body strict JSON refuses; the answer, its time, and the pings answered meanwhile."""
     filler = max(0, size - 32)
-    body = b'{"prompt": "cat", "x": "' + b"A" * filler + b'",}'
+    body = b'{"prompt": "", "x": "' + b"A" * filler + b'",}'  # lenient, and refused once parsed
     with PingProbe(url, interval=0.1) as probe:
         started = time.monotonic()
         response = requests.post(
