@@ -16,6 +16,7 @@ def create_app(config: Any = None) -> Flask:
     app = Flask(__name__)
     wiring.register_settings(app, settings)
     wiring.register_logging(app, settings)
+    wiring.register_request_guards(app, settings)
     wiring.register_proxy_fix(app, settings)
     wiring.register_cors(app)
     wiring.register_error_handlers(app)

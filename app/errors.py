@@ -12,6 +12,7 @@ second paid generation; a 429 or 503 says ``Retry-After``, since waiting helps t
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ _INVALID = "invalid_request_error"
 _TRANSLATIONS: tuple[tuple[type[domain.DomainError], Translation], ...] = (
     (domain.ImageTooLargeError, Translation(413, _INVALID)),
     (domain.RequestTooLargeError, Translation(413, _INVALID)),
+    (domain.RequestTimeoutError, Translation(408, _INVALID)),
     (domain.UnsupportedMediaTypeError, Translation(415, _INVALID)),
     (domain.IdempotencyKeyReusedError, Translation(422, _INVALID)),
     (domain.InvalidRequestError, Translation(400, _INVALID)),
@@ -59,11 +61,20 @@ DEFAULT_RETRY_AFTER_SECONDS = 10.0  # a 429 or 503 whose error does not know bet
 _UNCLASSIFIED = Translation(500, "server_error")  # a bare DomainError: a bug, but still in the contract's shape
 
 _HTTP_CODES = {
+    400: "bad_request",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     413: "request_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
+    417: "expectation_failed",
+    431: "request_header_fields_too_large",
+    500: "internal_error",
+    501: "not_implemented",
 }
+# Statuses werkzeug has no reason phrase for (its status line would say UNKNOWN)
+_REASONS = {499: "Client Closed Request"}
 _HTTP_MESSAGES = {
     404: "Unknown route {method} {path}",
     405: "Method {method} is not allowed on {path}",
@@ -122,9 +133,16 @@ def first_validation_message(messages: Any, prefix: str = "") -> tuple[str | Non
     return (prefix or None), str(messages)
 
 
+def protocol_error(status: int, message: str) -> bytes:
+    """The JSON body of an answer the HTTP server gives before the app sees the request (gunicorn's 400 for a
+    bad request line, 431 for headers too large ...: ``app/gunicorn_worker.py``)."""
+    type_ = "server_error" if status >= 500 else _INVALID
+    return json.dumps(error_body(message, type=type_, code=_HTTP_CODES.get(status, "http_error"))).encode()
+
+
 def _render(status: int, body: dict[str, Any], retry_after: float | None = None) -> Response:
     response = jsonify(body)
-    response.status_code = status
+    response.status = f"{status} {_REASONS[status]}" if status in _REASONS else str(status)
     error = body.get("error", {})
     if error.get("history_id") or error.get("task_id"):  # a generation exists or may: a retry pays again
         response.headers["x-should-retry"] = "false"

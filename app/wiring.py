@@ -8,7 +8,8 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import chat, health, images, models, openapi, tasks, tokens, videos
-from app.api.body import reject_oversized_bodies
+from app.api.body_guard import BodyGuard, BodyPolicy, reject_oversized_bodies
+from app.api.context import authenticate
 from app.domain.accounts import AccountService
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
@@ -44,7 +45,7 @@ def resolve_settings(config: Any) -> Settings:
 
 def register_settings(app: Flask, settings: Settings) -> None:
     app.config["SETTINGS"] = settings
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["MAX_CONTENT_LENGTH"] = None  # the cap is BodyGuard's, for bodies with and without a length
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
@@ -54,7 +55,19 @@ def register_logging(app: Flask, settings: Settings) -> None:
     for session_id in settings.jimeng_session_ids + settings.api_keys:
         register_own_secret(session_id)
     register_request_logging(app)
+
+
+def register_request_guards(app: Flask, settings: Settings) -> None:
+    """Every body read through the BodyGuard (cap, deadline, floor rate); before a view reads it: 413 past the
+    declared length, then the caller's credentials (401)."""
+    policy = BodyPolicy(
+        max_bytes=settings.max_body_bytes,
+        timeout=settings.body_read_timeout_seconds,
+        min_rate=settings.body_min_bytes_per_second,
+    )
+    app.wsgi_app = BodyGuard(app.wsgi_app, policy)  # type: ignore[method-assign]
     app.before_request(lambda: reject_oversized_bodies(settings.max_body_bytes))
+    app.before_request(authenticate)
 
 
 def register_proxy_fix(app: Flask, settings: Settings) -> None:

@@ -23,7 +23,7 @@ except (SettingsError, UpstreamConfigError) as _err:
     raise SystemExit(1) from None
 
 bind = f"{_settings.host}:{_settings.port}"
-worker_class = "gevent"
+worker_class = "app.gunicorn_worker.JsonErrorGeventWorker"  # gevent, with gunicorn's own errors in JSON
 workers = _settings.web_concurrency
 worker_connections = _settings.gunicorn_worker_connections
 keepalive = 5  # seconds; above typical proxy idle probes, below Heroku's 55 s idle cut

@@ -157,6 +157,25 @@ class Settings:
         "request asks Jimeng about (look-ups, credit checks, claims)",
     )
     max_body_bytes: int = setting("MAX_BODY_BYTES", _int_range(1024, 1 << 30), 25 * 1024 * 1024, "request body cap")
+    body_read_timeout_seconds: float = setting(
+        "BODY_READ_TIMEOUT_SECONDS",
+        _float_range(0.1, 3600),
+        30.0,
+        "the whole request body must arrive within this long of its headers, or 408 and the connection is closed",
+    )
+    body_min_bytes_per_second: int = setting(
+        "BODY_MIN_BYTES_PER_SECOND",
+        _int_range(0, 1 << 30),
+        4096,
+        "after its first 5 s, a request body arriving slower than this on average is cut (408); 0: no floor",
+    )
+    lenient_json_max_bytes: int = setting(
+        "LENIENT_JSON_MAX_BYTES",
+        _int_range(0, 1 << 30),
+        64 * 1024,
+        "largest body read with lenient JSON (trailing commas, quotes, comments: a slow pure-Python parser); "
+        "larger bodies must be strict JSON",
+    )
     max_image_bytes: int = setting("MAX_IMAGE_BYTES", _int_range(1024, 1 << 30), 10 * 1024 * 1024, "per input image")
     max_prompt_chars: int = setting(
         "MAX_PROMPT_CHARS", _int_range(1, 100_000), 2000, "prompt (and negative_prompt) length after trim"

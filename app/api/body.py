@@ -1,8 +1,11 @@
-"""Request bodies: lenient JSON (the reference's own curl examples carry trailing commas) and size limits.
+"""Request bodies: lenient JSON (the reference's own curl examples carry trailing commas); their bytes are read
+through ``app/api/body_guard.py`` (cap, deadline).
 
 Strict ``json`` is tried first because it is fast on the common, valid case (a body can hold megabytes of
 base64 images); ``json5`` (a maintained parser for trailing commas, single quotes and comments) only sees
-bodies that strict JSON refused, and its errors give line and column.
+bodies that strict JSON refused, and its errors give line and column. ``json5`` is pure Python (about 4 s of
+CPU per MB, blocking the worker's event loop), so it only reads bodies up to ``LENIENT_JSON_MAX_BYTES``; a
+larger body that strict JSON refused gets strict JSON's own error at once.
 """
 
 from __future__ import annotations
@@ -16,20 +19,29 @@ from flask import Request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.api import context
 from app.domain.errors import InvalidJsonError, RequestTooLargeError, UnsupportedMediaTypeError
 
 JSON_TYPES = ("application/json", "text/json")
 _JSON5_POSITION = re.compile(r"^<string>:(?P<line>\d+) (?P<what>.*?)(?: at column (?P<column>\d+))?$")
 
 
-def parse_lenient_json(raw: bytes | str) -> dict[str, Any]:
-    """A JSON object from lenient JSON text; InvalidJsonError (400) for anything else."""
+def parse_lenient_json(raw: bytes | str, *, lenient_max_bytes: int) -> dict[str, Any]:
+    """A JSON object from JSON text, lenient JSON up to ``lenient_max_bytes``; InvalidJsonError (400) for
+    anything else."""
     text = _utf8(raw) if isinstance(raw, bytes) else raw
     if not text.strip():
         raise InvalidJsonError("Request body is empty; send a JSON object")
     try:
         value = json.loads(text)
-    except ValueError:
+    except json.JSONDecodeError as err:
+        size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", errors="replace"))
+        if size > lenient_max_bytes:
+            raise InvalidJsonError(
+                f"Malformed JSON body: {err.msg} at line {err.lineno}, column {err.colno}. Lenient JSON (trailing "
+                f"commas, single quotes, comments) is only accepted in bodies up to {lenient_max_bytes} bytes; "
+                f"this one has {size}: send strict JSON"
+            ) from None
         value = _parse_json5(text)
     except RecursionError as err:
         raise InvalidJsonError("Malformed JSON body: nested too deeply") from err
@@ -80,7 +92,7 @@ def read_json_body(request: Request) -> dict[str, Any]:
     mimetype = _content_type(request)
     if not _is_json_type(mimetype):
         raise UnsupportedMediaTypeError(f"Unsupported content type {mimetype!r}; send application/json")
-    return parse_lenient_json(_read_bytes(request))
+    return parse_lenient_json(_read_bytes(request), lenient_max_bytes=context.settings().lenient_json_max_bytes)
 
 
 def read_json_or_form(request: Request) -> tuple[dict[str, Any], MultiDict[str, Any]]:
@@ -112,11 +124,3 @@ def _read_bytes(request: Request) -> bytes:
         return request.get_data(cache=True)
     except RequestEntityTooLarge as err:
         raise RequestTooLargeError("Request body is larger than the limit") from err
-
-
-def reject_oversized_bodies(max_bytes: int) -> None:
-    """413 on any route as soon as the declared length is over the cap, before anything reads the body."""
-    from flask import request
-
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise RequestTooLargeError(f"Request body is {request.content_length} bytes; the limit is {max_bytes}")

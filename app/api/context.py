@@ -10,6 +10,7 @@ from collections.abc import Callable
 from flask import current_app, g, request
 
 from app.api.auth import caller_scope, session_pool
+from app.api.openapi import requires_auth
 from app.domain.catalog import CatalogSource
 from app.domain.errors import InvalidRequestError
 from app.domain.generation import GenerationService
@@ -34,7 +35,22 @@ def catalog_source() -> CatalogSource:
 
 
 def sessions() -> list[str]:
-    return session_pool(request, settings())
+    """The caller's session pool (``app.api.auth``), worked out once per request."""
+    pool = g.get("session_pool")
+    if pool is None:
+        pool = session_pool(request, settings())
+        g.session_pool = pool
+    return list(pool)
+
+
+def authenticate() -> None:
+    """Before every request: a view documented with ``auth=True`` has its caller's credentials checked (401)
+    before anything reads or parses its body, so a stranger's body costs nothing but its bytes."""
+    if request.method == "OPTIONS" or request.endpoint is None:  # CORS preflights carry no credentials
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and requires_auth(view):
+        sessions()
 
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")  # printable ASCII, as Stripe's keys

@@ -64,6 +64,12 @@ def documented(**kwargs: Any) -> Callable[[View], View]:
     return attach
 
 
+def requires_auth(view: Callable[..., Any]) -> bool:
+    """Whether a view is documented with ``auth=True``: its caller's credentials are checked before it runs."""
+    operation = getattr(view, OPERATION_ATTRIBUTE, None)
+    return operation is not None and operation.auth
+
+
 def undocumented_endpoints(app: Flask) -> list[str]:
     """Routes without ``@documented``: a test keeps this empty."""
     return sorted(

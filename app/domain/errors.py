@@ -8,6 +8,7 @@
      |    +-- TooManySessionsError      400: more session ids in Authorization than MAX_SESSIONS_PER_REQUEST
      |    +-- ImageTooLargeError        413: one input image is over MAX_IMAGE_BYTES
      |    +-- RequestTooLargeError      413: the whole body is over MAX_BODY_BYTES
+     |    +-- RequestTimeoutError       408: the body did not arrive in time (BODY_READ_TIMEOUT_SECONDS, floor)
      |    +-- UnsupportedMediaTypeError 415: a content type the endpoint does not read
      +-- AuthenticationError            401: no usable Authorization
      |    +-- MissingSessionError
@@ -137,6 +138,12 @@ class ImageTooLargeError(InvalidRequestError):
 
 class RequestTooLargeError(InvalidRequestError):
     code = "request_too_large"
+
+
+class RequestTimeoutError(InvalidRequestError):
+    """408: the body arrived too slowly (its deadline or its floor rate); the connection is closed."""
+
+    code = "request_timeout"
 
 
 class UnsupportedMediaTypeError(InvalidRequestError):

@@ -127,7 +127,7 @@ def test_cors_preflight_and_headers_let_browser_clients_call(base_url: str) -> N
 def test_gunicorn_config_uses_gevent_workers() -> None:
     command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "--print-config", "wsgi:app"]
     printed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
-    assert re.search(r"^worker_class\s+= gevent$", printed, re.MULTILINE)
+    assert re.search(r"^worker_class\s+= app\.gunicorn_worker\.JsonErrorGeventWorker$", printed, re.MULTILINE)
     assert re.search(r"^preload_app\s+= False$", printed, re.MULTILINE)
 
 

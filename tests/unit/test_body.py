@@ -5,6 +5,9 @@ from werkzeug.datastructures import MultiDict
 
 from app.api.body import form_fields, parse_lenient_json
 from app.domain.errors import InvalidJsonError
+from config.settings import Settings
+
+LENIENT = Settings().lenient_json_max_bytes
 
 
 @pytest.mark.parametrize(
@@ -19,7 +22,7 @@ from app.domain.errors import InvalidJsonError
     ],
 )
 def test_lenient_json_accepts_what_curl_users_type(raw: str | bytes, expected: dict[str, object]) -> None:
-    assert parse_lenient_json(raw) == expected
+    assert parse_lenient_json(raw, lenient_max_bytes=LENIENT) == expected
 
 
 @pytest.mark.parametrize(
@@ -38,19 +41,41 @@ def test_lenient_json_accepts_what_curl_users_type(raw: str | bytes, expected: d
 )
 def test_lenient_json_refuses_malformed_or_non_objects(raw: str, fragment: str) -> None:
     with pytest.raises(InvalidJsonError) as caught:
-        parse_lenient_json(raw)
+        parse_lenient_json(raw, lenient_max_bytes=LENIENT)
     assert fragment in caught.value.message
     assert caught.value.code == "invalid_json"
 
 
 def test_lenient_json_parses_a_huge_valid_body_with_the_fast_parser() -> None:
     big = "A" * 5_000_000
-    assert parse_lenient_json('{"image": "' + big + '"}')["image"] == big
+    assert parse_lenient_json('{"image": "' + big + '"}', lenient_max_bytes=LENIENT)["image"] == big
 
 
 def test_lenient_json_refuses_deep_nesting_without_crashing() -> None:
     with pytest.raises(InvalidJsonError):
-        parse_lenient_json("[" * 100_000)
+        parse_lenient_json("[" * 100_000, lenient_max_bytes=LENIENT)
+
+
+def test_a_large_body_that_strict_json_refuses_is_not_read_leniently() -> None:
+    raw = '{"image": "' + "A" * 100_000 + '",}'
+    with pytest.raises(InvalidJsonError) as caught:
+        parse_lenient_json(raw, lenient_max_bytes=LENIENT)
+    message = caught.value.message
+    assert "line 1, column 100014" in message
+    assert f"up to {LENIENT} bytes" in message
+    assert caught.value.code == "invalid_json"
+
+
+def test_the_lenient_limit_counts_bytes_and_keeps_small_bodies_lenient() -> None:
+    raw = '{"prompt": "猫",}'.encode()
+    assert parse_lenient_json(raw, lenient_max_bytes=len(raw)) == {"prompt": "猫"}
+    with pytest.raises(InvalidJsonError, match="Lenient JSON"):
+        parse_lenient_json(raw, lenient_max_bytes=len(raw) - 1)
+
+
+def test_a_large_garbage_body_is_refused_at_its_first_byte() -> None:
+    with pytest.raises(InvalidJsonError, match="line 1, column 1"):
+        parse_lenient_json(b"\x00" * 16_000_000, lenient_max_bytes=LENIENT)
 
 
 def test_form_fields_collect_repeated_keys_into_lists() -> None:

@@ -1,0 +1,115 @@
+"""Hostile request bodies against the Procfile command (one gevent worker): none of them stalls the worker."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from app.emulator import EmulatorServer
+from bench.attacks import body_slowloris, chunked_bomb
+from tests.e2e.conftest import assert_error
+from tests.support import gunicorn_server
+
+MIB = 1024 * 1024
+HEADERS = {"Authorization": "Bearer sess-hostile-0001", "Content-Type": "application/json"}
+NO_STALL_SECONDS = 5.0  # generous: a stalled worker answered its pings after tens of seconds
+
+
+@pytest.fixture(scope="module")
+def url(emulator_session: EmulatorServer) -> Iterator[str]:
+    env = {
+        "JIMENG_BASE_URL": emulator_session.url,
+        "JIMENG_IMAGEX_URL": emulator_session.url,
+        "WEB_CONCURRENCY": "1",
+        "MAX_BODY_BYTES": str(8 * MIB),
+        "BODY_READ_TIMEOUT_SECONDS": "2",
+    }
+    with gunicorn_server(env) as base_url:
+        yield base_url
+
+
+def pings_while(url: str, stop: threading.Event, answered: list[float]) -> None:
+    while not stop.is_set():
+        started = time.monotonic()
+        with requests.get(f"{url}/ping", timeout=NO_STALL_SECONDS) as response:
+            assert response.text == "pong"
+        answered.append(time.monotonic() - started)
+        stop.wait(0.05)
+
+
+@pytest.mark.parametrize("size", [2 * MIB, 7 * MIB])
+def test_a_large_lenient_body_gets_400_while_pings_are_answered(url: str, size: int) -> None:
+    body = b'{"prompt": "cat", "x": "' + b"A" * size + b'",}'
+    stop, answered = threading.Event(), []
+    probe = threading.Thread(target=pings_while, args=(url, stop, answered))
+    probe.start()
+    try:
+        time.sleep(0.1)
+        response = requests.post(f"{url}/v1/images/generations", data=body, headers=HEADERS, timeout=30)
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        probe.join()
+    error = assert_error(response, 400, "invalid_json")
+    assert f"line 1, column {len(body)}" in error["message"]  # the final "}" after the comma
+    assert "Lenient JSON" in error["message"]
+    assert answered, "no ping was answered while the body was refused"
+
+
+def test_a_chunked_body_over_the_limit_gets_413(url: str) -> None:
+    observed = chunked_bomb(url, 12 * MIB)
+    assert observed["status"] == 413, observed
+    assert observed["code"] == "request_too_large"
+
+
+def test_a_chunked_body_within_the_limit_is_read(url: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"prompt": "",'
+        yield b'"x": "' + b"A" * MIB + b'"}'
+
+    response = requests.post(f"{url}/v1/images/generations", data=chunks(), headers=HEADERS, timeout=30)
+    assert_error(response, 400, "invalid_value")  # read whole and parsed: the empty prompt is refused
+
+
+def test_a_body_slowloris_is_cut_after_the_deadline_with_408(url: str) -> None:
+    observed = body_slowloris(url, connections=20, hold_seconds=15)
+    assert observed["outcomes"] == {"408 request_timeout": 20}, observed
+    assert observed["still_open_after_hold"] == 0
+    assert observed["ping"]["failed"] == 0
+
+
+def test_a_bad_request_line_gets_gunicorn_s_400_as_json(url: str) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GARBAGE\r\n\r\n")
+        answer = b""
+        while data := sock.recv(65536):
+            answer += data
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n"), head
+    assert b"Content-Type: application/json" in head
+    error = requests.models.complexjson.loads(body)["error"]
+    assert set(error) == {"message", "type", "param", "code", "history_id"}
+    assert (error["type"], error["code"]) == ("invalid_request_error", "bad_request")
+    assert "GARBAGE" in error["message"]
+
+
+def test_headers_over_gunicorn_s_limit_get_json(url: str) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("GET", "/ping")
+    for index in range(120):  # gunicorn's limit_request_fields is 100
+        connection.putheader(f"X-Filler-{index}", "x")
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status in (400, 431)
+    assert response.getheader("Content-Type") == "application/json"
+    error = requests.models.complexjson.loads(response.read())["error"]
+    assert error["code"] in ("bad_request", "request_header_fields_too_large")
+    connection.close()
