@@ -22,6 +22,7 @@ import re
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections import OrderedDict
 from typing import Any
@@ -34,6 +35,7 @@ from app.secrets import mask
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 TEXT_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <7}</level> | {extra[request_id]} | {message}"
+    "{extra[traceback]}"
 )
 
 HEAD = 9  # a registered secret this long or longer is masked anywhere in a line; shorter ones as whole words
@@ -214,6 +216,13 @@ def register_own_secret(secret: str) -> None:
 def _patch(record: Any) -> None:
     record["message"] = secrets.redact(record["message"])
     extra = record["extra"]
+    exception = record["exception"]
+    extra["traceback"] = ""
+    if exception is not None and exception.type is not None:
+        # loguru would render the traceback after the message, outside this patcher: render it here, masked
+        trace = "".join(traceback.format_exception(exception.type, exception.value, exception.traceback))
+        extra["traceback"] = "\n" + secrets.redact(trace).rstrip("\n")
+        record["exception"] = None
     if "request_id" not in extra:
         extra["request_id"] = g.get("request_id", "-") if has_request_context() else "-"
     if extra.get("_json"):
@@ -224,8 +233,9 @@ def _patch(record: Any) -> None:
             "request_id": extra["request_id"],
             "logger": record["name"],
         }
-        if record["exception"] is not None:
-            payload["exception"] = secrets.redact(repr(record["exception"].value))
+        if exception is not None and exception.type is not None:
+            payload["exception"] = secrets.redact(repr(exception.value))
+            payload["traceback"] = extra["traceback"].lstrip("\n")
         extra["serialized"] = json.dumps(payload, ensure_ascii=False)
 
 

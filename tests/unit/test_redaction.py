@@ -71,3 +71,22 @@ def test_a_log_line_written_while_a_secret_is_registered_does_not_deadlock() -> 
     done.join(timeout=5)
     assert not done.is_alive(), "redact deadlocked on the registry's lock"
     assert nested == ["finalizer says …cdef"]
+
+
+@pytest.mark.parametrize("json_lines", [False, True], ids=["text", "json"])
+def test_a_logged_exception_is_masked_like_the_message(capsys: pytest.CaptureFixture[str], json_lines: bool) -> None:
+    """loguru renders a traceback after the message; it goes through the same masking."""
+    from loguru import logger
+
+    from app.logging import configure_logging, register_secret
+
+    secret = "tracebacksecret0123456789abcdef"
+    register_secret(secret)
+    configure_logging("INFO", json_lines)
+    try:
+        raise RuntimeError(f"upstream refused cookie {secret}")
+    except RuntimeError:
+        logger.exception("call failed")
+    out = capsys.readouterr().out
+    assert "call failed" in out and "RuntimeError" in out and "Traceback" in out
+    assert secret not in out and secret[-4:] in out
