@@ -412,13 +412,19 @@ HEADER = [
     "attack",
     "what the attacker got",
     "s",
-    "ping ms p50/p99/max (failed)",
-    "new-conn ping ms p99/max (failed)",
+    "ping ms p50/p99/max (pings, failed)",
+    "new-conn ping ms p99/max (pings, failed)",
     "RSS MiB before→peak→after",
     "upstream calls",
     "targets",
 ]
 ERROR_HEADER = ["bad input", "answers", "cold ms", "warm ms p50/p99/max", "target"]
+
+
+def _pings(probe: dict[str, Any], *, with_p50: bool) -> str:
+    figures = [probe["p50_seconds"]] if with_p50 else []
+    figures += [probe["p99_seconds"], probe["max_seconds"]]
+    return "/".join(_ms(value) for value in figures) + f" ({probe['pings']}, {probe['failed']})"
 
 
 def rows(document: dict[str, Any]) -> list[list[str]]:
@@ -430,8 +436,8 @@ def rows(document: dict[str, Any]) -> list[list[str]]:
                 result["name"],
                 _answers(result["observed"]),
                 f"{result['seconds']:g}",
-                f"{_ms(kept['p50_seconds'])}/{_ms(kept['p99_seconds'])}/{_ms(kept['max_seconds'])} ({kept['failed']})",
-                f"{_ms(fresh['p99_seconds'])}/{_ms(fresh['max_seconds'])} ({fresh['failed']})",
+                _pings(kept, with_p50=True),
+                _pings(fresh, with_p50=False),
                 f"{rss['before']}→{rss['peak']}→{rss['after']} (+{rss['growth']})",
                 str(result["upstream"]["total"]),
                 verdicts(result),
