@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from app.emulator import EmulatorServer
-from bench.attacks import body_slowloris, chunked_bomb
+from bench.attacks import PingProbe, body_bomb, body_slowloris
 from tests.e2e.conftest import assert_error
 from tests.support import gunicorn_server
 
@@ -63,7 +63,7 @@ def test_a_large_lenient_body_gets_400_while_pings_are_answered(url: str, size: 
 
 
 def test_a_chunked_body_over_the_limit_gets_413(url: str) -> None:
-    observed = chunked_bomb(url, 12 * MIB)
+    observed = body_bomb(url, 12 * MIB, chunked=True)
     assert observed["status"] == 413, observed
     assert observed["code"] == "request_too_large"
 
@@ -78,10 +78,11 @@ def test_a_chunked_body_within_the_limit_is_read(url: str) -> None:
 
 
 def test_a_body_slowloris_is_cut_after_the_deadline_with_408(url: str) -> None:
-    observed = body_slowloris(url, connections=20, hold_seconds=15)
+    with PingProbe(url, interval=0.25, keep_alive=False) as probe:
+        observed = body_slowloris(url, connections=20, hold_seconds=15)
     assert observed["outcomes"] == {"408 request_timeout": 20}, observed
     assert observed["still_open_after_hold"] == 0
-    assert observed["ping"]["failed"] == 0
+    assert probe.figures()["failed"] == 0
 
 
 def test_a_bad_request_line_gets_gunicorn_s_400_as_json(url: str) -> None:

@@ -132,7 +132,7 @@ def _per_line(redact: Callable[[str], str], lines: list[str]) -> float:
 
 
 def test_masking_costs_the_same_with_1000_or_20000_secrets() -> None:
-    """A loose bound (the figures are in bench/attacks_secrets.py): 20 times the secrets, not 20 times the cost."""
+    """A loose bound (the figures: `python -m bench.hostile`): 20 times the secrets, not 20 times the cost."""
     rng = random.Random(7)
     small, small_secrets = _registry_of(1_000, rng)
     large, large_secrets = _registry_of(20_000, rng)
