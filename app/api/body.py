@@ -43,6 +43,8 @@ def parse_lenient_json(raw: bytes | str, *, lenient_max_bytes: int) -> dict[str,
                 f"this one has {size}: send strict JSON"
             ) from None
         value = _parse_json5(text)
+    except ValueError as err:  # valid syntax Python will not read: an integer of thousands of digits
+        raise InvalidJsonError("Malformed JSON body: a number has too many digits") from err
     except RecursionError as err:
         raise InvalidJsonError("Malformed JSON body: nested too deeply") from err
     if not isinstance(value, dict):

@@ -95,5 +95,5 @@ def test_form_fields_collect_repeated_keys_into_lists() -> None:
 )
 def test_bodies_python_cannot_read_are_refused_without_its_internals(raw: bytes, message: str) -> None:
     with pytest.raises(InvalidJsonError) as caught:
-        parse_lenient_json(raw)
+        parse_lenient_json(raw, lenient_max_bytes=LENIENT)
     assert caught.value.message == message
