@@ -24,6 +24,7 @@ from typing import TypeVar
 from app.domain.store import StoreUnavailableError
 
 MEMORY = ":memory:"
+SETUP_RETRY_SECONDS = 0.05
 PURGE_EVERY = 500  # writes of this process between two deletions of the expired rows
 
 _SCHEMA = (
@@ -163,17 +164,32 @@ class SqliteStore:
         # autocommit (isolation_level=None): each statement is its own transaction unless BEGIN says otherwise
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-            if self.path != MEMORY:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-            for statement in _SCHEMA:
-                conn.execute(statement)
+            self._set_up(conn)
         except BaseException:
             conn.close()
             raise
         self._conn, self._pid = conn, os.getpid()
         return conn
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
+        """WAL mode and the table. Switching the journal mode takes the file's exclusive lock, and SQLite may
+        answer "locked" at once instead of waiting when several processes open the file together (the
+        workers' first requests): the set-up is tried again until the busy timeout."""
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                if self.path != MEMORY and conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                if self.path != MEMORY:
+                    conn.execute("PRAGMA synchronous = NORMAL")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                return
+            except sqlite3.OperationalError as err:
+                if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(SETUP_RETRY_SECONDS)
 
     def _after_fork(self) -> None:
         """In a forked child: a fresh lock (another thread may have held it) and, on first use, a connection
