@@ -251,3 +251,12 @@ def test_bad_input_of_a_stream_is_a_plain_400(api: Api) -> None:
         api.post(GENERATIONS, {"model": "dall-e-9", "prompt": "a fox", "stream": True}), 400, "model_not_found"
     )
     assert api.submits() == 0
+
+
+def test_a_repeat_with_the_same_idempotency_key_streams_the_same_images_without_paying_again(api: Api) -> None:
+    body = {"model": "jimeng-4.0", "prompt": "a fox [n=2] [gen=500ms]", "stream": True}
+    headers = {"Authorization": f"Bearer {api.token}", "Idempotency-Key": "cover-1"}
+    texts = [requests.post(api.url + GENERATIONS, json=body, headers=headers, timeout=30).text for _ in range(2)]
+    urls = [[json.loads(line[6:])["url"] for line in text.splitlines() if line.startswith("data: ")] for text in texts]
+    assert len(urls[0]) == 2 and [url.split("?")[0] for url in urls[1]] == [url.split("?")[0] for url in urls[0]]
+    assert api.submits() == 1
