@@ -272,6 +272,7 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
         named.propagate = False
     logging.getLogger("urllib3").setLevel(logging.ERROR)  # "pool is full" under bursts is expected
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the app writes its own access line
+    logging.getLogger("PIL").setLevel(logging.INFO)  # a line per PNG chunk read is noise
 
 
 def _start_request() -> None:

@@ -6,7 +6,7 @@ import hashlib
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api import context
+from app.api import context, image_sse
 from app.api.body import read_json_body, read_json_or_form
 from app.api.openapi import documented
 from app.api.schemas import (
@@ -14,11 +14,12 @@ from app.api.schemas import (
     ImageCompositionSchema,
     ImageGenerationSchema,
     ImagesResponseSchema,
+    ImageStreamEventSchema,
     TaskSchema,
 )
 from app.domain.jobs import Job
 from app.domain.ledger import Intent
-from app.domain.models import GenerationRequest
+from app.domain.models import GenerationRequest, ImageRequest
 from app.domain.openai_shapes import accepted_task, images_response
 from app.domain.sources import Upload
 from app.errors import describe
@@ -29,21 +30,22 @@ GENERATION_ERRORS = ("400", "401", "402", "413", "415", "422", "429", "502", "50
 
 @bp.post("/v1/images/generations")
 @documented(
-    summary="Text to image", request=ImageGenerationSchema, response=ImagesResponseSchema, accepted=TaskSchema,
-    auth=True, errors=GENERATION_ERRORS,
+    summary="Text to image (stream: true for OpenAI's image streaming)", request=ImageGenerationSchema,
+    response=ImagesResponseSchema, events=ImageStreamEventSchema, accepted=TaskSchema, auth=True,
+    errors=GENERATION_ERRORS,
 )  # fmt: skip
 def create_image() -> tuple[Response, int]:
     body = read_json_body(request)
     image_request = ImageGenerationSchema().load(body)
-    return respond(submit(image_request, context.intent(body)), context.wants_async(image_request.run_async))
+    return respond_images(submit(image_request, context.intent(body)), image_request)
 
 
 @bp.post("/v1/images/compositions")
 @bp.post("/v1/images/edits")
 @documented(
-    summary="Image to image from input images (JSON or multipart)", request=ImageCompositionSchema,
-    multipart=ImageCompositionFormSchema, response=ImagesResponseSchema, accepted=TaskSchema, auth=True,
-    errors=GENERATION_ERRORS,
+    summary="Image to image from input images (JSON or multipart; stream: true for OpenAI's image streaming)",
+    request=ImageCompositionSchema, multipart=ImageCompositionFormSchema, response=ImagesResponseSchema,
+    events=ImageStreamEventSchema, accepted=TaskSchema, auth=True, errors=GENERATION_ERRORS,
 )  # fmt: skip
 def create_composition() -> tuple[Response, int]:
     """JSON ``images`` (URLs, data URIs, ``{url}``) or multipart file fields ``image`` / ``image[]``."""
@@ -54,7 +56,7 @@ def create_composition() -> tuple[Response, int]:
         fields["images"] = [*_as_list(fields.get("images")), *uploads]
     schema = ImageCompositionFormSchema() if request.mimetype == "multipart/form-data" else ImageCompositionSchema()
     image_request = schema.load(fields)
-    return respond(submit(image_request, intent), context.wants_async(image_request.run_async), composition=True)
+    return respond_images(submit(image_request, intent), image_request, composition=True)
 
 
 def _as_list(value: object) -> list[object]:
@@ -72,6 +74,14 @@ def submit(generation: GenerationRequest, intent: Intent) -> Job:
             return claim.job
         prepared = service.prepare(generation, session_id=sessions[0])
         return claim.submit(lambda: service.start(sessions, prepared, client_gone=gone))
+
+
+def respond_images(job: Job, image_request: ImageRequest, *, composition: bool = False) -> tuple[Response, int]:
+    """The images as server-sent events while they arrive (``stream``), else as ``respond`` answers. A stream
+    starts only once Jimeng accepted the job: every refusal before that is a plain HTTP error."""
+    if image_request.stream:  # the body's explicit stream wins over a Prefer: respond-async preference
+        return image_sse.stream_images(context.service(), job, edit=composition), 200
+    return respond(job, context.wants_async(image_request.run_async), composition=composition)
 
 
 def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:

@@ -51,6 +51,7 @@ class Operation:
     auth: bool = False
     errors: tuple[str, ...] = ()
     accepted: type[Schema] | None = None  # the 202 body of "async": true
+    events: type[Schema] | None = None  # each event's data of the 200 text/event-stream answer of "stream": true
 
 
 def documented(**kwargs: Any) -> Callable[[View], View]:
@@ -120,6 +121,9 @@ def _media(schema: type[Schema] | str | None) -> dict[str, Any]:
 
 def _operation_dict(op: Operation, parameters: list[dict[str, Any]]) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": {"description": "OK", **_media(op.response)}}
+    if op.events is not None:
+        responses["200"]["description"] = "OK (stream: true: text/event-stream, each event's data as described)"
+        responses["200"].setdefault("content", {})["text/event-stream"] = {"schema": op.events}
     if op.accepted is not None:
         responses["202"] = {"description": "Accepted: the generation runs on (async)", **_media(op.accepted)}
     for status in op.errors:

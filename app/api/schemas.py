@@ -146,6 +146,16 @@ class ImageGenerationSchema(PromptSchema):
     negative_prompt = fields.String(load_default="")
     sample_strength = StrictFloat(load_default=0.5)
     seed = StrictInteger()
+    stream = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "Server-sent events: each image as soon as it is ready, base64 in an "
+            "image_generation.completed event (image_edit.completed on compositions and edits)"
+        },
+    )
+    partial_images = StrictInteger(
+        metadata={"description": "0-3, accepted; Jimeng makes no previews, so a stream sends no partial events"}
+    )
 
     @pre_load
     def _refuse_width_and_height(self, data: Any, **_: Any) -> Any:
@@ -201,6 +211,13 @@ class ImageCompositionFormSchema(ImageCompositionSchema):
     sample_strength = FormFloat(load_default=0.5)
     seed = FormInteger()
     run_async = FormBoolean(data_key="async", load_default=False, metadata={"description": "Answer 202 at once"})
+    stream = FormBoolean(
+        load_default=False,
+        metadata={"description": "Server-sent events (the text true/false): image_edit.completed events"},
+    )
+    partial_images = FormInteger(
+        metadata={"description": "0-3, accepted; Jimeng makes no previews, so a stream sends no partial events"}
+    )
 
 
 class VideoGenerationSchema(PromptSchema):
@@ -261,6 +278,34 @@ class ImagesResponseSchema(Schema):
     created = fields.Integer(required=True)
     history_id = fields.String(required=True)
     data = fields.List(fields.Nested(ImageItemSchema), required=True)
+
+
+class StreamUsageSchema(Schema):
+    input_tokens = fields.Integer(required=True)
+    input_tokens_details = fields.Dict(required=True, metadata={"example": {"image_tokens": 0, "text_tokens": 0}})
+    output_tokens = fields.Integer(required=True)
+    total_tokens = fields.Integer(required=True)
+
+
+class ImageStreamEventSchema(Schema):
+    """One ``data:`` of an image stream (``stream: true``): a finished image, or the error that ends the stream.
+    Progress and keep-alives are SSE comments."""
+
+    type = fields.String(
+        required=True,
+        metadata={"enum": ["image_generation.completed", "image_edit.completed", "error"]},
+    )
+    b64_json = fields.String(metadata={"description": "the image, base64"})
+    url = fields.String(metadata={"description": "the same image at Jimeng"})
+    index = fields.Integer(metadata={"description": "0-based place among the request's images"})
+    history_id = fields.String(metadata={"description": "the generation this image (or error) belongs to"})
+    created_at = fields.Integer()
+    size = fields.String(metadata={"example": "2048x2048", "description": "read from the image"})
+    quality = fields.String(metadata={"example": "auto"})
+    background = fields.String(metadata={"example": "opaque"})
+    output_format = fields.String(metadata={"example": "png", "description": "read from the image"})
+    usage = fields.Nested(StreamUsageSchema, metadata={"description": "zeros: Jimeng bills credits, not tokens"})
+    error = fields.Nested(ErrorObjectSchema, metadata={"description": "only in the error event"})
 
 
 class ProgressSchema(Schema):

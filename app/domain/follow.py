@@ -15,9 +15,20 @@ CLIENT_CHECK_SECONDS = 0.5  # how soon a client that hung up is noticed, and its
 
 @dataclass(frozen=True)
 class Progress:
-    """The record changed (queued -> running, one more image finished)."""
+    """The record changed (queued -> running, one more image finished); ``part`` is the index of the job's part
+    it concerns (parts are followed in submit order)."""
 
     snapshot: Snapshot
+    part: int = 0
+
+
+@dataclass(frozen=True)
+class PartFinished:
+    """One part of the job succeeded (``result`` holds its images alone); ``Finished`` still follows at the end.
+    A stream sends each part's images in order from these (the last images of a part may arrive only here)."""
+
+    part: int
+    result: GenerationResult
 
 
 @dataclass(frozen=True)
@@ -35,4 +46,4 @@ class Gone:
     """The client hung up; nothing polls for it any more."""
 
 
-FollowEvent = Progress | Idle | Finished | Gone
+FollowEvent = Progress | PartFinished | Idle | Finished | Gone

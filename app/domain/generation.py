@@ -32,7 +32,7 @@ from app.domain.errors import (
     SessionExpiredError,
     UpstreamModelUnavailableError,
 )
-from app.domain.follow import CLIENT_CHECK_SECONDS, Finished, FollowEvent, Gone, Idle, Progress
+from app.domain.follow import CLIENT_CHECK_SECONDS, Finished, FollowEvent, Gone, Idle, PartFinished, Progress
 from app.domain.jobs import Deadlines, Job, Part, Prepared
 from app.domain.models import (
     DraftSpec,
@@ -177,9 +177,10 @@ class GenerationService:
         client_gone: Callable[[], bool] | None = None,
         idle_seconds: float | None = None,
     ) -> Generator[FollowEvent, None, None]:
-        """Progress while the generation runs, ``Idle`` after ``idle_seconds`` without news, then ``Finished``;
-        ``Gone`` (and the end) once ``client_gone`` says the client hung up. A failure is raised with the
-        history id; a job of several parts finishes with the parts that succeeded and reports the others.
+        """Progress while the generation runs, ``Idle`` after ``idle_seconds`` without news, ``PartFinished`` as
+        each part succeeds, then ``Finished``; ``Gone`` (and the end) once ``client_gone`` says the client hung
+        up. A failure is raised with the history id; a job of several parts finishes with the parts that
+        succeeded and reports the others.
         When the worker is shutting down, a part still running when ``self.shutdown`` says it is time to
         answer raises ServiceRestartingError with its history id (a result already there still wins).
         Closing the iterator stops the polling, so nobody polls for a consumer that left."""
@@ -187,9 +188,9 @@ class GenerationService:
         results: list[GenerationResult] = []
         failed: list[DomainError] = []  # parts Jimeng accepted, each error with its history id
         try:
-            for part, watch in zip(job.parts, watches, strict=True):
+            for index, watch in enumerate(watches):
                 try:
-                    result = yield from self._follow_part(job, part, watch, client_gone, idle_seconds)
+                    result = yield from self._follow_part(job, index, watch, client_gone, idle_seconds)
                 except DomainError as err:
                     if len(job.parts) == 1:
                         raise
@@ -198,6 +199,7 @@ class GenerationService:
                 if result is None:
                     return
                 results.append(result)
+                yield PartFinished(index, result)
             if not results:  # every accepted part failed: the answer names them all, each may still be fetched
                 ids = ", ".join(job.history_ids)
                 raise failed[0].noting(f"; this request's generations: {ids} (GET /v1/tasks/{{id}} for each)")
@@ -216,12 +218,13 @@ class GenerationService:
     def _follow_part(
         self,
         job: Job,
-        part: Part,
+        index: int,
         watch: Watch,
         client_gone: Callable[[], bool] | None,
         idle_seconds: float | None,
     ) -> Generator[FollowEvent, None, GenerationResult | None]:
-        """Follow one part until its result (returned), a failure (raised) or a client gone (None)."""
+        """Follow part ``index`` until its result (returned), a failure (raised) or a client gone (None)."""
+        part = job.parts[index]
         last_news = last_check = self._monotonic()
         while True:
             due = last_check + CLIENT_CHECK_SECONDS
@@ -234,7 +237,7 @@ class GenerationService:
             now = self._monotonic()
             if event is not None and event.outcome is PollOutcome.PROGRESS and event.snapshot is not None:
                 last_news = now
-                yield Progress(event.snapshot)
+                yield Progress(event.snapshot, index)
             elif event is not None and event.terminal:
                 return self._outcome(job, part, event)
             if self.shutdown.due():
@@ -299,6 +302,14 @@ class GenerationService:
             history_id=part.history_id, kind=job.kind, model=job.model, urls=urls, created=job.created, b64=b64,
             prompt=job.prompt, input_images=job.input_images,
         )  # fmt: skip
+
+    def download_image(self, history_id: str, url: str) -> bytes:
+        """One finished image of generation ``history_id`` (a stream sends each as it arrives); a failure is
+        raised with the history id."""
+        try:
+            return self.backend.download(url, MAX_RESULT_BYTES)
+        except JimengError as err:
+            raise err.for_generation(history_id) from err
 
     def _download_all(self, part: Part, urls: tuple[str, ...]) -> tuple[str, ...]:
         try:

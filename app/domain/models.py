@@ -75,6 +75,8 @@ class ImageRequest:
     response_format: ResponseFormat = ResponseFormat.URL
     images: tuple[ImageSource, ...] = ()
     run_async: bool = False
+    stream: bool = False  # OpenAI's image streaming: each image as an SSE event the moment it is ready
+    partial_images: int | None = None  # OpenAI's previews per image (0-3); Jimeng makes none, so none are sent
     messages_chars: int = 0  # chat: the text of every message, bounded as a whole (MAX_MESSAGES_CHARS)
     prompt_param: str = "prompt"
     images_param: str = "images"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
 from typing import Any
+
+from PIL import Image
 
 from app.domain.errors import DomainError
 from app.domain.models import GenerationKind, GenerationResult, Phase, Snapshot
@@ -90,3 +94,65 @@ def task_object(snapshot: Snapshot, error: dict[str, Any] | None = None, *, now:
     if snapshot.phase is Phase.FAILED and error is not None:
         body["error"] = error
     return body
+
+
+# -- image streams (OpenAI's image_generation.* / image_edit.* server-sent events) ------------------------------
+
+STREAM_USAGE: dict[str, Any] = {  # Jimeng bills credits, not tokens: the SDK's required usage object, all zeros
+    "input_tokens": 0,
+    "input_tokens_details": {"image_tokens": 0, "text_tokens": 0},
+    "output_tokens": 0,
+    "total_tokens": 0,
+}
+_OUTPUT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}
+
+
+def stream_event_type(*, edit: bool, stage: str = "completed") -> str:
+    """``image_generation.completed`` (text to image), ``image_edit.completed`` (compositions and edits)."""
+    return f"{'image_edit' if edit else 'image_generation'}.{stage}"
+
+
+def image_facts(data: bytes) -> tuple[str, str]:
+    """(output_format, ``WIDTHxHEIGHT``) read from an image's own bytes (its header only); ("png", "auto") when
+    they cannot be read."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            return _OUTPUT_FORMATS.get(image.format or "", (image.format or "png").lower()), f"{width}x{height}"
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return "png", "auto"
+
+
+def completed_image_event(
+    data: bytes, *, url: str, history_id: str, index: int, created_at: int, edit: bool
+) -> dict[str, Any]:
+    """One finished image as OpenAI's ``*.completed`` stream event: every field the SDK's event type has, plus
+    ``history_id`` (the generation it belongs to), ``url`` (Jimeng's file) and ``index`` (its place among the
+    request's images, as in a non-streamed answer's ``data``)."""
+    output_format, size = image_facts(data)
+    return {
+        "type": stream_event_type(edit=edit),
+        "b64_json": base64.b64encode(data).decode("ascii"),
+        "created_at": created_at,
+        "size": size,
+        "quality": "auto",
+        "background": "opaque",
+        "output_format": output_format,
+        "usage": STREAM_USAGE,
+        "history_id": history_id,
+        "url": url,
+        "index": index,
+    }
+
+
+def progress_comment(snapshot: Snapshot, now: float) -> str:
+    """A generation's state for an SSE comment: Jimeng's queue place and forecast when it gave them."""
+    eta = snapshot.eta_seconds(now)
+    about = f", ~{round(eta)} s" if eta is not None and round(eta) > 0 else ""
+    if snapshot.phase is Phase.QUEUED:
+        place = snapshot.queue_place
+        where = f", position {place}" if place is not None else ""
+        return f"generation {snapshot.history_id}: queued{where}{about}"
+    if snapshot.total and snapshot.finished:
+        return f"generation {snapshot.history_id}: {snapshot.finished} of {snapshot.total} images ready{about}"
+    return f"generation {snapshot.history_id}: generating{about}"

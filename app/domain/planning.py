@@ -30,6 +30,7 @@ from app.domain.text import forbidden_character, shown
 from config.upstream import UpstreamConfig
 
 MAX_SEED = 2**32 - 1  # the draft's seed is an unsigned 32-bit number
+MAX_PARTIAL_IMAGES = 3  # OpenAI's range of partial_images (0-3)
 MAX_NAME_CHARS = 64  # model, ratio, resolution, size: names and short values, looked up or parsed, never sent
 MAX_URL_CHARS = 8192  # an input image's URL (fetched by this server); far above any real one
 FRAMES = ("first_frame", "end_frame")  # what the 1st and 2nd video input image are
@@ -112,6 +113,7 @@ class Planner:
         _check_count(request.images, model.max_input_images, request.images_param, "images")
         _check_range("seed", request.seed, 0, MAX_SEED)
         _check_range("sample_strength", request.sample_strength, 0, 1)
+        _check_streaming(request)
         ratio, tier = self._image_ratio_and_tier(request, model)
         size = model.tiers[tier][ratio]
         counts = self._job_counts(request.n, model)
@@ -126,7 +128,8 @@ class Planner:
         )
         return Plan(
             kind=GenerationKind.IMAGE, model_id=model.id, prompt=prompt, specs=specs, sources=request.images,
-            sources_param=request.images_param, n=request.n, response_format=request.response_format,
+            sources_param=request.images_param, n=request.n,
+            response_format=ResponseFormat.URL if request.stream else request.response_format,  # streams download
         )  # fmt: skip
 
     def _image_ratio_and_tier(self, request: ImageRequest, model: ImageModel) -> tuple[str, str]:
@@ -330,6 +333,18 @@ def _check_frames(model: VideoModel, count: int, param: str) -> None:
         raise InvalidRequestError(
             f"{param}: {model.id} takes {takes}; got {count} image(s) ({missing[0].replace('_', ' ')} unsupported)",
             param=param,
+        )
+
+
+def _check_streaming(request: ImageRequest) -> None:
+    """OpenAI's streaming parameters: ``partial_images`` in OpenAI's range (accepted with or without a stream:
+    Jimeng makes no previews, so none are sent), and a stream is not also an ``async`` task."""
+    _check_range("partial_images", request.partial_images, 0, MAX_PARTIAL_IMAGES)
+    if request.stream and request.run_async:
+        raise InvalidRequestError(
+            "stream and async cannot be combined: a stream sends each image as it is ready, async answers 202 at "
+            "once with the task",
+            param="stream",
         )
 
 

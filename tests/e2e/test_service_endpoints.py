@@ -103,6 +103,11 @@ def test_openapi_is_valid_3_1_and_lists_models(base_url: str) -> None:
         video["duration"]["enum"] == list(range(4, 16)) and "jimeng-video-seedance-2.0-fast" in video["model"]["enum"]
     )
     assert "21:9" in spec["components"]["schemas"]["ImageGeneration"]["properties"]["ratio"]["enum"]
+    for path in ("/v1/images/generations", "/v1/images/edits", "/v1/images/compositions"):
+        answer = spec["paths"][path]["post"]["responses"]["200"]["content"]
+        assert set(answer) == {"application/json", "text/event-stream"}
+        assert answer["text/event-stream"]["schema"] == {"$ref": "#/components/schemas/ImageStreamEvent"}
+    assert "stream" in spec["components"]["schemas"]["ImageCompositionForm"]["properties"]
 
 
 def test_every_route_is_documented_in_openapi() -> None:

@@ -16,7 +16,7 @@ from app.domain.errors import (
     ServiceRestartingError,
     SessionExpiredError,
 )
-from app.domain.follow import CLIENT_CHECK_SECONDS, Finished, Gone, Idle, Progress
+from app.domain.follow import CLIENT_CHECK_SECONDS, Finished, Gone, Idle, PartFinished, Progress
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines, Job, Part
 from app.domain.models import GenerationKind, Phase, ResponseFormat, Snapshot
@@ -85,14 +85,14 @@ def test_progress_idles_and_the_result_in_order_then_the_watch_is_cancelled() ->
         [(1.0, PollEvent(PollOutcome.PROGRESS, RUNNING)), (3.2, PollEvent(PollOutcome.SUCCEEDED, DONE))]
     )
     events = list(svc.follow(JOB, idle_seconds=1.0))
-    assert [type(e) for e in events] == [Progress, Idle, Idle, Finished]
+    assert [type(e) for e in events] == [Progress, Idle, Idle, PartFinished, Finished]
     assert isinstance(events[-1], Finished) and events[-1].result.urls == ("u1", "u2")
     assert watch.cancelled
 
 
 def test_without_an_idle_interval_nothing_but_news_is_yielded() -> None:
     svc, _, _ = service([(5.0, PollEvent(PollOutcome.SUCCEEDED, DONE))])
-    assert [type(e) for e in svc.follow(JOB)] == [Finished]
+    assert [type(e) for e in svc.follow(JOB)] == [PartFinished, Finished]
 
 
 def test_a_client_that_left_is_noticed_within_the_check_interval_and_polling_stops() -> None:
@@ -155,6 +155,27 @@ def test_when_every_part_of_a_job_fails_the_error_names_every_history_id() -> No
     assert "h1, h2" in caught.value.message and str(caught.value) == caught.value.message
 
 
+def test_each_part_reports_its_index_and_its_own_result_before_the_combined_one() -> None:
+    """A shared scripted watch serves both parts in turn: part 0's events, then part 1's."""
+    two_parts = replace(JOB, parts=(*JOB.parts, Part(history_id="h2", submit_id="s-2", count=2)))
+    second = Snapshot(history_id="h2", phase=Phase.SUCCEEDED, status=50, finished=2, total=2, image_urls=("v1", "v2"))
+    svc, _, _ = service(
+        [
+            (1.0, PollEvent(PollOutcome.PROGRESS, RUNNING)),
+            (2.0, PollEvent(PollOutcome.SUCCEEDED, DONE)),
+            (3.0, PollEvent(PollOutcome.PROGRESS, replace(RUNNING, history_id="h2"))),
+            (4.0, PollEvent(PollOutcome.SUCCEEDED, second)),
+        ]
+    )
+    events = list(svc.follow(two_parts))
+    assert [(type(e).__name__, getattr(e, "part", None)) for e in events] == [
+        ("Progress", 0), ("PartFinished", 0), ("Progress", 1), ("PartFinished", 1), ("Finished", None),
+    ]  # fmt: skip
+    assert isinstance(events[1], PartFinished) and events[1].result.urls == ("u1", "u2")
+    assert isinstance(events[3], PartFinished) and events[3].result.urls == ("v1", "v2")
+    assert isinstance(events[4], Finished) and events[4].result.urls == ("u1", "u2", "v1", "v2")
+
+
 # -- SIGTERM: the worker has GRACEFUL_TIMEOUT_SECONDS; what still runs is answered ANSWER_MARGIN_SECONDS before
 
 
@@ -180,13 +201,13 @@ def test_a_generation_still_running_near_the_end_of_the_window_is_answered_with_
 def test_a_generation_that_finishes_within_the_window_is_answered_as_usual() -> None:
     svc, watch, _ = service([(6.0, PollEvent(PollOutcome.SUCCEEDED, DONE))], grace=12.0)
     sigterm_at(svc, watch, 2.0)  # answered at 9 s at the latest; done at 6 s
-    assert [type(e) for e in svc.follow(JOB)] == [Finished]
+    assert [type(e) for e in svc.follow(JOB)] == [PartFinished, Finished]
 
 
 def test_a_result_already_there_wins_over_the_shutdown_answer() -> None:
     svc, _, _ = service([(0.0, PollEvent(PollOutcome.SUCCEEDED, DONE))], grace=1.0)  # shorter than the margin
     svc.shutdown.begin()  # due at once
-    assert [type(e) for e in svc.follow(JOB)] == [Finished]
+    assert [type(e) for e in svc.follow(JOB)] == [PartFinished, Finished]
 
 
 def test_a_window_shorter_than_the_margin_answers_at_once() -> None:
@@ -207,7 +228,7 @@ def test_a_waiting_request_gets_the_shutdown_error_with_its_history_id() -> None
 
 def test_without_a_shutdown_notice_nothing_changes() -> None:
     svc, _, _ = service([(100.0, PollEvent(PollOutcome.SUCCEEDED, DONE))], grace=1.0)
-    assert [type(e) for e in svc.follow(JOB)] == [Finished]
+    assert [type(e) for e in svc.follow(JOB)] == [PartFinished, Finished]
     assert svc.shutdown.seconds_left() is None
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from app.domain.catalog import Catalog, FixedCatalog
 from app.domain.chat import ChatModel, ChatPrompt, chat_request, parse_messages, parse_model
 from app.domain.errors import InvalidRequestError
-from app.domain.models import DraftKind, GenerationKind, ImageRequest, VideoRequest
+from app.domain.models import DraftKind, GenerationKind, ImageRequest, ResponseFormat, VideoRequest
 from app.domain.planning import Planner
 from app.domain.sources import DataUri, ImageUrl
 from app.domain.static_catalog import catalog_from_config
@@ -46,6 +46,9 @@ def refusal(request: ImageRequest | VideoRequest, planner: Planner = PLANNER) ->
         (ImageRequest(prompt="cat", seed=2**32), "invalid_value", "seed"),
         (ImageRequest(prompt="cat", sample_strength=1.5), "invalid_value", "sample_strength"),
         (ImageRequest(prompt="cat", images=(URL,) * 11), "too_many_images", "images"),
+        (ImageRequest(prompt="cat", partial_images=4), "invalid_value", "partial_images"),
+        (ImageRequest(prompt="cat", partial_images=-1), "invalid_value", "partial_images"),
+        (ImageRequest(prompt="cat", stream=True, run_async=True), "invalid_value", "stream"),
         (VideoRequest(prompt=""), "invalid_value", "prompt"),
         (VideoRequest(prompt="x", model="jimeng-4.0"), "model_not_found", "model"),
         (VideoRequest(prompt="x", ratio="3:2"), "invalid_value", "ratio"),
@@ -498,3 +501,12 @@ def test_any_image_request_plans_or_is_refused_as_invalid(
         PLANNER.plan(request)
     except InvalidRequestError as err:
         assert err.param in ("size", "ratio", "resolution", "n", "seed", "sample_strength")
+
+
+@pytest.mark.parametrize("response_format", list(ResponseFormat))
+def test_a_stream_plans_urls_whatever_the_format_since_it_downloads_each_image_itself(
+    response_format: ResponseFormat,
+) -> None:
+    streamed = PLANNER.plan(ImageRequest(prompt="cat", stream=True, partial_images=3, response_format=response_format))
+    assert streamed.response_format is ResponseFormat.URL
+    assert PLANNER.plan(ImageRequest(prompt="cat", response_format=response_format)).response_format is response_format

@@ -44,6 +44,10 @@ IMAGES = {"images": ["https://example.com/a.png"]}
         (VideoGenerationSchema(), {"width": "1280", "height": 720}, "width"),
         (VideoGenerationSchema(), {"async": 0}, "async"),
         (ChatCompletionSchema(), {"messages": [{"role": "user", "content": "x"}], "stream": "true"}, "stream"),
+        (ImageGenerationSchema(), {"stream": "true"}, "stream"),
+        (ImageCompositionSchema(), {**IMAGES, "stream": 1}, "stream"),
+        (ImageGenerationSchema(), {"partial_images": "2"}, "partial_images"),
+        (ImageGenerationSchema(), {"partial_images": 1.0}, "partial_images"),
     ],
 )
 def test_json_numbers_and_booleans_are_strict(schema: Schema, body: dict[str, Any], field: str) -> None:
@@ -55,6 +59,19 @@ def test_json_numbers_and_booleans_are_strict(schema: Schema, body: dict[str, An
 def test_json_integers_floats_and_booleans_load() -> None:
     request = ImageGenerationSchema().load({"prompt": "cat", "n": 2, "seed": 0, "sample_strength": 1, "async": True})
     assert (request.n, request.seed, request.sample_strength, request.run_async) == (2, 0, 1.0, True)
+    assert (request.stream, request.partial_images) == (False, None)
+
+
+@pytest.mark.parametrize("schema", [ImageGenerationSchema(), ImageCompositionSchema()])
+def test_image_streaming_parameters_load(schema: Schema) -> None:
+    request = schema.load({"prompt": "cat", **IMAGES, "stream": True, "partial_images": 2})
+    assert (request.stream, request.partial_images) == (True, 2)
+
+
+@pytest.mark.parametrize(("text", "stream"), [("true", True), ("false", False), ("1", True), (" True ", True)])
+def test_multipart_stream_and_partial_images_are_read_from_their_text(text: str, stream: bool) -> None:
+    request = ImageCompositionFormSchema().load({"prompt": "cat", **IMAGES, "stream": text, "partial_images": "1"})
+    assert (request.stream, request.partial_images) == (stream, 1)
 
 
 @pytest.mark.parametrize(
@@ -81,6 +98,8 @@ def test_multipart_fields_are_read_from_their_text(form: dict[str, str], expecte
         ({"sample_strength": "inf"}, "sample_strength"),
         ({"sample_strength": "."}, "sample_strength"),
         ({"async": "maybe"}, "async"),
+        ({"stream": "sure"}, "stream"),
+        ({"partial_images": "one"}, "partial_images"),
     ],
 )
 def test_multipart_text_that_is_no_number_or_boolean_is_refused(form: dict[str, str], field: str) -> None:
