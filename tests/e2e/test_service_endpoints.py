@@ -103,6 +103,8 @@ def test_openapi_is_valid_3_1_and_lists_models(base_url: str) -> None:
         video["duration"]["enum"] == list(range(4, 16)) and "jimeng-video-seedance-2.0-fast" in video["model"]["enum"]
     )
     assert "21:9" in spec["components"]["schemas"]["ImageGeneration"]["properties"]["ratio"]["enum"]
+    chat = spec["components"]["schemas"]["ChatCompletion"]["properties"]
+    assert "stream_options" in chat
 
 
 def test_every_route_is_documented_in_openapi() -> None:

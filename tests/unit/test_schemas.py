@@ -44,6 +44,16 @@ IMAGES = {"images": ["https://example.com/a.png"]}
         (VideoGenerationSchema(), {"width": "1280", "height": 720}, "width"),
         (VideoGenerationSchema(), {"async": 0}, "async"),
         (ChatCompletionSchema(), {"messages": [{"role": "user", "content": "x"}], "stream": "true"}, "stream"),
+        (
+            ChatCompletionSchema(),
+            {"messages": [{"role": "user", "content": "x"}], "stream_options": "yes"},
+            "stream_options",
+        ),
+        (
+            ChatCompletionSchema(),
+            {"messages": [{"role": "user", "content": "x"}], "stream_options": {"include_usage": 1}},
+            "stream_options",
+        ),
     ],
 )
 def test_json_numbers_and_booleans_are_strict(schema: Schema, body: dict[str, Any], field: str) -> None:
