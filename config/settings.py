@@ -94,6 +94,16 @@ def _float_range(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return value
+
+    return parse
+
+
 def _state_db(raw: str) -> str:
     value = raw.strip()
     return value if value == ":memory:" else str(Path(value).expanduser())
@@ -199,6 +209,20 @@ class Settings:
     video_timeout_seconds: float = setting("VIDEO_TIMEOUT_SECONDS", _float_range(1, 86400), 1500.0, "video deadline")
     sse_keepalive_seconds: float = setting(
         "SSE_KEEPALIVE_SECONDS", _float_range(0.05, 3600), 10.0, "keep-alive comment interval"
+    )
+    chat_progress: str = setting(
+        "CHAT_PROGRESS",
+        _choice("reasoning", "content", "off"),
+        "reasoning",
+        "streamed chats: progress lines (submitted, queued, images ready) as reasoning_content deltas (a "
+        "collapsible thinking section in chat UIs), as content (kept in the chat history), or not at all",
+    )
+    chat_ui_tasks: str = setting(
+        "CHAT_UI_TASKS",
+        _choice("answer", "generate"),
+        "answer",
+        "chat UIs' own background requests (Open WebUI title/tags/follow-ups, NextChat topic/summary, LobeChat's "
+        "connection check): answered at once with a short text and no generation, or generated like any prompt",
     )
     credit_cache_seconds: float = setting(
         "CREDIT_CACHE_SECONDS", _float_range(0, 86400), 60.0, "how long an account's credits are trusted"

@@ -256,6 +256,19 @@ class ChatMessageSchema(Schema):
     content = fields.Raw(allow_none=True, metadata={"description": "a string or a list of text/image_url parts"})
 
 
+class StreamOptionsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    include_usage = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "a last chunk with no choices and the usage (approximate tokens of the messages and "
+            "of the text streamed: Jimeng bills credits, not tokens) before data: [DONE]"
+        },
+    )
+
+
 class ChatCompletionSchema(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -263,6 +276,7 @@ class ChatCompletionSchema(Schema):
     model = fields.String(load_default=None, metadata={"example": "jimeng-4.0:16:9"})
     messages = fields.List(fields.Nested(ChatMessageSchema), required=True, validate=validate.Length(min=1))
     stream = StrictBoolean(load_default=False)
+    stream_options = fields.Nested(StreamOptionsSchema, load_default=None, allow_none=True)
 
 
 # -- responses (documentation only) -----------------------------------------------------------------------

@@ -64,12 +64,7 @@ def parse_messages(messages: list[dict[str, Any]]) -> ChatPrompt:
 
 def _text_chars(message: Any) -> int:
     """Characters of a message's text: a string content, or its text parts (other shapes carry none)."""
-    content = message.get("content") if isinstance(message, dict) else None
-    if isinstance(content, str):
-        return len(content)
-    if isinstance(content, list):
-        return sum(len(p["text"]) for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return 0
+    return len(_text_of(message))
 
 
 def _read_content(content: Any, param: str) -> tuple[list[str], list[ImageSource]]:
@@ -121,23 +116,50 @@ def markdown(result: GenerationResult) -> str:
     return "\n".join(f"![image_{k}]({url})" for k, url in enumerate(result.urls, start=1))
 
 
-def completion(result: GenerationResult, *, completion_id: str, model: str, created: int) -> dict[str, Any]:
-    return {
+def completion(
+    text: str, *, completion_id: str, model: str, created: int, usage: dict[str, int], history_id: str | None = None
+) -> dict[str, Any]:
+    """A ``chat.completion`` answering ``text`` (with the history id of the generation it shows, if any)."""
+    body: dict[str, Any] = {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
         "model": model,
-        "history_id": result.history_id,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": markdown(result)},
-                "finish_reason": "stop",
-                "logprobs": None,
-            }
-        ],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
     }
+    if history_id is not None:
+        body["history_id"] = history_id
+    body["choices"] = [
+        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop", "logprobs": None}
+    ]
+    body["usage"] = usage
+    return body
+
+
+_WIDE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def approximate_tokens(text: str) -> int:
+    """Roughly what a tokenizer of a chat model would count: one token per CJK character (and full-width
+    form), one per four other characters. Generations are billed in Jimeng credits, never in tokens: this
+    only gives ``usage`` figures that grow with the text, for clients that show or budget them."""
+    wide = len(_WIDE.findall(text))
+    return wide + -(-(len(text) - wide) // 4)
+
+
+def usage(messages: list[dict[str, Any]], answer: str) -> dict[str, int]:
+    """``usage`` of a completion: the approximate tokens of every message's text, and of the text answered."""
+    prompt = sum(approximate_tokens(_text_of(m)) for m in messages)
+    completion_tokens = approximate_tokens(answer)
+    return {"prompt_tokens": prompt, "completion_tokens": completion_tokens, "total_tokens": prompt + completion_tokens}
+
+
+def _text_of(message: Any) -> str:
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
 
 
 @dataclass(frozen=True)
@@ -157,6 +179,20 @@ class ChunkHeader:
             "created": self.created,
             "model": self.model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}],
+        }
+        if history_id:
+            body["history_id"] = history_id
+        return body
+
+    def usage_chunk(self, usage: dict[str, int], *, history_id: str | None = None) -> dict[str, Any]:
+        """The last chunk of a stream asked for ``stream_options.include_usage``: no choices, the usage."""
+        body: dict[str, Any] = {
+            "id": self.completion_id,
+            "object": CHUNK_OBJECT,
+            "created": self.created,
+            "model": self.model,
+            "choices": [],
+            "usage": usage,
         }
         if history_id:
             body["history_id"] = history_id

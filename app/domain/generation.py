@@ -100,13 +100,42 @@ class GenerationService:
         kind = self.planner.kind_of(chat_model.model_id, catalog=self.planner.catalogs.cached(session_id))
         return self.prepare(chat.chat_request(chat_model, prompt, kind), session_id=session_id)
 
-    def start(self, sessions: list[str], prepared: Prepared, *, client_gone: Callable[[], bool] | None = None) -> Job:
+    def check_chat_model(self, model: str | None, *, session_id: str | None = None) -> str:
+        """A chat's model as the planner knows it (400 when unknown or retired), without planning anything:
+        its public id (the default image model's for none)."""
+        chat_model = chat.parse_model(model)
+        catalog = self.planner.catalogs.cached(session_id)
+        self.planner.kind_of(chat_model.model_id, catalog=catalog)
+        return chat_model.model_id or catalog.default_image
+
+    def check_sessions(self, sessions: list[str]) -> str:
+        """A live session of the pool (SessionExpiredError when none is): the pool's cached state, at most one
+        credit check per session, nothing spent."""
+        return self.pool.choose(sessions, 0)
+
+    def preflight(self, sessions: list[str], prepared: Prepared) -> str:
+        """The session that would pay for ``prepared``, checked now without submitting anything: its account's
+        state comes from the pool's cache (at most one credit check per session, none when cached), so an
+        expired pool (SessionExpiredError) or too few credits (InsufficientCreditsError) are refused before a
+        stream's first byte. Pass the answer to ``start(chosen=...)``, which then does not check it again."""
+        self._refuse_if_shutting_down()
+        return self.pool.choose(sessions, self.planner.cost(prepared.plan.kind) * len(prepared.plan.specs))
+
+    def start(
+        self,
+        sessions: list[str],
+        prepared: Prepared,
+        *,
+        client_gone: Callable[[], bool] | None = None,
+        chosen: str | None = None,
+    ) -> Job:
         """Choose a session, upload the inputs, submit every part there; failover happens only before Jimeng
         accepted the first part. A later part Jimeng refuses leaves the accepted ones running (their images
         are paid) and is reported with the result. Nothing is submitted for a client that is gone: checked
         right before each submit, it raises ClientGoneError before the first part, and ends the job at the
         parts already accepted after it. Nothing is submitted once the worker is shutting down either:
-        ServiceRestartingError (no history id, nothing spent) before the first part, a refused part after it."""
+        ServiceRestartingError (no history id, nothing spent) before the first part, a refused part after it.
+        ``chosen`` (from ``preflight``) is tried first."""
         self._refuse_if_shutting_down()
         plan, inputs = self._checked_live(sessions[0], prepared), prepared.inputs
         gone = client_gone or (lambda: False)
@@ -120,7 +149,7 @@ class GenerationService:
             return uris, self._submit(session_id, plan.specs[0], uris)
 
         cost = self.planner.cost(plan.kind) * len(plan.specs)
-        session_id, (uris, first) = self.pool.run(sessions, cost, submit_on)
+        session_id, (uris, first) = self.pool.run(sessions, cost, submit_on, chosen=chosen)
         parts, refused = [Part.of(first, plan.specs[0].count)], []
         for spec in plan.specs[1:]:
             if gone():

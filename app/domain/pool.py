@@ -109,13 +109,19 @@ class SessionPool:
         """A fresh per-request budget of account calls."""
         return Budget(checks=self._max_checks, claims=self._max_checks)
 
-    def run(self, sessions: list[str], cost: int, action: Callable[[str], T]) -> tuple[str, T]:
-        """Run ``action`` (a submit) on the best session; fail over on expired/short answers."""
+    def run(
+        self, sessions: list[str], cost: int, action: Callable[[str], T], *, chosen: str | None = None
+    ) -> tuple[str, T]:
+        """Run ``action`` (a submit) on the best session (first on ``chosen``, a session ``choose`` picked a
+        moment ago: it is not checked again); fail over on expired/short answers."""
         excluded: set[str] = set()
         budget = self.budget()
         while True:
             remaining = [s for s in sessions if s not in excluded]
-            session_id = self.choose(remaining, cost, all_sessions=sessions, budget=budget)
+            if chosen is not None and chosen in remaining:
+                session_id, chosen = chosen, None
+            else:
+                session_id = self.choose(remaining, cost, all_sessions=sessions, budget=budget)
             try:
                 result = action(session_id)
             except SessionExpiredError:

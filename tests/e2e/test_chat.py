@@ -22,12 +22,23 @@ import pytest
 import requests
 from openai import OpenAI
 
+from app.domain.chat import approximate_tokens, usage
 from app.emulator import EmulatorServer
 from tests.e2e.conftest import Api, assert_error
 from tests.e2e.test_compositions import data_uri, png_bytes
 from tests.e2e.test_images import png_size
 from tests.e2e.test_videos import is_mp4
 from tests.support import gunicorn_server
+from tests.ui_templates import (
+    HISTORY,
+    LOBECHAT_CHECK,
+    OPEN_WEBUI_FOLLOW_UPS,
+    OPEN_WEBUI_TAGS,
+    OPEN_WEBUI_TITLE,
+    nextchat_summary,
+    nextchat_topic,
+    open_webui,
+)
 
 CHAT = "/v1/chat/completions"
 SUBMIT_PATH = "/mweb/v1/aigc_draft/generate"
@@ -63,6 +74,10 @@ def image_lines(content: str, history_id: str) -> list[str]:
     return urls
 
 
+def image_lines_of(content: str) -> list[str]:
+    return [line for line in content.split("\n") if line.startswith("![")]
+
+
 @pytest.fixture
 def api(start_api: Callable[..., Api]) -> Api:
     return start_api(**FAST_VIDEO)
@@ -94,7 +109,11 @@ class Stream:
 
     @property
     def content(self) -> str:
-        return "".join(c["choices"][0]["delta"].get("content", "") for c in self.chunks if "choices" in c)
+        return "".join(c["choices"][0]["delta"].get("content", "") for c in self.chunks if c.get("choices"))
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(c["choices"][0]["delta"].get("reasoning_content", "") for c in self.chunks if c.get("choices"))
 
 
 def read_stream(api: Api, body: dict[str, Any], *, token: str | None = None) -> Stream:
@@ -144,7 +163,8 @@ def test_image_model_answers_four_image_lines_with_the_history_id(api: Api) -> N
     [choice] = body["choices"]
     assert choice["finish_reason"] == "stop"
     assert choice["message"]["role"] == "assistant"
-    assert body["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    assert body["usage"] == usage(chat("a red fox in snow [gen=300ms]")["messages"], choice["message"]["content"])
+    assert body["usage"]["prompt_tokens"] == 8  # 29 characters, about 4 a token
     urls = image_lines(choice["message"]["content"], history_id)
     assert len(urls) == 4
     assert api.generations()[history_id]["kind"] == "image"
@@ -273,14 +293,15 @@ def test_stream_sends_role_progress_keepalives_four_images_stop_and_done(start_a
     assert "history_id" not in chunks[0]
     history_id = chunks[1]["history_id"]
     assert history_id in api.generations()
-    assert history_id in chunks[1]["choices"][0]["delta"]["content"]  # the submitted chunk names it
+    assert history_id in chunks[1]["choices"][0]["delta"]["reasoning_content"]  # the submitted chunk names it
     assert all(chunk["history_id"] == history_id for chunk in chunks[1:])
-    # progress chunks as the state changes, with Jimeng's forecast when it gives one
-    assert re.search(r"^Queued at Jimeng(: \d+ of \d+)?(, about \d+ s)?…$", stream.content, re.MULTILINE)
-    assert re.search(r"^Generating(, about \d+ s left)?…$", stream.content, re.MULTILINE)
-    assert re.search(r"^[123] of 4 images ready(, about \d+ s left)?…$", stream.content, re.MULTILINE)
+    # progress chunks as the state changes (reasoning, out of the chat history), with Jimeng's forecast
+    assert re.search(r"^Queued at Jimeng(: \d+ of \d+)?(, about \d+ s)?…$", stream.reasoning, re.MULTILINE)
+    assert re.search(r"^Generating(, about \d+ s left)?…$", stream.reasoning, re.MULTILINE)
+    assert re.search(r"^[123] of 4 images ready(, about \d+ s left)?…$", stream.reasoning, re.MULTILINE)
     assert stream.comments and set(stream.comments) == {": keep-alive"}
     assert len(image_lines(stream.content, history_id)) == 4
+    assert stream.content == "\n".join(image_lines_of(stream.content))  # the answer is the images, nothing else
     assert [c["choices"][0]["finish_reason"] for c in chunks] == [None] * (len(chunks) - 1) + ["stop"]
     assert chunks[-1]["choices"][0]["delta"] == {}
     assert api.submits() == 1
@@ -296,12 +317,15 @@ def test_keepalives_fill_every_silence_of_the_configured_length(start_api: Calla
     assert stream.data[-1] == "[DONE]"
 
 
-def test_the_role_chunk_goes_out_before_any_upstream_call(api: Api) -> None:
+def test_the_role_chunk_goes_out_before_the_submit_and_after_at_most_the_credit_check(api: Api) -> None:
     api.emulator.configure(faults={"all": {"latency_ms": 400}})
     stream = read_stream(api, chat("a cat [gen=200ms]", stream=True))
-    assert stream.first_line_seconds < 0.3
-    assert stream.lines[1][0] > 0.4  # the submitted chunk waited for Jimeng
+    assert 0.4 < stream.first_line_seconds < 0.7  # the account's credits were checked before the headers
+    assert stream.lines[1][0] > 0.8  # the submitted chunk waited for Jimeng
     assert stream.data[-1] == "[DONE]"
+    stream = read_stream(api, chat("a dog [gen=200ms]", stream=True))
+    assert stream.first_line_seconds < 0.3  # the credits are cached: no upstream call before the role chunk
+    assert stream.lines[1][0] > 0.4
 
 
 def test_a_video_stream_ends_with_the_mp4_link(api: Api) -> None:
@@ -321,6 +345,7 @@ def test_a_filtered_stream_ends_with_an_error_event_with_the_history_id_then_don
     assert set(last) == {"error"}
     assert set(last["error"]) == {"message", "type", "param", "code", "history_id"}
     assert last["error"]["code"] == "content_filtered"
+    assert stream.content == f"Error: {last['error']['message']}"  # for clients that drop error events
     assert last["error"]["history_id"] == stream.chunks[1]["history_id"]
     assert last["error"]["history_id"] in api.generations()
     assert not [c for c in stream.chunks if "choices" in c and c["choices"][0]["finish_reason"] == "stop"]
@@ -338,18 +363,47 @@ def test_a_deadline_in_a_stream_is_a_timeout_event_with_the_history_id(start_api
 
 
 @pytest.mark.parametrize(
-    ("token", "code"),
-    [("user-expired-000000001", "session_expired"), ("user-nocredit-00000001", "insufficient_credits")],
+    ("token", "status", "code"),
+    [("user-expired-000000001", 401, "session_expired"), ("user-nocredit-00000001", 402, "insufficient_credits")],
 )
-def test_a_refused_session_in_a_stream_is_an_error_event_before_any_submit(api: Api, token: str, code: str) -> None:
-    stream = read_stream(api, chat("a cat", stream=True), token=token)
-    assert stream.status == 200
-    assert len(stream.data) == 3
-    assert json.loads(stream.data[0])["choices"][0]["delta"]["role"] == "assistant"
-    error = json.loads(stream.data[1])["error"]
-    assert (error["code"], error["history_id"]) == (code, None)
-    assert stream.data[2] == "[DONE]"
+def test_a_refused_session_is_a_plain_error_before_the_stream_starts(
+    api: Api, token: str, status: int, code: str
+) -> None:
+    response = api.post(CHAT, chat("a cat", stream=True), token=token)
+    assert response.headers["Content-Type"].startswith("application/json")
+    error = assert_error(response, status, code)
+    assert error["history_id"] is None
     assert api.submits() == 0
+    # the claim was released: the same request on a good session generates
+    stream = read_stream(api, chat("a cat [gen=200ms]", stream=True))
+    assert stream.data[-1] == "[DONE]" and api.submits() == 1
+
+
+def test_a_streamed_chat_checks_each_session_once_and_submits_on_the_one_it_chose(
+    start_api: Callable[..., Api],
+) -> None:
+    api = start_api(credit_cache_seconds=0)  # nothing cached: a second choice would check again
+    stream = read_stream(api, chat("a cat [gen=200ms]", stream=True), token=f"{api.token}-a,{api.token}-b")
+    assert stream.data[-1] == "[DONE]"
+    assert api.stats()["requests"]["by_path"]["/commerce/v1/benefits/user_credit"] == 2
+    assert api.submits() == 1
+
+
+@pytest.mark.parametrize("mode", ["content", "off"])
+def test_chat_progress_setting_puts_progress_in_the_content_or_nowhere(
+    start_api: Callable[..., Api], mode: str
+) -> None:
+    api = start_api(chat_progress=mode, poll_max_seconds=0.2)
+    stream = read_stream(api, chat("a lighthouse [gen=1000ms]", stream=True))
+    history_id = stream.chunks[-1]["history_id"]
+    assert stream.reasoning == ""
+    assert len(image_lines(stream.content, history_id)) == 4
+    progress = [line for line in stream.content.split("\n") if line and not line.startswith("![")]
+    if mode == "content":
+        assert progress[0] == f"Submitted to Jimeng (history id {history_id})."
+        assert any(line.startswith("Generating") or "images ready" in line for line in progress)
+    else:
+        assert progress == []
 
 
 # -- the official openai SDK ------------------------------------------------------------------------------
@@ -377,6 +431,46 @@ def test_openai_sdk_non_streaming_chat(api: Api) -> None:
     assert completion.choices[0].finish_reason == "stop"
     assert completion.choices[0].message.content is not None
     assert completion.choices[0].message.content.count("![image_") == 4
+
+
+def test_openai_sdk_stream_with_include_usage_ends_with_a_usage_chunk(api: Api) -> None:
+    messages: Any = [{"role": "user", "content": "a cat [gen=300ms]"}]
+    with sdk(api).chat.completions.create(
+        model="jimeng-4.0", messages=messages, stream=True, stream_options={"include_usage": True}
+    ) as stream:
+        chunks = list(stream)
+    last = chunks[-1]
+    assert last.choices == [] and last.usage is not None
+    assert chunks[-2].choices[0].finish_reason == "stop"
+    reasoning = "".join(getattr(c.choices[0].delta, "reasoning_content", None) or "" for c in chunks[:-1])
+    content = "".join(c.choices[0].delta.content or "" for c in chunks[:-1])
+    assert "Submitted to Jimeng" in reasoning  # progress arrives as reasoning_content
+    assert content.count("![image_") == 4
+    assert last.usage.prompt_tokens == approximate_tokens("a cat [gen=300ms]")
+    assert last.usage.completion_tokens == approximate_tokens(reasoning + content)  # every text streamed
+    assert last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
+
+
+def test_a_stream_without_include_usage_has_no_usage_chunk(api: Api) -> None:
+    stream = read_stream(api, chat("a cat [gen=200ms]", stream=True))
+    assert all(chunk.get("choices") for chunk in stream.chunks)
+
+
+@pytest.mark.parametrize(
+    ("token", "error_class", "status"),
+    [
+        ("user-expired-000000001", openai.AuthenticationError, 401),
+        ("user-nocredit-00000001", openai.APIStatusError, 402),
+    ],
+)
+def test_openai_sdk_stream_on_a_refused_session_raises_the_status_error(
+    api: Api, token: str, error_class: type[openai.APIStatusError], status: int
+) -> None:
+    messages: Any = [{"role": "user", "content": "a cat"}]
+    with pytest.raises(error_class) as caught:
+        sdk(api, token).chat.completions.create(model="jimeng-4.0", messages=messages, stream=True)
+    assert caught.value.status_code == status
+    assert api.submits() == 0
 
 
 def test_openai_sdk_raises_on_an_error_event_in_a_stream(api: Api) -> None:
@@ -421,6 +515,67 @@ def test_openai_sdk_error_classes_follow_the_status(
             assert type(caught.value) is openai.APIStatusError
             assert isinstance(caught.value.body, dict) and caught.value.body["code"] == "insufficient_credits"
     assert api.submits() == 0
+
+
+# -- chat UIs' own background requests ---------------------------------------------------------------------
+
+
+def test_open_webui_title_tags_and_follow_ups_make_no_generation(api: Api) -> None:
+    client = sdk(api)
+    answers = {}
+    for name, template in (
+        ("title", OPEN_WEBUI_TITLE),
+        ("tags", OPEN_WEBUI_TAGS),
+        ("follow_ups", OPEN_WEBUI_FOLLOW_UPS),
+    ):
+        completion = client.chat.completions.create(model="jimeng-4.0", messages=open_webui(template, HISTORY))  # type: ignore[arg-type]
+        assert completion.choices[0].finish_reason == "stop"
+        assert completion.usage is not None and completion.usage.prompt_tokens > 100
+        answers[name] = json.loads(completion.choices[0].message.content or "")
+    assert answers == {
+        "title": {"title": "A red fox sleeping in"},
+        "tags": {"tags": []},
+        "follow_ups": {"follow_ups": []},
+    }
+    assert api.generations() == {}
+    assert api.stats()["requests"]["total"] == 0  # not even a credit check
+
+
+def test_nextchat_topic_and_streamed_summary_make_no_generation(api: Api) -> None:
+    response = api.post(CHAT, {"model": "jimeng-4.0", "messages": nextchat_topic(HISTORY), "stream": False})
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "A red fox sleeping in"
+    assert "history_id" not in response.json()
+    stream = read_stream(api, {"model": "jimeng-4.0", "messages": nextchat_summary(HISTORY), "stream": True})
+    assert_one_stream(stream, "jimeng-4.0")
+    assert stream.content == f"Image prompts so far: {HISTORY[0]['content']}"
+    assert stream.chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert api.generations() == {}
+
+
+def test_lobechat_connection_check_answers_hello_and_checks_the_session(api: Api) -> None:
+    body = {"model": "jimeng-4.0", "messages": [{"role": "user", "content": LOBECHAT_CHECK}], "stream": True}
+    stream = read_stream(api, body)
+    assert stream.content.startswith("Hello!")
+    assert api.generations() == {}
+    assert_error(api.post(CHAT, body, token="user-expired-000000001"), 401, "session_expired")
+    assert_error(api.post(CHAT, {**body, "model": "dall-e-9"}), 400, "model_not_found")
+    assert api.submits() == 0
+
+
+def test_a_prompt_that_mentions_a_title_still_generates(api: Api) -> None:
+    prompt = "a book cover with the title 'Winter Fox' in gold letters [gen=200ms]"
+    response = api.post(CHAT, chat(prompt))
+    assert response.status_code == 200, response.text
+    assert response.json()["history_id"] in api.generations()
+    assert api.submits() == 1
+
+
+def test_chat_ui_tasks_generate_sends_them_to_jimeng(start_api: Callable[..., Api]) -> None:
+    api = start_api(chat_ui_tasks="generate")
+    response = api.post(CHAT, chat(LOBECHAT_CHECK))
+    assert response.status_code == 200, response.text
+    assert response.json()["history_id"] in api.generations()
 
 
 # -- client disconnects -----------------------------------------------------------------------------------

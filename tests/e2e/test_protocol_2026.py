@@ -98,8 +98,10 @@ def test_a_tier_the_model_does_not_offer_names_the_ones_it_does(api: Api) -> Non
 
 def test_a_streamed_chat_shows_its_queue_place_and_eta(api: Api) -> None:
     stream = read_stream(api, chat("a harbour [queue=1500ms] [qpos=3] [gen=1200ms]", stream=True))
-    assert re.search(r"^Queued at Jimeng: [1-4] of \d+, about \d+ s…$", stream.content, re.MULTILINE), stream.content
-    assert re.search(r"(Generating|images ready), about \d+ s left…$", stream.content, re.MULTILINE), stream.content
+    assert re.search(r"^Queued at Jimeng: [1-4] of \d+, about \d+ s…$", stream.reasoning, re.MULTILINE), (
+        stream.reasoning
+    )
+    assert re.search(r"(Generating|images ready), about \d+ s left…$", stream.reasoning, re.MULTILINE), stream.reasoning
     assert stream.data[-1] == "[DONE]"
 
 

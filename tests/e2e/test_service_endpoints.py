@@ -108,6 +108,8 @@ def test_openapi_is_valid_3_1_and_lists_models(base_url: str) -> None:
         assert set(answer) == {"application/json", "text/event-stream"}
         assert answer["text/event-stream"]["schema"] == {"$ref": "#/components/schemas/ImageStreamEvent"}
     assert "stream" in spec["components"]["schemas"]["ImageCompositionForm"]["properties"]
+    chat = spec["components"]["schemas"]["ChatCompletion"]["properties"]
+    assert "stream_options" in chat
 
 
 def test_every_route_is_documented_in_openapi() -> None:

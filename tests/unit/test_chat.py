@@ -11,11 +11,13 @@ from app.domain.chat import (
     ChatModel,
     ChatPrompt,
     ChunkHeader,
+    approximate_tokens,
     chat_request,
     completion,
     markdown,
     parse_messages,
     parse_model,
+    usage,
 )
 from app.domain.errors import InvalidRequestError
 from app.domain.models import GenerationKind, GenerationResult, ImageRequest, VideoRequest
@@ -190,7 +192,12 @@ def test_markdown_of_a_video_is_one_link() -> None:
 
 
 def test_completion_is_an_openai_chat_completion_with_the_history_id() -> None:
-    body = completion(image_result(), completion_id="chatcmpl-abc", model="jimeng-4.0:16:9", created=1759132801)
+    text = markdown(image_result())
+    tokens = {"prompt_tokens": 3, "completion_tokens": 90, "total_tokens": 93}
+    body = completion(
+        text, completion_id="chatcmpl-abc", model="jimeng-4.0:16:9", created=1759132801, usage=tokens,
+        history_id="4721606420748",
+    )  # fmt: skip
     assert body == {
         "id": "chatcmpl-abc",
         "object": "chat.completion",
@@ -200,19 +207,48 @@ def test_completion_is_an_openai_chat_completion_with_the_history_id() -> None:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": markdown(image_result())},
+                "message": {"role": "assistant", "content": text},
                 "finish_reason": "stop",
                 "logprobs": None,
             }
         ],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": tokens,
     }
 
 
-def test_completion_of_a_video_links_the_video() -> None:
-    body = completion(video_result(), completion_id="chatcmpl-v", model="jimeng-video-3.0", created=1)
-    assert body["choices"][0]["message"]["content"] == f"[video]({VIDEO_URL})"
-    assert body["history_id"] == "4721606420749"
+def test_a_completion_without_a_generation_has_no_history_id() -> None:
+    body = completion("Hello!", completion_id="c", model="jimeng-4.0", created=1, usage=usage([], "Hello!"))
+    assert "history_id" not in body
+    assert body["choices"][0]["message"]["content"] == "Hello!"
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [("", 0), ("a cat", 2), ("a red fox in snow", 5), ("一只猫", 3), ("一只 cat", 2 + 1), ("ｆｏｘ", 3)],
+)
+def test_approximate_tokens_count_cjk_characters_one_each_and_other_text_by_four(text: str, tokens: int) -> None:
+    assert approximate_tokens(text) == tokens
+
+
+def test_usage_counts_every_message_and_the_answer() -> None:
+    messages = [
+        {"role": "system", "content": "You draw."},  # 3
+        {"role": "user", "content": [{"type": "text", "text": "a cat"}, {"type": "image_url", "image_url": "x"}]},
+        {"role": "user", "content": "一只猫"},  # 3
+    ]
+    assert usage(messages, "![image_1](https://x/1.png)") == {
+        "prompt_tokens": 3 + 2 + 3,
+        "completion_tokens": 7,
+        "total_tokens": 15,
+    }
+
+
+def test_the_usage_chunk_has_no_choices() -> None:
+    chunk = ChunkHeader("chatcmpl-1", 5, "jimeng-4.0").usage_chunk({"prompt_tokens": 1}, history_id="9")
+    assert chunk == {
+        "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 5, "model": "jimeng-4.0", "choices": [],
+        "usage": {"prompt_tokens": 1}, "history_id": "9",
+    }  # fmt: skip
 
 
 # -- chunks -----------------------------------------------------------------------------------------------

@@ -194,10 +194,13 @@ def test_task_id_is_in_the_body_only_when_the_error_has_one() -> None:
 
 
 def test_the_stream_error_event_carries_the_task_id() -> None:
-    from app.api.sse import _ChatStream
+    from app.api.sse import ChatOptions, ProgressMode, _ChatStream
     from app.domain.chat import ChunkHeader
 
-    stream = _ChatStream(None, lambda: None, ChunkHeader("c", 0, "m"), 1.0, lambda: False, "r")  # type: ignore[arg-type]
-    line = stream._error(domain.SubmitOutcomeUnknownError("no answer", task_id="0b6c7a52-submit"))
+    options = ChatOptions(progress=ProgressMode.REASONING, messages=[])
+    stream = _ChatStream(None, lambda: None, ChunkHeader("c", 0, "m"), options, 1.0, lambda: False, "r")  # type: ignore[arg-type]
+    text, line = stream._error(domain.SubmitOutcomeUnknownError("no answer", task_id="0b6c7a52-submit"))
     error = json.loads(line.removeprefix("data: "))["error"]
     assert (error["code"], error["task_id"], error["history_id"]) == ("submit_outcome_unknown", "0b6c7a52-submit", None)
+    delta = json.loads(text.removeprefix("data: "))["choices"][0]["delta"]
+    assert delta == {"content": "Error: no answer"}  # shown by clients that drop events without choices

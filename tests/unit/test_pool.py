@@ -151,6 +151,30 @@ def test_run_fails_over_on_refusals_before_acceptance() -> None:
     assert tried == ["x", "y"]
 
 
+def test_run_submits_first_on_the_chosen_session_without_checking_it_again() -> None:
+    accounts = FakeAccounts({"x": 9, "y": 5})
+    pool = SessionPool(accounts, cache_seconds=0, clock=Clock(), day=lambda: "2026-11-26")  # nothing cached
+    chosen = pool.choose(["x", "y"], 1)
+    checks = len(accounts.calls)
+    assert pool.run(["x", "y"], 1, lambda session_id: f"hid-{session_id}", chosen=chosen) == (chosen, f"hid-{chosen}")
+    assert len(accounts.calls) == checks  # the preflight's check was the only one
+
+
+def test_run_fails_over_from_a_chosen_session_that_refuses() -> None:
+    accounts = FakeAccounts({"x": 9, "y": 5})
+    pool = make_pool(accounts)
+    tried = []
+
+    def submit(session_id: str) -> str:
+        tried.append(session_id)
+        if session_id == "y":
+            raise InsufficientCreditsError("ret 5000")
+        return "hid-1"
+
+    assert pool.run(["x", "y"], 1, submit, chosen="y") == ("x", "hid-1")
+    assert tried == ["y", "x"]
+
+
 def test_run_does_not_fail_over_on_other_errors() -> None:
     accounts = FakeAccounts({"x": 9, "y": 5})
     pool = make_pool(accounts)

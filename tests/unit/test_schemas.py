@@ -48,6 +48,16 @@ IMAGES = {"images": ["https://example.com/a.png"]}
         (ImageCompositionSchema(), {**IMAGES, "stream": 1}, "stream"),
         (ImageGenerationSchema(), {"partial_images": "2"}, "partial_images"),
         (ImageGenerationSchema(), {"partial_images": 1.0}, "partial_images"),
+        (
+            ChatCompletionSchema(),
+            {"messages": [{"role": "user", "content": "x"}], "stream_options": "yes"},
+            "stream_options",
+        ),
+        (
+            ChatCompletionSchema(),
+            {"messages": [{"role": "user", "content": "x"}], "stream_options": {"include_usage": 1}},
+            "stream_options",
+        ),
     ],
 )
 def test_json_numbers_and_booleans_are_strict(schema: Schema, body: dict[str, Any], field: str) -> None:

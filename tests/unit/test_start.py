@@ -43,7 +43,7 @@ class Fakes:
     def cost(self, kind: GenerationKind) -> int:
         return 1
 
-    def run(self, sessions: list[str], cost: int, action: Any) -> tuple[str, Any]:
+    def run(self, sessions: list[str], cost: int, action: Any, *, chosen: str | None = None) -> tuple[str, Any]:
         return sessions[0], action(sessions[0])
 
     def upload_images(self, session_id: str, images: list[InputImage], *, video: bool) -> list[str]:
