@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import chat, health, images, models, openapi, tasks, tokens, videos
@@ -77,19 +78,49 @@ def register_proxy_fix(app: Flask, settings: Settings) -> None:
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, Prefer, X-Request-Id",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Expose-Headers": "x-request-id, x-should-retry, retry-after",
     "Access-Control-Max-Age": "600",
 }
+# Always allowed, whatever a preflight asks: a bare "*" would not cover Authorization, so it is named.
+CORS_ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Prefer", "X-Request-Id")
+MAX_ECHOED_HEADERS = 64  # names of one preflight's Access-Control-Request-Headers echoed back
+MAX_ECHOED_CHARS = 2048  # their total length; the rest is dropped (the browser then refuses that request)
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")  # an RFC 9110 token
+
+
+def allowed_headers(requested: str) -> str:
+    """``Access-Control-Allow-Headers`` of a preflight: the fixed names plus each header name the browser asked
+    for (the OpenAI JS SDK sends ``x-stainless-*``, ``OpenAI-Organization``, ...). Only well-formed names are
+    echoed, lower-cased, at most ``MAX_ECHOED_HEADERS`` of them within ``MAX_ECHOED_CHARS``."""
+    names = list(CORS_ALLOWED_HEADERS)
+    known = {name.lower() for name in names}
+    length = sum(len(name) + 2 for name in names)
+    for raw in requested[: MAX_ECHOED_CHARS * 2].split(","):
+        name = raw.strip().lower()
+        if not _HEADER_NAME.fullmatch(name) or name in known:
+            continue
+        if len(known) >= len(CORS_ALLOWED_HEADERS) + MAX_ECHOED_HEADERS or length + len(name) + 2 > MAX_ECHOED_CHARS:
+            break
+        names.append(name)
+        known.add(name)
+        length += len(name) + 2
+    return ", ".join(names)
 
 
 def register_cors(app: Flask) -> None:
-    """Browser clients (LobeChat, web playgrounds) call OpenAI-style APIs cross-origin, as OpenAI allows.
-    Credentials are Bearer headers, never cookies, so a wildcard origin exposes nothing extra."""
+    """Browser clients (LobeChat, web playgrounds, the OpenAI JS SDK) call OpenAI-style APIs cross-origin, as
+    OpenAI allows. Credentials are Bearer headers, never cookies, so a wildcard origin exposes nothing extra.
+    A preflight's requested headers are echoed (sanitised), so the answer varies with them."""
 
     def add_headers(response: Response) -> Response:
         response.headers.update(CORS_HEADERS)
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            requested = request.headers.get("Access-Control-Request-Headers", "")
+            response.headers["Access-Control-Allow-Headers"] = allowed_headers(requested)
+            response.vary.add("Access-Control-Request-Headers")
+        else:
+            response.headers["Access-Control-Allow-Headers"] = ", ".join(CORS_ALLOWED_HEADERS)
         return response
 
     app.after_request(add_headers)

@@ -124,6 +124,27 @@ def test_cors_preflight_and_headers_let_browser_clients_call(base_url: str) -> N
     assert {"x-request-id", "x-should-retry", "retry-after"} <= exposed  # readable by browser clients
 
 
+def test_cors_preflight_allows_the_headers_the_openai_js_sdk_sends(base_url: str) -> None:
+    """Chromium blocks a request whose headers the preflight did not allow: the SDK sends x-stainless-* always."""
+    asked = (
+        "x-stainless-os, x-stainless-retry-count, x-stainless-lang, authorization, content-type, openai-organization"
+    )
+    preflight = requests.options(
+        f"{base_url}/v1/chat/completions",
+        headers={
+            "Origin": "https://chat.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": asked,
+        },
+        timeout=5,
+    )
+    assert preflight.status_code == 200
+    allowed = {h.strip().lower() for h in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {h.strip() for h in asked.split(",")} <= allowed
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]  # named, never only "*"
+    assert "access-control-request-headers" in preflight.headers["Vary"].lower()
+
+
 def test_gunicorn_config_uses_gevent_workers() -> None:
     command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "--print-config", "wsgi:app"]
     printed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
