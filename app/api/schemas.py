@@ -141,7 +141,9 @@ class PromptSchema(Schema):
 class ImageGenerationSchema(PromptSchema):
     ratio = fields.String(metadata={"example": "16:9"})
     resolution = fields.String()
-    size = fields.String(metadata={"example": "1792x1024"})
+    size = fields.String(
+        metadata={"example": "1792x1024", "description": "WxH, mapped to the nearest ratio and tier; auto: no size"}
+    )
     n = StrictInteger()
     negative_prompt = fields.String(load_default="")
     sample_strength = StrictFloat(load_default=0.5)

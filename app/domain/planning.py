@@ -24,7 +24,7 @@ from app.domain.models import (
     ResponseFormat,
     VideoRequest,
 )
-from app.domain.sizes import parse_size, ratio_for_size, tier_for_size, video_size
+from app.domain.sizes import is_auto, parse_size, ratio_for_size, tier_for_size, video_size
 from app.domain.sources import ImageSource, ImageUrl
 from app.domain.text import forbidden_character, shown
 from config.upstream import UpstreamConfig
@@ -130,7 +130,8 @@ class Planner:
         )  # fmt: skip
 
     def _image_ratio_and_tier(self, request: ImageRequest, model: ImageModel) -> tuple[str, str]:
-        """The caller's ratio and tier, or the ones an OpenAI ``size`` maps to among the model's, or defaults."""
+        """The caller's ratio and tier, or the ones an OpenAI ``size`` maps to among the model's, or defaults
+        (``size="auto"``, OpenAI's default, is no size)."""
         tier = request.resolution.lower() if request.resolution else None
         if tier is not None and tier not in model.tiers:
             raise InvalidRequestError(
@@ -138,7 +139,7 @@ class Planner:
                 param="resolution",
             )
         ratio = request.ratio
-        if request.size:
+        if request.size and not is_auto(request.size):  # "auto": as if no size was sent
             try:
                 width, height = parse_size(request.size)
             except ValueError as err:

@@ -172,6 +172,15 @@ def test_an_openai_size_maps_to_the_nearest_ratio_and_tier_the_model_offers(
     assert (spec.ratio, spec.resolution, (spec.width, spec.height)) == (ratio, tier, pixels)
 
 
+@pytest.mark.parametrize("size", ["auto", "AUTO", " auto "])
+def test_size_auto_is_no_size_the_models_defaults_or_the_callers_ratio_and_tier(size: str) -> None:
+    default = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-5.0")).spec
+    auto = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-5.0", size=size)).spec
+    assert auto == default
+    chosen = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-4.0", size=size, ratio="16:9", resolution="4k"))
+    assert (chosen.spec.ratio, chosen.spec.resolution) == ("16:9", "4k")
+
+
 def test_the_4k_tier_is_the_servers_table_with_codes_1_to_8() -> None:
     spec = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-4.0", ratio="4:3", resolution="4k")).spec
     assert (spec.width, spec.height, spec.ratio_code) == (4693, 3520, 4)
