@@ -30,8 +30,8 @@ from app.jimeng.upload import ImageUploader
 from app.logging import configure_logging, register_own_secret, register_request_logging
 from app.secrets import url_passwords
 from app.state import open_store
-from config.settings import Settings
-from config.upstream import load_upstream
+from config.settings import Settings, SettingsError
+from config.upstream import UpstreamConfig, load_upstream
 
 
 def resolve_settings(config: Any) -> Settings:
@@ -168,7 +168,8 @@ def register_generation(app: Flask, settings: Settings) -> None:
     pool = SessionPool(client, settings.credit_cache_seconds, max_checks=asked)
     # Each account's live model tables, upstream.yml's when Jimeng cannot tell: the CatalogSource of the
     # planner and of /v1/models. It starts no thread until the first request asks (after gevent's fork).
-    catalog = LiveCatalog(client, catalog_from_config(upstream), ttl=settings.model_table_ttl_seconds)
+    static = catalog_from_config(upstream, image_aliases(settings, upstream))
+    catalog = LiveCatalog(client, static, ttl=settings.model_table_ttl_seconds)
     app.extensions["catalog"] = catalog
     app.extensions["jimeng"] = client
     app.extensions["accounts"] = AccountService(client, pool, max_sessions=asked)
@@ -195,6 +196,24 @@ def register_generation(app: Flask, settings: Settings) -> None:
         ),
         shutdown=shutdown,
     )
+
+
+def image_aliases(settings: Settings, upstream: UpstreamConfig) -> dict[str, str]:
+    """``IMAGE_MODEL_ALIASES`` as alias -> image model id (a bare alias: the default image model). A name the
+    protocol file already makes public (its ``aliases``, a model's id or own aliases) keeps the file's meaning;
+    an alias of a model that is not an image model of the file stops start-up naming the setting."""
+    images = {model.id for model in upstream.image_models}
+    taken = {*upstream.aliases, *images, *(a for m in upstream.image_models for a in m.aliases)}
+    taken |= {model.id for model in upstream.video_models} | {a for m in upstream.video_models for a in m.aliases}
+    taken |= {model.id for model in upstream.retired_models}
+    aliases: dict[str, str] = {}
+    for alias, model in settings.image_model_aliases:
+        target = model or upstream.defaults.image_model
+        if target not in images:
+            raise SettingsError(f"invalid IMAGE_MODEL_ALIASES: {alias}={target}: {target} is not an image model")
+        if alias not in taken:
+            aliases[alias] = target
+    return aliases
 
 
 PENDING_LEASE_SECONDS = 600.0  # uploads, failover and the submit's settle period fit well inside it

@@ -31,6 +31,8 @@ class ModelSchema(Schema):
     created = fields.Integer(required=True)
     owned_by = fields.String(required=True)
     type = fields.String(required=True, metadata={"enum": ["image", "video"]})
+    root = fields.String(metadata={"description": "GET /v1/models/{id} only: the model's own id (id echoes the "
+                                   "one asked for: an alias or a chat model with a suffix)"})  # fmt: skip
     description = fields.String()
     live = fields.Boolean(metadata={"description": "the tables came from Jimeng's answer for this account"})
     capabilities = fields.Dict(

@@ -21,6 +21,7 @@ from loguru import logger
 
 from app.domain import chat
 from app.domain.backend import GenerationBackend, ImageLoader, UploadBackend
+from app.domain.catalog import Catalog, Model
 from app.domain.errors import (
     ClientGoneError,
     DomainError,
@@ -99,6 +100,19 @@ class GenerationService:
         chat_model, prompt = chat.parse_model(model), chat.parse_messages(messages)
         kind = self.planner.kind_of(chat_model.model_id, catalog=self.planner.catalogs.cached(session_id))
         return self.prepare(chat.chat_request(chat_model, prompt, kind), session_id=session_id)
+
+    def chat_model(self, name: str, catalog: Catalog) -> Model | None:
+        """The model a chat ``model`` names (``jimeng-4.0``, ``jimeng-4.0:16:9``, ``dall-e-3``), or None when a
+        chat request naming it would be refused for its model: the same parser and the same planner rules."""
+        try:
+            chat_model = chat.parse_model(name)
+            model = catalog.find(chat_model.model_id or "")
+            if model is not None and (chat_model.ratio or chat_model.size):
+                prompt = chat.ChatPrompt("model check")
+                self.planner.plan(chat.chat_request(chat_model, prompt, model.kind), catalog=catalog)
+        except DomainError:
+            return None
+        return model
 
     def start(self, sessions: list[str], prepared: Prepared, *, client_gone: Callable[[], bool] | None = None) -> Job:
         """Choose a session, upload the inputs, submit every part there; failover happens only before Jimeng

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import io
 
+import openai
+import pytest
 from openai import OpenAI
 from PIL import Image
 
@@ -29,3 +31,22 @@ def test_size_auto_is_the_models_default_size(api: Api) -> None:
     assert width == height  # the default ratio, 1:1 (the emulator's files are small)
     history_id = (result.model_extra or {})["history_id"]
     assert api.generations()[history_id]["resolution"] == "2k"  # the model's default tier
+
+
+def test_openai_image_model_names_are_aliases_of_the_default_image_model(api: Api) -> None:
+    client = sdk(api)
+    for name in ("dall-e-3", "dall-e-2", "gpt-image-1"):
+        result = client.images.generate(model=name, prompt="a cat", n=1)
+        assert result.data is not None and result.data[0].url
+        assert api.generations()[(result.model_extra or {})["history_id"]]["model"] == "high_aes_general_v50"
+    assert client.models.retrieve("dall-e-3").id == "dall-e-3"
+
+
+def test_models_retrieve_accepts_every_id_the_api_accepts(api: Api) -> None:
+    client = sdk(api)
+    for asked, root in (("jimeng-4.0:16:9", "jimeng-4.0"), ("jimeng-4.0:1024x1024", "jimeng-4.0"),
+                        ("jimeng-5.0-lite", "jimeng-5.0"), ("gpt-image-1", "jimeng-5.0")):  # fmt: skip
+        model = client.models.retrieve(asked)
+        assert (model.id, (model.model_extra or {})["root"]) == (asked, root)
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("jimeng-4.0:7:3")
