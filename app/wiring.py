@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.api import chat, health, images, models, openapi, tasks, tokens, videos
 from app.api.body_guard import BodyGuard, BodyPolicy, reject_oversized_bodies
 from app.api.context import authenticate
+from app.api.paths import PathNormaliser
 from app.domain.accounts import AccountService
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
@@ -69,6 +70,11 @@ def register_request_guards(app: Flask, settings: Settings) -> None:
     app.wsgi_app = BodyGuard(app.wsgi_app, policy)  # type: ignore[method-assign]
     app.before_request(lambda: reject_oversized_bodies(settings.max_body_bytes))
     app.before_request(authenticate)
+
+
+def register_path_normaliser(app: Flask) -> None:
+    """``/chat/completions``, ``/v1/models/`` and the like reach their ``/v1`` endpoint (app/api/paths.py)."""
+    app.wsgi_app = PathNormaliser(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def register_proxy_fix(app: Flask, settings: Settings) -> None:

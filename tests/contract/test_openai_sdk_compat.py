@@ -50,3 +50,14 @@ def test_models_retrieve_accepts_every_id_the_api_accepts(api: Api) -> None:
         assert (model.id, (model.model_extra or {})["root"]) == (asked, root)
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("jimeng-4.0:7:3")
+
+
+@pytest.mark.parametrize("base", ["", "/", "/v1/"])
+def test_a_base_url_without_v1_or_with_a_trailing_slash_works(api: Api, base: str) -> None:
+    client = sdk(api, base=base)
+    assert "jimeng-5.0" in [model.id for model in client.models.list()]
+    assert client.models.retrieve("jimeng-4.0").id == "jimeng-4.0"
+    image = client.images.generate(model="jimeng-4.0", prompt="a cat", n=1)
+    assert image.data is not None and image.data[0].url
+    chat = client.chat.completions.create(model="jimeng-4.0", messages=[{"role": "user", "content": "a cat"}])
+    assert "![image_1](" in (chat.choices[0].message.content or "")
