@@ -193,8 +193,25 @@ class ImageCompositionSchema(ImageGenerationSchema):
         metadata={"description": "Input images: URLs, data URIs or {url}; multipart: file fields image / image[]"},
     )
 
+    mask = fields.Raw(
+        load_only=True,
+        metadata={"description": "Refused with 400 unsupported_parameter: Jimeng offers no masked edits (inpainting)"},
+    )
+
+    @pre_load
+    def _refuse_mask(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and data.get("mask") not in (None, ""):
+            raise InvalidRequestError(
+                "mask is not supported: Jimeng offers no masked edits (inpainting); send the image and describe the "
+                "change in the prompt",
+                code="unsupported_parameter",
+                param="mask",
+            )
+        return data
+
     @post_load
     def _make_request(self, data: dict[str, Any], **_: Any) -> ImageRequest:
+        data.pop("mask", None)
         return ImageRequest(**{**data, "images": tuple(data["images"])})
 
 

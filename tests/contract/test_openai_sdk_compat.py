@@ -13,6 +13,7 @@ from openai import OpenAI
 from PIL import Image
 
 from tests.e2e.conftest import Api
+from tests.images import PNG, PNG_B64
 
 
 def sdk(api: Api, *, base: str = "/v1") -> OpenAI:
@@ -61,3 +62,16 @@ def test_a_base_url_without_v1_or_with_a_trailing_slash_works(api: Api, base: st
     assert image.data is not None and image.data[0].url
     chat = client.chat.completions.create(model="jimeng-4.0", messages=[{"role": "user", "content": "a cat"}])
     assert "![image_1](" in (chat.choices[0].message.content or "")
+
+
+def test_a_mask_is_refused_before_any_upstream_call(api: Api) -> None:
+    client = sdk(api)
+    png, uri = PNG, f"data:image/png;base64,{PNG_B64}"
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.images.edit(model="jimeng-4.0", image=("a.png", png), mask=("m.png", png), prompt="a hat")
+    body = caught.value.body
+    assert isinstance(body, dict) and (body["code"], body["param"]) == ("unsupported_parameter", "mask")
+    as_json = api.post("/v1/images/edits", {"prompt": "a hat", "images": [uri], "mask": uri})
+    assert (as_json.status_code, as_json.json()["error"]["param"]) == (400, "mask")
+    called = api.stats().get("requests", {}).get("by_path", {})
+    assert not [path for path in called if "upload" in path.lower() or "generate" in path]  # nothing sent
