@@ -24,6 +24,7 @@ from app.domain.schedule import PollTiming
 from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
 from app.errors import register_error_handlers as _register_error_handlers
+from app.imaging import PillowEncoder
 from app.inputs.loader import ImageFetcher
 from app.jimeng.client import ClientConfig, JimengClient
 from app.jimeng.transport import new_http_session
@@ -201,6 +202,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             timeout=(settings.upstream_connect_timeout, settings.upstream_read_timeout),
         ),
         shutdown=shutdown,
+        encoder=PillowEncoder(),
     )
 
 

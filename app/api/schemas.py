@@ -150,6 +150,20 @@ class ImageGenerationSchema(PromptSchema):
     negative_prompt = fields.String(load_default="")
     sample_strength = StrictFloat(load_default=0.5)
     seed = StrictInteger()
+    output_format = fields.String(
+        metadata={
+            "enum": ["png", "jpeg", "webp"],
+            "description": "b64_json: the images re-encoded in this format; url: ignored (the answer's output_format "
+            "tells the files' real format)",
+        }
+    )
+    output_compression = StrictInteger(
+        metadata={
+            "minimum": 0,
+            "maximum": 100,
+            "description": "jpeg and webp quality with output_format; png ignores it",
+        }
+    )
 
     @pre_load
     def _refuse_width_and_height(self, data: Any, **_: Any) -> Any:
@@ -221,6 +235,13 @@ class ImageCompositionFormSchema(ImageCompositionSchema):
     n = FormInteger()
     sample_strength = FormFloat(load_default=0.5)
     seed = FormInteger()
+    output_compression = FormInteger(
+        metadata={
+            "minimum": 0,
+            "maximum": 100,
+            "description": "jpeg and webp quality with output_format; png ignores it",
+        }
+    )
     run_async = FormBoolean(data_key="async", load_default=False, metadata={"description": "Answer 202 at once"})
 
 
@@ -282,6 +303,11 @@ class ImagesResponseSchema(Schema):
     created = fields.Integer(required=True)
     history_id = fields.String(required=True)
     data = fields.List(fields.Nested(ImageItemSchema), required=True)
+    output_format = fields.String(
+        metadata={"enum": ["png", "jpeg", "webp", "gif"], "description": "the images' real format, when known"}
+    )
+    size = fields.String(metadata={"example": "2048x2048", "description": "the pixel size Jimeng was asked for"})
+    background = fields.String(metadata={"enum": ["opaque"]})
 
 
 class ProgressSchema(Schema):

@@ -33,6 +33,7 @@ MAX_SEED = 2**32 - 1  # the draft's seed is an unsigned 32-bit number
 MAX_NAME_CHARS = 64  # model, ratio, resolution, size: names and short values, looked up or parsed, never sent
 MAX_URL_CHARS = 8192  # an input image's URL (fetched by this server); far above any real one
 FRAMES = ("first_frame", "end_frame")  # what the 1st and 2nd video input image are
+OUTPUT_FORMATS = ("png", "jpeg", "webp")  # output_format of b64_json images (re-encoded by the service)
 _SIDE = re.compile(r"(\d+)p")
 
 
@@ -53,6 +54,13 @@ class Plan:
     sources_param: str = "images"
     n: int | None = None
     response_format: ResponseFormat = ResponseFormat.URL
+    output_format: str | None = None  # b64_json images re-encoded as png, jpeg or webp; None: as made
+    output_compression: int | None = None
+
+    @property
+    def size(self) -> str | None:
+        """Images: the drafts' pixel size, ``"2048x2048"``."""
+        return f"{self.spec.width}x{self.spec.height}" if self.kind is GenerationKind.IMAGE else None
 
     @property
     def job_counts(self) -> tuple[int, ...]:
@@ -112,6 +120,8 @@ class Planner:
         _check_count(request.images, model.max_input_images, request.images_param, "images")
         _check_range("seed", request.seed, 0, MAX_SEED)
         _check_range("sample_strength", request.sample_strength, 0, 1)
+        output_format = _output_format(request.output_format)
+        _check_range("output_compression", request.output_compression, 0, 100)
         ratio, tier = self._image_ratio_and_tier(request, model)
         size = model.tiers[tier][ratio]
         counts = self._job_counts(request.n, model)
@@ -127,6 +137,7 @@ class Planner:
         return Plan(
             kind=GenerationKind.IMAGE, model_id=model.id, prompt=prompt, specs=specs, sources=request.images,
             sources_param=request.images_param, n=request.n, response_format=request.response_format,
+            output_format=output_format, output_compression=request.output_compression,
         )  # fmt: skip
 
     def _image_ratio_and_tier(self, request: ImageRequest, model: ImageModel) -> tuple[str, str]:
@@ -332,6 +343,19 @@ def _check_frames(model: VideoModel, count: int, param: str) -> None:
             f"{param}: {model.id} takes {takes}; got {count} image(s) ({missing[0].replace('_', ' ')} unsupported)",
             param=param,
         )
+
+
+def _output_format(value: str | None) -> str | None:
+    """png, jpeg (also jpg) or webp, any case; None when not sent."""
+    if value is None:
+        return None
+    name = value.strip().lower()
+    name = "jpeg" if name == "jpg" else name
+    if name not in OUTPUT_FORMATS:
+        raise InvalidRequestError(
+            f"output_format must be one of {', '.join(OUTPUT_FORMATS)}; got {shown(value)}", param="output_format"
+        )
+    return name
 
 
 def _check_range(param: str, value: float | None, low: float, high: float) -> None:

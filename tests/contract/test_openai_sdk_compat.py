@@ -75,3 +75,27 @@ def test_a_mask_is_refused_before_any_upstream_call(api: Api) -> None:
     assert (as_json.status_code, as_json.json()["error"]["param"]) == (400, "mask")
     called = api.stats().get("requests", {}).get("by_path", {})
     assert not [path for path in called if "upload" in path.lower() or "generate" in path]  # nothing sent
+
+
+def test_output_format_re_encodes_b64_json_images_and_the_answer_tells_format_and_size(api: Api) -> None:
+    client = sdk(api)
+    jpeg = client.images.generate(
+        model="jimeng-5.0", prompt="a cat", n=2, response_format="b64_json", output_format="jpeg",
+        output_compression=70,
+    )  # fmt: skip
+    assert jpeg.data is not None and len(jpeg.data) == 2
+    assert all(decoded(item.b64_json).format == "JPEG" for item in jpeg.data)
+    assert (jpeg.output_format, jpeg.size, jpeg.background) == ("jpeg", "2048x2048", "opaque")
+    webp = client.images.edit(
+        model="jimeng-4.0", image=("a.png", PNG), prompt="a hat", n=1, response_format="b64_json",
+        output_format="webp", size="1792x1024",
+    )  # fmt: skip
+    assert webp.data is not None and decoded(webp.data[0].b64_json).format == "WEBP"
+    assert (webp.output_format, webp.size) == ("webp", "2560x1440")
+    as_made = client.images.generate(model="jimeng-4.0", prompt="a cat", n=1, response_format="b64_json")
+    assert as_made.data is not None and decoded(as_made.data[0].b64_json).format == "PNG"
+    assert as_made.output_format == "png"  # the downloaded file's own format
+    linked = client.images.generate(model="jimeng-4.0", prompt="a cat", n=1, output_format="jpeg")
+    assert linked.output_format == "png"  # a URL's file is Jimeng's: its real format is told, not converted
+    with pytest.raises(openai.BadRequestError):
+        client.images.generate(prompt="a cat", response_format="b64_json", output_format="gif")  # type: ignore[arg-type]
