@@ -99,3 +99,12 @@ def test_output_format_re_encodes_b64_json_images_and_the_answer_tells_format_an
     assert linked.output_format == "png"  # a URL's file is Jimeng's: its real format is told, not converted
     with pytest.raises(openai.BadRequestError):
         client.images.generate(prompt="a cat", response_format="b64_json", output_format="gif")  # type: ignore[arg-type]
+
+
+def test_a_429_reaches_the_sdk_as_rate_limit_error_with_retry_after(api: Api) -> None:
+    api.emulator.configure(faults={"generate": {"http_429": 1.0}})
+    with pytest.raises(openai.RateLimitError) as caught:
+        sdk(api).images.generate(model="dall-e-3", prompt="a cat")
+    headers = caught.value.response.headers
+    assert int(headers["retry-after"]) >= 1
+    assert headers.get("x-should-retry") != "false"  # nothing was submitted: retrying later is safe
