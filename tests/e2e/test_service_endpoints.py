@@ -105,6 +105,18 @@ def test_openapi_is_valid_3_1_and_lists_models(base_url: str) -> None:
     assert "21:9" in spec["components"]["schemas"]["ImageGeneration"]["properties"]["ratio"]["enum"]
 
 
+def test_openapi_covers_output_format_mask_size_auto_and_the_models_root() -> None:
+    spec = create_app(settings_for_tests(log_level="WARNING")).test_client().get("/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    for name in ("ImageGeneration", "ImageComposition", "ImageCompositionForm"):
+        assert schemas[name]["properties"]["output_format"]["enum"] == ["png", "jpeg", "webp"]
+        assert schemas[name]["properties"]["output_compression"]["maximum"] == 100
+        assert "auto" in schemas[name]["properties"]["size"]["description"]
+    assert "unsupported_parameter" in schemas["ImageComposition"]["properties"]["mask"]["description"]
+    assert {"output_format", "size", "background"} <= set(schemas["ImagesResponse"]["properties"])
+    assert "root" in schemas["Model"]["properties"]
+
+
 def test_every_route_is_documented_in_openapi() -> None:
     assert undocumented_endpoints(create_app(settings_for_tests(log_level="WARNING"))) == []
 
