@@ -68,7 +68,11 @@ def test_models_list_has_every_model_of_the_contract(base_url: str) -> None:
 
 def test_one_model_and_an_unknown_model(base_url: str) -> None:
     model = requests.get(f"{base_url}/v1/models/jimeng-video-3.0-pro", timeout=5).json()
-    assert (model["id"], model["type"]) == ("jimeng-video-seedance-1.0-pro", "video")
+    assert (model["id"], model["root"], model["type"]) == (
+        "jimeng-video-3.0-pro",
+        "jimeng-video-seedance-1.0-pro",
+        "video",
+    )
     assert_error(requests.get(f"{base_url}/v1/models/gpt-4", timeout=5), 404, "not_found")
 
 
