@@ -311,22 +311,20 @@ class GenerationService:
             raise GenerationFailedError(
                 f"Generation {part.history_id} finished without a result URL", history_id=part.history_id
             )
-        if job.kind is GenerationKind.VIDEO:
-            return GenerationResult(
-                history_id=part.history_id, kind=job.kind, model=job.model, urls=urls, created=job.created,
-                prompt=job.prompt, input_images=job.input_images,
-            )  # fmt: skip
         b64: tuple[str, ...] = ()
-        output_format = url_format(urls[0])
+        image = job.kind is GenerationKind.IMAGE
+        output_format = url_format(urls[0]) if image else None
         if job.response_format is ResponseFormat.B64_JSON:
             blobs = self._download_all(part, urls)
-            if job.output_format is not None:
+            if image and job.output_format is not None:
                 blobs = self._encoded(part, blobs, job.output_format, job.output_compression)
-            output_format = job.output_format or self.encoder.format_of(blobs[0])
+            if image:
+                output_format = job.output_format or self.encoder.format_of(blobs[0])
             b64 = tuple(base64.b64encode(blob).decode("ascii") for blob in blobs)
         return GenerationResult(
             history_id=part.history_id, kind=job.kind, model=job.model, urls=urls, created=job.created, b64=b64,
-            output_format=output_format, size=job.size, prompt=job.prompt, input_images=job.input_images,
+            output_format=output_format, size=job.size if image else None, prompt=job.prompt,
+            input_images=job.input_images,
         )  # fmt: skip
 
     def _download_all(self, part: Part, urls: tuple[str, ...]) -> list[bytes]:
