@@ -18,6 +18,7 @@ def create_app(config: Any = None) -> Flask:
     wiring.register_logging(app, settings)
     wiring.register_request_guards(app, settings)
     wiring.register_proxy_fix(app, settings)
+    wiring.register_path_normaliser(app)
     wiring.register_cors(app)
     wiring.register_error_handlers(app)
     wiring.register_upstream(app, settings)

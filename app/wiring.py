@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import chat, health, images, models, openapi, tasks, tokens, videos
 from app.api.body_guard import BodyGuard, BodyPolicy, reject_oversized_bodies
 from app.api.context import authenticate
+from app.api.paths import PathNormaliser
 from app.domain.accounts import AccountService
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
@@ -22,6 +24,7 @@ from app.domain.schedule import PollTiming
 from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
 from app.errors import register_error_handlers as _register_error_handlers
+from app.imaging import PillowEncoder
 from app.inputs.loader import ImageFetcher
 from app.jimeng.client import ClientConfig, JimengClient
 from app.jimeng.transport import new_http_session
@@ -29,8 +32,8 @@ from app.jimeng.upload import ImageUploader
 from app.logging import configure_logging, register_own_secret, register_request_logging
 from app.secrets import url_passwords
 from app.state import open_store
-from config.settings import Settings
-from config.upstream import load_upstream
+from config.settings import Settings, SettingsError
+from config.upstream import UpstreamConfig, load_upstream
 
 
 def resolve_settings(config: Any) -> Settings:
@@ -70,6 +73,11 @@ def register_request_guards(app: Flask, settings: Settings) -> None:
     app.before_request(authenticate)
 
 
+def register_path_normaliser(app: Flask) -> None:
+    """``/chat/completions``, ``/v1/models/`` and the like reach their ``/v1`` endpoint (app/api/paths.py)."""
+    app.wsgi_app = PathNormaliser(app.wsgi_app)  # type: ignore[method-assign]
+
+
 def register_proxy_fix(app: Flask, settings: Settings) -> None:
     if settings.trust_proxy:  # Heroku and Render terminate TLS in one proxy hop
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
@@ -77,19 +85,49 @@ def register_proxy_fix(app: Flask, settings: Settings) -> None:
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, Prefer, X-Request-Id",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Expose-Headers": "x-request-id, x-should-retry, retry-after",
     "Access-Control-Max-Age": "600",
 }
+# Always allowed, whatever a preflight asks: a bare "*" would not cover Authorization, so it is named.
+CORS_ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Prefer", "X-Request-Id")
+MAX_ECHOED_HEADERS = 64  # names of one preflight's Access-Control-Request-Headers echoed back
+MAX_ECHOED_CHARS = 2048  # their total length; the rest is dropped (the browser then refuses that request)
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")  # an RFC 9110 token
+
+
+def allowed_headers(requested: str) -> str:
+    """``Access-Control-Allow-Headers`` of a preflight: the fixed names plus each header name the browser asked
+    for (the OpenAI JS SDK sends ``x-stainless-*``, ``OpenAI-Organization``, ...). Only well-formed names are
+    echoed, lower-cased, at most ``MAX_ECHOED_HEADERS`` of them within ``MAX_ECHOED_CHARS``."""
+    names = list(CORS_ALLOWED_HEADERS)
+    known = {name.lower() for name in names}
+    length = sum(len(name) + 2 for name in names)
+    for raw in requested[: MAX_ECHOED_CHARS * 2].split(","):
+        name = raw.strip().lower()
+        if not _HEADER_NAME.fullmatch(name) or name in known:
+            continue
+        if len(known) >= len(CORS_ALLOWED_HEADERS) + MAX_ECHOED_HEADERS or length + len(name) + 2 > MAX_ECHOED_CHARS:
+            break
+        names.append(name)
+        known.add(name)
+        length += len(name) + 2
+    return ", ".join(names)
 
 
 def register_cors(app: Flask) -> None:
-    """Browser clients (LobeChat, web playgrounds) call OpenAI-style APIs cross-origin, as OpenAI allows.
-    Credentials are Bearer headers, never cookies, so a wildcard origin exposes nothing extra."""
+    """Browser clients (LobeChat, web playgrounds, the OpenAI JS SDK) call OpenAI-style APIs cross-origin, as
+    OpenAI allows. Credentials are Bearer headers, never cookies, so a wildcard origin exposes nothing extra.
+    A preflight's requested headers are echoed (sanitised), so the answer varies with them."""
 
     def add_headers(response: Response) -> Response:
         response.headers.update(CORS_HEADERS)
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            requested = request.headers.get("Access-Control-Request-Headers", "")
+            response.headers["Access-Control-Allow-Headers"] = allowed_headers(requested)
+            response.vary.add("Access-Control-Request-Headers")
+        else:
+            response.headers["Access-Control-Allow-Headers"] = ", ".join(CORS_ALLOWED_HEADERS)
         return response
 
     app.after_request(add_headers)
@@ -137,7 +175,8 @@ def register_generation(app: Flask, settings: Settings) -> None:
     pool = SessionPool(client, settings.credit_cache_seconds, max_checks=asked)
     # Each account's live model tables, upstream.yml's when Jimeng cannot tell: the CatalogSource of the
     # planner and of /v1/models. It starts no thread until the first request asks (after gevent's fork).
-    catalog = LiveCatalog(client, catalog_from_config(upstream), ttl=settings.model_table_ttl_seconds)
+    static = catalog_from_config(upstream, image_aliases(settings, upstream))
+    catalog = LiveCatalog(client, static, ttl=settings.model_table_ttl_seconds)
     app.extensions["catalog"] = catalog
     app.extensions["jimeng"] = client
     app.extensions["accounts"] = AccountService(client, pool, max_sessions=asked)
@@ -163,7 +202,26 @@ def register_generation(app: Flask, settings: Settings) -> None:
             timeout=(settings.upstream_connect_timeout, settings.upstream_read_timeout),
         ),
         shutdown=shutdown,
+        encoder=PillowEncoder(),
     )
+
+
+def image_aliases(settings: Settings, upstream: UpstreamConfig) -> dict[str, str]:
+    """``IMAGE_MODEL_ALIASES`` as alias -> image model id (a bare alias: the default image model). A name the
+    protocol file already makes public (its ``aliases``, a model's id or own aliases) keeps the file's meaning;
+    an alias of a model that is not an image model of the file stops start-up naming the setting."""
+    images = {model.id for model in upstream.image_models}
+    taken = {*upstream.aliases, *images, *(a for m in upstream.image_models for a in m.aliases)}
+    taken |= {model.id for model in upstream.video_models} | {a for m in upstream.video_models for a in m.aliases}
+    taken |= {model.id for model in upstream.retired_models}
+    aliases: dict[str, str] = {}
+    for alias, model in settings.image_model_aliases:
+        target = model or upstream.defaults.image_model
+        if target not in images:
+            raise SettingsError(f"invalid IMAGE_MODEL_ALIASES: {alias}={target}: {target} is not an image model")
+        if alias not in taken:
+            aliases[alias] = target
+    return aliases
 
 
 PENDING_LEASE_SECONDS = 600.0  # uploads, failover and the submit's settle period fit well inside it

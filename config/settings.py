@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -102,6 +103,26 @@ def _choice(*options: str) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # no ':' (a chat model suffix starts there)
+OPENAI_IMAGE_MODELS = (
+    "dall-e-2", "dall-e-3", "gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "chatgpt-image-latest",
+)  # fmt: skip
+
+
+def _aliases(raw: str) -> tuple[tuple[str, str], ...]:
+    """``dall-e-3,gpt-image-1=jimeng-4.0``: (alias, model) pairs, model "" for the default image model;
+    ``off`` or empty: none."""
+    if raw.strip().lower() in ("off", "none", "0", "false", "no"):
+        return ()
+    pairs: dict[str, str] = {}
+    for item in _list(raw):
+        alias, equals, model = (part.strip() for part in item.partition("="))
+        if not _MODEL_NAME.fullmatch(alias) or (equals and not _MODEL_NAME.fullmatch(model)):
+            raise ValueError(f"expected alias or alias=model entries (letters, digits, . _ -), got {item[:80]!r}")
+        pairs[alias] = model
+    return tuple(pairs.items())
 
 
 def _state_db(raw: str) -> str:
@@ -201,6 +222,13 @@ class Settings:
         _int_range(0, 10),
         0,
         "images a request without n gets; 0: the model's own default (a count the model cannot make: its default)",
+    )
+    image_model_aliases: tuple[tuple[str, str], ...] = setting(
+        "IMAGE_MODEL_ALIASES",
+        _aliases,
+        tuple((name, "") for name in OPENAI_IMAGE_MODELS),
+        "OpenAI image model names accepted as aliases: comma list of alias (the default image model) or "
+        "alias=model; off: none",
     )
     allow_private_image_urls: bool = setting(
         "ALLOW_PRIVATE_IMAGE_URLS", _bool, False, "let image URLs reach private/loopback addresses"
@@ -313,7 +341,7 @@ class Settings:
         for spec in fields(cls):
             key = spec.metadata["env"]
             raw = environ.get(key)
-            if raw is None or (raw.strip() == "" and spec.type != "tuple[str, ...]"):
+            if raw is None or (raw.strip() == "" and not spec.type.startswith("tuple[")):
                 continue
             try:
                 values[spec.name] = spec.metadata["parse"](raw)

@@ -50,6 +50,8 @@ def create_image() -> tuple[Response, int]:
 def create_composition() -> tuple[Response, int]:
     """JSON ``images`` (URLs, data URIs, ``{url}``) or multipart file fields ``image`` / ``image[]``."""
     fields, files = read_json_or_form(request)
+    if "mask" in files:  # a file field: refused by the schema like a JSON mask, before anything is fetched
+        fields["mask"] = files["mask"].filename or "mask"
     uploads = [Upload(f.filename or "upload", f.read()) for key in ("image", "image[]") for f in files.getlist(key)]
     intent = context.intent({"fields": fields, "files": [hashlib.sha256(u.data).hexdigest() for u in uploads]})
     if uploads:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api.context import catalog_source, sessions
+from app.api.context import catalog_source, service, sessions
 from app.api.openapi import documented
 from app.api.schemas import ModelListSchema, ModelSchema
 from app.domain.catalog import Catalog, ImageModel, Model
 from app.domain.errors import AuthenticationError, NotFoundError
 from app.domain.models import GenerationKind
+from app.domain.text import shown
 
 bp = Blueprint("models", __name__)
 MODELS_CREATED = 1759104000  # 2025-09-29, the protocol baseline; OpenAI clients only display it
@@ -96,12 +97,17 @@ def list_models() -> Response:
 
 
 @bp.get("/v1/models/<path:model_id>")
-@documented(summary="One model", response=ModelSchema, errors=("404",))
+@documented(
+    summary="One model: any id the API accepts (an alias, a chat model with a suffix such as jimeng-4.0:16:9)",
+    response=ModelSchema, errors=("404",),
+)  # fmt: skip
 def retrieve_model(model_id: str) -> Response:
+    """The model's entry, its ``id`` the one asked for (clients compare it with what they asked), ``root`` the
+    model's own id."""
     catalog = caller_catalog()
-    model = catalog.find(model_id)
+    model = service().chat_model(model_id, catalog)
     if model is None:
-        retired = catalog.retired_model(model_id)
+        retired = catalog.retired_model(model_id.partition(":")[0].strip())
         what = f"was retired by Jimeng (use {retired.replacement})" if retired else "does not exist"
-        raise NotFoundError(f"Model {model_id!r} {what}; GET /v1/models lists the models", param="model")
-    return jsonify(model_entry(model))
+        raise NotFoundError(f"Model {shown(model_id)} {what}; GET /v1/models lists the models", param="model")
+    return jsonify({**model_entry(model), "id": model_id, "root": model.id})

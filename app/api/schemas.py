@@ -31,6 +31,8 @@ class ModelSchema(Schema):
     created = fields.Integer(required=True)
     owned_by = fields.String(required=True)
     type = fields.String(required=True, metadata={"enum": ["image", "video"]})
+    root = fields.String(metadata={"description": "GET /v1/models/{id} only: the model's own id (id echoes the "
+                                   "one asked for: an alias or a chat model with a suffix)"})  # fmt: skip
     description = fields.String()
     live = fields.Boolean(metadata={"description": "the tables came from Jimeng's answer for this account"})
     capabilities = fields.Dict(
@@ -141,7 +143,9 @@ class PromptSchema(Schema):
 class ImageGenerationSchema(PromptSchema):
     ratio = fields.String(metadata={"example": "16:9"})
     resolution = fields.String()
-    size = fields.String(metadata={"example": "1792x1024"})
+    size = fields.String(
+        metadata={"example": "1792x1024", "description": "WxH, mapped to the nearest ratio and tier; auto: no size"}
+    )
     n = StrictInteger()
     negative_prompt = fields.String(load_default="")
     sample_strength = StrictFloat(load_default=0.5)
@@ -155,6 +159,20 @@ class ImageGenerationSchema(PromptSchema):
     )
     partial_images = StrictInteger(
         metadata={"description": "0-3, accepted; Jimeng makes no previews, so a stream sends no partial events"}
+    )
+    output_format = fields.String(
+        metadata={
+            "enum": ["png", "jpeg", "webp"],
+            "description": "b64_json: the images re-encoded in this format; url: ignored (the answer's output_format "
+            "tells the files' real format)",
+        }
+    )
+    output_compression = StrictInteger(
+        metadata={
+            "minimum": 0,
+            "maximum": 100,
+            "description": "jpeg and webp quality with output_format; png ignores it",
+        }
     )
 
     @pre_load
@@ -199,8 +217,25 @@ class ImageCompositionSchema(ImageGenerationSchema):
         metadata={"description": "Input images: URLs, data URIs or {url}; multipart: file fields image / image[]"},
     )
 
+    mask = fields.Raw(
+        load_only=True,
+        metadata={"description": "Refused with 400 unsupported_parameter: Jimeng offers no masked edits (inpainting)"},
+    )
+
+    @pre_load
+    def _refuse_mask(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and data.get("mask") not in (None, ""):
+            raise InvalidRequestError(
+                "mask is not supported: Jimeng offers no masked edits (inpainting); send the image and describe the "
+                "change in the prompt",
+                code="unsupported_parameter",
+                param="mask",
+            )
+        return data
+
     @post_load
     def _make_request(self, data: dict[str, Any], **_: Any) -> ImageRequest:
+        data.pop("mask", None)
         return ImageRequest(**{**data, "images": tuple(data["images"])})
 
 
@@ -210,6 +245,13 @@ class ImageCompositionFormSchema(ImageCompositionSchema):
     n = FormInteger()
     sample_strength = FormFloat(load_default=0.5)
     seed = FormInteger()
+    output_compression = FormInteger(
+        metadata={
+            "minimum": 0,
+            "maximum": 100,
+            "description": "jpeg and webp quality with output_format; png ignores it",
+        }
+    )
     run_async = FormBoolean(data_key="async", load_default=False, metadata={"description": "Answer 202 at once"})
     stream = FormBoolean(
         load_default=False,
@@ -292,6 +334,11 @@ class ImagesResponseSchema(Schema):
     created = fields.Integer(required=True)
     history_id = fields.String(required=True)
     data = fields.List(fields.Nested(ImageItemSchema), required=True)
+    output_format = fields.String(
+        metadata={"enum": ["png", "jpeg", "webp", "gif"], "description": "the images' real format, when known"}
+    )
+    size = fields.String(metadata={"example": "2048x2048", "description": "the pixel size Jimeng was asked for"})
+    background = fields.String(metadata={"enum": ["opaque"]})
 
 
 class StreamUsageSchema(Schema):

@@ -35,6 +35,18 @@ class GenerationBackend(Protocol):
         ...
 
 
+class ImageEncoder(Protocol):
+    """Result images in the format a caller asked for (``app/imaging.py`` implements it with Pillow)."""
+
+    def format_of(self, data: bytes) -> str | None:
+        """png, jpeg, webp or gif from the bytes' header; None when unknown."""
+        ...
+
+    def encode(self, data: bytes, fmt: str, compression: int | None) -> bytes:
+        """``data`` re-encoded as ``fmt`` (png, jpeg, webp); ValueError when it cannot be read."""
+        ...
+
+
 class UploadBackend(Protocol):
     def upload_images(self, session_id: str, images: list[InputImage], *, video: bool) -> list[str]: ...
 

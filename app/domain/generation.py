@@ -20,7 +20,8 @@ from typing import Any
 from loguru import logger
 
 from app.domain import chat
-from app.domain.backend import GenerationBackend, ImageLoader, UploadBackend
+from app.domain.backend import GenerationBackend, ImageEncoder, ImageLoader, UploadBackend
+from app.domain.catalog import Catalog, Model
 from app.domain.errors import (
     ClientGoneError,
     DomainError,
@@ -65,6 +66,7 @@ class GenerationService:
         uploader: UploadBackend,
         loader: ImageLoader,
         shutdown: Shutdown | None = None,
+        encoder: ImageEncoder | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         max_lookups: int = 10,
@@ -76,6 +78,7 @@ class GenerationService:
         self.deadlines = deadlines
         self.uploader = uploader
         self.loader = loader
+        self.encoder = encoder or _NoEncoder()
         self.shutdown = shutdown or Shutdown(grace_seconds=0.0)  # never begun unless someone says so
         self._clock = clock
         self._monotonic = monotonic
@@ -120,6 +123,19 @@ class GenerationService:
         stream's first byte. Pass the answer to ``start(chosen=...)``, which then does not check it again."""
         self._refuse_if_shutting_down()
         return self.pool.choose(sessions, self.planner.cost(prepared.plan.kind) * len(prepared.plan.specs))
+
+    def chat_model(self, name: str, catalog: Catalog) -> Model | None:
+        """The model a chat ``model`` names (``jimeng-4.0``, ``jimeng-4.0:16:9``, ``dall-e-3``), or None when a
+        chat request naming it would be refused for its model: the same parser and the same planner rules."""
+        try:
+            chat_model = chat.parse_model(name)
+            model = catalog.find(chat_model.model_id or "")
+            if model is not None and (chat_model.ratio or chat_model.size):
+                prompt = chat.ChatPrompt("model check")
+                self.planner.plan(chat.chat_request(chat_model, prompt, model.kind), catalog=catalog)
+        except DomainError:
+            return None
+        return model
 
     def start(
         self,
@@ -169,6 +185,7 @@ class GenerationService:
         return Job(
             parts=tuple(parts), session_id=session_id, kind=plan.kind, model=plan.model_id, prompt=plan.prompt,
             created=int(self._clock()), response_format=plan.response_format, input_images=len(inputs),
+            output_format=plan.output_format, output_compression=plan.output_compression, size=plan.size,
             refused=tuple(refused),
         )  # fmt: skip
 
@@ -326,10 +343,20 @@ class GenerationService:
             raise GenerationFailedError(
                 f"Generation {part.history_id} finished without a result URL", history_id=part.history_id
             )
-        b64 = self._download_all(part, urls) if job.response_format is ResponseFormat.B64_JSON else ()
+        b64: tuple[str, ...] = ()
+        image = job.kind is GenerationKind.IMAGE
+        output_format = url_format(urls[0]) if image else None
+        if job.response_format is ResponseFormat.B64_JSON:
+            blobs = self._download_all(part, urls)
+            if image and job.output_format is not None:
+                blobs = self._encoded(part, blobs, job.output_format, job.output_compression)
+            if image:
+                output_format = job.output_format or self.encoder.format_of(blobs[0])
+            b64 = tuple(base64.b64encode(blob).decode("ascii") for blob in blobs)
         return GenerationResult(
             history_id=part.history_id, kind=job.kind, model=job.model, urls=urls, created=job.created, b64=b64,
-            prompt=job.prompt, input_images=job.input_images,
+            output_format=output_format, size=job.size if image else None, prompt=job.prompt,
+            input_images=job.input_images,
         )  # fmt: skip
 
     def download_image(self, history_id: str, url: str) -> bytes:
@@ -340,13 +367,24 @@ class GenerationService:
         except JimengError as err:
             raise err.for_generation(history_id) from err
 
-    def _download_all(self, part: Part, urls: tuple[str, ...]) -> tuple[str, ...]:
+    def _download_all(self, part: Part, urls: tuple[str, ...]) -> list[bytes]:
         try:
             with ThreadPoolExecutor(max_workers=min(len(urls), 4)) as pool:
-                blobs = list(pool.map(lambda url: self.backend.download(url, MAX_RESULT_BYTES), urls))
+                return list(pool.map(lambda url: self.backend.download(url, MAX_RESULT_BYTES), urls))
         except JimengError as err:
             raise err.for_generation(part.history_id) from err
-        return tuple(base64.b64encode(blob).decode("ascii") for blob in blobs)
+
+    def _encoded(self, part: Part, blobs: list[bytes], fmt: str, compression: int | None) -> list[bytes]:
+        """Each downloaded image as ``fmt``; a file that cannot be read fails the part with its history id."""
+        try:
+            return [self.encoder.encode(blob, fmt, compression) for blob in blobs]
+        except ValueError as err:
+            logger.warning("generation {}: a result could not be converted to {}: {}", part.history_id, fmt, err)
+            raise GenerationFailedError(
+                f"Generation {part.history_id} finished, but a result could not be converted to {fmt}; "
+                f"GET /v1/tasks/{part.history_id} has its URLs",
+                history_id=part.history_id,
+            ) from err
 
     # -- tasks ------------------------------------------------------------------------------------------
 
@@ -387,6 +425,26 @@ def _restarting(history_id: str) -> ServiceRestartingError:
     )
 
 
+def url_format(url: str) -> str | None:
+    """The format a result URL's file name says (Jimeng's ``…~tplv-<template>.webp?…``): png, jpeg, webp or gif;
+    None when it says nothing known."""
+    name = url.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+    _, dot, ext = name.rpartition(".")
+    ext = ext.lower() if dot else ""
+    ext = "jpeg" if ext == "jpg" else ext
+    return ext if ext in ("png", "jpeg", "webp", "gif") else None
+
+
+class _NoEncoder:
+    """Without an encoder (unit tests of other things): formats are not told, conversions refused."""
+
+    def format_of(self, data: bytes) -> str | None:
+        return None
+
+    def encode(self, data: bytes, fmt: str, compression: int | None) -> bytes:
+        raise ValueError("no image encoder configured")
+
+
 def _stop_if_gone(gone: Callable[[], bool]) -> None:
     if gone():
         logger.info("client went away before the submit: nothing was submitted")
@@ -402,6 +460,7 @@ def _combined(job: Job, results: list[GenerationResult], failures: tuple[DomainE
         history_id=job.history_id,
         urls=tuple(url for result in results for url in result.urls),
         b64=tuple(blob for result in results for blob in result.b64),
+        output_format=next((r.output_format for r in results if r.output_format), None),
         history_ids=job.history_ids,
         failures=failures,
     )

@@ -68,6 +68,9 @@ class Job:
     created: int
     response_format: ResponseFormat
     input_images: int
+    output_format: str | None = None  # b64_json images re-encoded as png, jpeg or webp
+    output_compression: int | None = None
+    size: str | None = None  # images: the drafts' pixel size, "2048x2048"
     refused: tuple[DomainError, ...] = ()  # later parts Jimeng refused at submit (the first part was accepted)
     resumed: bool = False  # submitted by an earlier request with the same intent (from the shared store)
 
@@ -92,6 +95,9 @@ class Job:
             "created": self.created,
             "response_format": self.response_format.value,
             "input_images": self.input_images,
+            "output_format": self.output_format,
+            "output_compression": self.output_compression,
+            "size": self.size,
             "refused": [error_record(err) for err in self.refused],
         }
 
@@ -110,6 +116,8 @@ class Job:
             parts=parts, session_id=session_id, kind=GenerationKind(record["kind"]), model=record["model"],
             prompt=record["prompt"], created=int(record["created"]),
             response_format=ResponseFormat(record["response_format"]), input_images=int(record["input_images"]),
+            output_format=record.get("output_format"), output_compression=record.get("output_compression"),
+            size=record.get("size"),
             refused=tuple(restore_error(err) for err in record.get("refused", ())), resumed=True,
         )  # fmt: skip
 

@@ -73,6 +73,8 @@ class ImageRequest:
     sample_strength: float = 0.5
     seed: int | None = None
     response_format: ResponseFormat = ResponseFormat.URL
+    output_format: str | None = None  # b64_json: png, jpeg or webp (re-encoded); None: as Jimeng made them
+    output_compression: int | None = None  # 0-100, jpeg and webp
     images: tuple[ImageSource, ...] = ()
     run_async: bool = False
     stream: bool = False  # OpenAI's image streaming: each image as an SSE event the moment it is ready
@@ -205,6 +207,8 @@ class GenerationResult:
     urls: tuple[str, ...]
     created: int
     b64: tuple[str, ...] = ()
+    output_format: str | None = None  # images: the files' format (png, jpeg, webp), when known
+    size: str | None = None  # images: "2048x2048", the size the drafts asked for
     prompt: str = ""
     input_images: int = 0
     history_ids: tuple[str, ...] = ()  # every part's history id when the request took several generations

@@ -38,6 +38,8 @@ def images_response(
     an error object with its history id, as ``describe_failure`` renders it) for those that failed while others
     succeeded."""
     body: dict[str, Any] = {"created": result.created, "history_id": result.history_id, "data": result_items(result)}
+    if result.kind is GenerationKind.IMAGE:
+        body |= image_fields(result)
     if len(result.history_ids) > 1:
         body["history_ids"] = list(result.history_ids)
     if result.failures:
@@ -46,6 +48,19 @@ def images_response(
         body["input_images"] = result.input_images
         body["composition_type"] = COMPOSITION_TYPE
     return body
+
+
+def image_fields(result: GenerationResult) -> dict[str, Any]:
+    """The gpt-image fields of an images answer that Jimeng's results determine: ``output_format`` (the files'
+    real format), ``size`` (the drafts' pixels) and ``background`` (Jimeng makes opaque images). ``quality``
+    and ``usage`` are left out: Jimeng has no quality setting (the tier is the resolution) and counts no
+    tokens."""
+    fields: dict[str, Any] = {"background": "opaque"}
+    if result.output_format:
+        fields["output_format"] = result.output_format
+    if result.size:
+        fields["size"] = result.size
+    return fields
 
 
 def queue_fields(snapshot: Snapshot, now: float) -> dict[str, int | None]:

@@ -24,7 +24,7 @@ from app.domain.models import (
     ResponseFormat,
     VideoRequest,
 )
-from app.domain.sizes import parse_size, ratio_for_size, tier_for_size, video_size
+from app.domain.sizes import is_auto, parse_size, ratio_for_size, tier_for_size, video_size
 from app.domain.sources import ImageSource, ImageUrl
 from app.domain.text import forbidden_character, shown
 from config.upstream import UpstreamConfig
@@ -34,6 +34,7 @@ MAX_PARTIAL_IMAGES = 3  # OpenAI's range of partial_images (0-3)
 MAX_NAME_CHARS = 64  # model, ratio, resolution, size: names and short values, looked up or parsed, never sent
 MAX_URL_CHARS = 8192  # an input image's URL (fetched by this server); far above any real one
 FRAMES = ("first_frame", "end_frame")  # what the 1st and 2nd video input image are
+OUTPUT_FORMATS = ("png", "jpeg", "webp")  # output_format of b64_json images (re-encoded by the service)
 _SIDE = re.compile(r"(\d+)p")
 
 
@@ -54,6 +55,13 @@ class Plan:
     sources_param: str = "images"
     n: int | None = None
     response_format: ResponseFormat = ResponseFormat.URL
+    output_format: str | None = None  # b64_json images re-encoded as png, jpeg or webp; None: as made
+    output_compression: int | None = None
+
+    @property
+    def size(self) -> str | None:
+        """Images: the drafts' pixel size, ``"2048x2048"``."""
+        return f"{self.spec.width}x{self.spec.height}" if self.kind is GenerationKind.IMAGE else None
 
     @property
     def job_counts(self) -> tuple[int, ...]:
@@ -114,6 +122,8 @@ class Planner:
         _check_range("seed", request.seed, 0, MAX_SEED)
         _check_range("sample_strength", request.sample_strength, 0, 1)
         _check_streaming(request)
+        output_format = _output_format(request.output_format)
+        _check_range("output_compression", request.output_compression, 0, 100)
         ratio, tier = self._image_ratio_and_tier(request, model)
         size = model.tiers[tier][ratio]
         counts = self._job_counts(request.n, model)
@@ -130,10 +140,12 @@ class Planner:
             kind=GenerationKind.IMAGE, model_id=model.id, prompt=prompt, specs=specs, sources=request.images,
             sources_param=request.images_param, n=request.n,
             response_format=ResponseFormat.URL if request.stream else request.response_format,  # streams download
+            output_format=output_format, output_compression=request.output_compression,
         )  # fmt: skip
 
     def _image_ratio_and_tier(self, request: ImageRequest, model: ImageModel) -> tuple[str, str]:
-        """The caller's ratio and tier, or the ones an OpenAI ``size`` maps to among the model's, or defaults."""
+        """The caller's ratio and tier, or the ones an OpenAI ``size`` maps to among the model's, or defaults
+        (``size="auto"``, OpenAI's default, is no size)."""
         tier = request.resolution.lower() if request.resolution else None
         if tier is not None and tier not in model.tiers:
             raise InvalidRequestError(
@@ -141,7 +153,7 @@ class Planner:
                 param="resolution",
             )
         ratio = request.ratio
-        if request.size:
+        if request.size and not is_auto(request.size):  # "auto": as if no size was sent
             try:
                 width, height = parse_size(request.size)
             except ValueError as err:
@@ -346,6 +358,19 @@ def _check_streaming(request: ImageRequest) -> None:
             "once with the task",
             param="stream",
         )
+
+
+def _output_format(value: str | None) -> str | None:
+    """png, jpeg (also jpg) or webp, any case; None when not sent."""
+    if value is None:
+        return None
+    name = value.strip().lower()
+    name = "jpeg" if name == "jpg" else name
+    if name not in OUTPUT_FORMATS:
+        raise InvalidRequestError(
+            f"output_format must be one of {', '.join(OUTPUT_FORMATS)}; got {shown(value)}", param="output_format"
+        )
+    return name
 
 
 def _check_range(param: str, value: float | None, low: float, high: float) -> None:

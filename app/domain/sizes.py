@@ -19,6 +19,14 @@ _SIZE = re.compile(r"\s*([0-9]+)\s*[xX×]\s*([0-9]+)\s*")
 _RATIO = re.compile(r"([0-9]{1,4}):([0-9]{1,4})")
 
 
+AUTO = "auto"  # OpenAI's default size and the SDKs' own value: the model's default ratio and tier
+
+
+def is_auto(text: str | None) -> bool:
+    """``size="auto"`` (any case, blanks around it): no size at all."""
+    return isinstance(text, str) and text.strip().lower() == AUTO
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """``"1792x1024"`` -> ``(1792, 1024)``; ValueError for anything else or a side outside 1..MAX_SIDE."""
     match = _SIZE.fullmatch(text) if isinstance(text, str) else None

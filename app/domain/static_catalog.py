@@ -10,9 +10,10 @@ from app.domain.catalog import Catalog, ImageModel, RetiredModel, VideoModel
 from config.upstream import ImageModelConfig, UpstreamConfig, VideoModelConfig
 
 
-def catalog_from_config(upstream: UpstreamConfig) -> Catalog:
-    """Every model of the file with its tables; a public alias (``aliases``) joins its model's own aliases."""
-    public = upstream.aliases
+def catalog_from_config(upstream: UpstreamConfig, aliases: Mapping[str, str] | None = None) -> Catalog:
+    """Every model of the file with its tables; a public alias (the file's ``aliases``, then ``aliases``: the
+    operator's ``IMAGE_MODEL_ALIASES``, checked at start-up) joins its model's own aliases."""
+    public = {**(aliases or {}), **upstream.aliases}
     return Catalog(
         images=tuple(
             _image(model, upstream, _aliases(model.id, model.aliases, public)) for model in upstream.image_models

@@ -68,7 +68,11 @@ def test_models_list_has_every_model_of_the_contract(base_url: str) -> None:
 
 def test_one_model_and_an_unknown_model(base_url: str) -> None:
     model = requests.get(f"{base_url}/v1/models/jimeng-video-3.0-pro", timeout=5).json()
-    assert (model["id"], model["type"]) == ("jimeng-video-seedance-1.0-pro", "video")
+    assert (model["id"], model["root"], model["type"]) == (
+        "jimeng-video-3.0-pro",
+        "jimeng-video-seedance-1.0-pro",
+        "video",
+    )
     assert_error(requests.get(f"{base_url}/v1/models/gpt-4", timeout=5), 404, "not_found")
 
 
@@ -112,6 +116,18 @@ def test_openapi_is_valid_3_1_and_lists_models(base_url: str) -> None:
     assert "stream_options" in chat
 
 
+def test_openapi_covers_output_format_mask_size_auto_and_the_models_root() -> None:
+    spec = create_app(settings_for_tests(log_level="WARNING")).test_client().get("/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    for name in ("ImageGeneration", "ImageComposition", "ImageCompositionForm"):
+        assert schemas[name]["properties"]["output_format"]["enum"] == ["png", "jpeg", "webp"]
+        assert schemas[name]["properties"]["output_compression"]["maximum"] == 100
+        assert "auto" in schemas[name]["properties"]["size"]["description"]
+    assert "unsupported_parameter" in schemas["ImageComposition"]["properties"]["mask"]["description"]
+    assert {"output_format", "size", "background"} <= set(schemas["ImagesResponse"]["properties"])
+    assert "root" in schemas["Model"]["properties"]
+
+
 def test_every_route_is_documented_in_openapi() -> None:
     assert undocumented_endpoints(create_app(settings_for_tests(log_level="WARNING"))) == []
 
@@ -129,6 +145,27 @@ def test_cors_preflight_and_headers_let_browser_clients_call(base_url: str) -> N
     assert requests.get(f"{base_url}/v1/models", timeout=5).headers["Access-Control-Allow-Origin"] == "*"
     exposed = {h.strip().lower() for h in preflight.headers["Access-Control-Expose-Headers"].split(",")}
     assert {"x-request-id", "x-should-retry", "retry-after"} <= exposed  # readable by browser clients
+
+
+def test_cors_preflight_allows_the_headers_the_openai_js_sdk_sends(base_url: str) -> None:
+    """Chromium blocks a request whose headers the preflight did not allow: the SDK sends x-stainless-* always."""
+    asked = (
+        "x-stainless-os, x-stainless-retry-count, x-stainless-lang, authorization, content-type, openai-organization"
+    )
+    preflight = requests.options(
+        f"{base_url}/v1/chat/completions",
+        headers={
+            "Origin": "https://chat.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": asked,
+        },
+        timeout=5,
+    )
+    assert preflight.status_code == 200
+    allowed = {h.strip().lower() for h in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {h.strip() for h in asked.split(",")} <= allowed
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]  # named, never only "*"
+    assert "access-control-request-headers" in preflight.headers["Vary"].lower()
 
 
 def test_gunicorn_config_uses_gevent_workers() -> None:

@@ -7,6 +7,8 @@ import pytest
 from app.domain.catalog import ImageModel, ImageSize, VideoModel
 from app.domain.models import GenerationKind
 from app.domain.static_catalog import catalog_from_config
+from app.wiring import image_aliases
+from config.settings import Settings, SettingsError
 from config.upstream import load_upstream, upstream_from_mapping
 from tests.catalogs import find_image, find_video
 from tests.unit.test_upstream_config import SHIPPED, changed
@@ -141,3 +143,19 @@ def test_a_public_alias_joins_its_models_aliases() -> None:
     config = upstream_from_mapping(changed(("aliases",), {"dall-e-3": "jimeng-5.0"}), source="x")
     assert catalog_from_config(config).find("dall-e-3") == catalog_from_config(config).find("jimeng-5.0")
     assert SHIPPED["aliases"] == {}
+
+
+def test_image_model_aliases_name_the_default_image_model_unless_the_file_says_otherwise() -> None:
+    upstream = load_upstream()
+    aliases = image_aliases(Settings(), upstream)
+    assert aliases["dall-e-3"] == aliases["gpt-image-1"] == upstream.defaults.image_model
+    catalog = catalog_from_config(upstream, aliases)
+    assert catalog.find("dall-e-2") is catalog.find(upstream.defaults.image_model) is not None
+    custom = Settings(image_model_aliases=(("dall-e-3", "jimeng-4.0"), ("jimeng-5.0-lite", ""), ("x", "")))
+    assert image_aliases(custom, upstream) == {"dall-e-3": "jimeng-4.0", "x": upstream.defaults.image_model}
+    filed = upstream_from_mapping(changed(("aliases",), {"dall-e-3": "jimeng-4.1"}), source="x")
+    assert catalog_from_config(filed, image_aliases(Settings(), filed)).find("dall-e-3").id == "jimeng-4.1"
+    assert image_aliases(Settings(image_model_aliases=()), upstream) == {}
+    for target in ("jimeng-9.0", "jimeng-video-seedance-2.0"):
+        with pytest.raises(SettingsError, match="IMAGE_MODEL_ALIASES"):
+            image_aliases(Settings(image_model_aliases=(("dall-e-3", target),)), upstream)

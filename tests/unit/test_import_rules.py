@@ -15,7 +15,19 @@ HTTP = ("requests", "urllib3")
 # package -> (forbidden import prefixes, why)
 RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "app/domain": (
-        (*WEB, *HTTP, "app.http", "app.jimeng", "app.api", "app.inputs", "app.emulator", "app.wiring", "app.errors"),
+        (
+            *WEB,
+            *HTTP,
+            "PIL",
+            "app.http",
+            "app.imaging",
+            "app.jimeng",
+            "app.api",
+            "app.inputs",
+            "app.emulator",
+            "app.wiring",
+            "app.errors",
+        ),
         "the domain is what a generation is: no web framework, no HTTP client, no concrete upstream",
     ),
     "app/api": (("app.jimeng", "app.inputs", "app.emulator"), "views talk to the domain; only wiring knows the client"),
@@ -27,6 +39,10 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "app/emulator": (("app", "config"), "the emulator is an independent model of the upstream: it shares nothing"),
     "app/http.py": ((*WEB, "app.api", "app.domain", "app.jimeng", "app.inputs"), "one neutral HTTP exchange"),
+    "app/imaging.py": (
+        (*WEB, *HTTP, "app.api", "app.domain", "app.jimeng", "app.inputs", "app.http"),
+        "re-encoding result images is a plain library",
+    ),
 }
 
 

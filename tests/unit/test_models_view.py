@@ -155,7 +155,8 @@ def test_api_key_mode_uses_the_servers_first_session_for_a_valid_key_only() -> N
 
 
 def test_one_model_by_id_alias_and_the_unknown_and_retired_ones(client: FlaskClient) -> None:
-    assert client.get("/v1/models/jimeng-5.0-lite").get_json()["id"] == "jimeng-5.0"  # an alias (static)
+    alias = client.get("/v1/models/jimeng-5.0-lite").get_json()  # an alias (static)
+    assert (alias["id"], alias["root"], alias["type"]) == ("jimeng-5.0-lite", "jimeng-5.0", "image")
     unknown = client.get("/v1/models/gpt-4")
     assert (unknown.status_code, unknown.get_json()["error"]["code"]) == (404, "not_found")
     retired = client.get("/v1/models/jimeng-video-3.0")
@@ -170,6 +171,29 @@ def test_one_model_by_id_alias_and_the_unknown_and_retired_ones(client: FlaskCli
     )
     gone = client.get("/v1/models/jimeng-5.0-lite", headers=auth)  # static, but not in this account's live list
     assert gone.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("asked", "root"),
+    [
+        ("jimeng-4.0:16:9", "jimeng-4.0"),
+        ("jimeng-4.0:1024x1024", "jimeng-4.0"),
+        ("jimeng-4.0: 9:16 ", "jimeng-4.0"),
+        ("jimeng-4.0:", "jimeng-4.0"),
+        ("jimeng-5.0-lite:16:9", "jimeng-5.0"),
+        ("jimeng-video-seedance-2.0:9:16", "jimeng-video-seedance-2.0"),
+    ],
+)
+def test_one_model_by_any_id_chat_accepts_echoes_the_id(client: FlaskClient, asked: str, root: str) -> None:
+    body = client.get(f"/v1/models/{asked}").get_json()
+    assert (body["id"], body["root"]) == (asked, root)
+
+
+@pytest.mark.parametrize(
+    "asked", ["jimeng-4.0:7:3", "jimeng-4.0:auto", "jimeng-4.0:16:9:x", "gpt-4:16:9", "jimeng-video-3.0:16:9"]
+)
+def test_an_id_chat_would_refuse_for_its_model_is_404(client: FlaskClient, asked: str) -> None:
+    assert client.get(f"/v1/models/{asked}").status_code == 404
 
 
 def test_the_default_model_of_each_kind_comes_first() -> None:

@@ -175,6 +175,34 @@ def test_an_openai_size_maps_to_the_nearest_ratio_and_tier_the_model_offers(
     assert (spec.ratio, spec.resolution, (spec.width, spec.height)) == (ratio, tier, pixels)
 
 
+@pytest.mark.parametrize("size", ["auto", "AUTO", " auto "])
+def test_size_auto_is_no_size_the_models_defaults_or_the_callers_ratio_and_tier(size: str) -> None:
+    default = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-5.0")).spec
+    auto = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-5.0", size=size)).spec
+    assert auto == default
+    chosen = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-4.0", size=size, ratio="16:9", resolution="4k"))
+    assert (chosen.spec.ratio, chosen.spec.resolution) == ("16:9", "4k")
+
+
+@pytest.mark.parametrize(
+    ("sent", "planned"), [(None, None), ("png", "png"), ("JPEG", "jpeg"), ("jpg", "jpeg"), ("webp", "webp")]
+)
+def test_output_format_is_png_jpeg_or_webp(sent: str | None, planned: str | None) -> None:
+    plan = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-5.0", output_format=sent, output_compression=80))
+    assert (plan.output_format, plan.output_compression, plan.size) == (planned, 80, "2048x2048")
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [({"output_format": "gif"}, "output_format"), ({"output_compression": 101}, "output_compression"),
+     ({"output_compression": -1}, "output_compression")],
+)  # fmt: skip
+def test_output_format_and_compression_out_of_range_are_400(fields: dict[str, object], param: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        PLANNER.plan(ImageRequest(prompt="cat", **fields))  # type: ignore[arg-type]
+    assert caught.value.param == param
+
+
 def test_the_4k_tier_is_the_servers_table_with_codes_1_to_8() -> None:
     spec = PLANNER.plan(ImageRequest(prompt="cat", model="jimeng-4.0", ratio="4:3", resolution="4k")).spec
     assert (spec.width, spec.height, spec.ratio_code) == (4693, 3520, 4)

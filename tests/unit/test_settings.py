@@ -109,3 +109,16 @@ def test_env_example_documents_every_key() -> None:
     text = (ROOT / ".env.example").read_text()
     for key, _default, _doc in documented_keys():
         assert f"\n{key}=" in text, key
+
+
+def test_image_model_aliases_default_to_openai_names_and_can_be_changed_or_turned_off() -> None:
+    default = dict(Settings.from_env({}).image_model_aliases)
+    assert {"dall-e-2", "dall-e-3", "gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5"} <= set(default)
+    assert set(default.values()) == {""}  # the default image model
+    custom = Settings.from_env({"IMAGE_MODEL_ALIASES": "dall-e-3=jimeng-4.0, my-model"}).image_model_aliases
+    assert custom == (("dall-e-3", "jimeng-4.0"), ("my-model", ""))
+    for off in ("", "off", "OFF"):
+        assert Settings.from_env({"IMAGE_MODEL_ALIASES": off}).image_model_aliases == ()
+    for bad in ("dall-e-3=", "a b", "jimeng-4.0:16:9", "x=y=z"):
+        with pytest.raises(SettingsError, match="IMAGE_MODEL_ALIASES"):
+            Settings.from_env({"IMAGE_MODEL_ALIASES": bad})
