@@ -33,6 +33,20 @@ def format_of(data: bytes) -> str | None:
     return None
 
 
+_PILLOW_NAMES = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}
+
+
+def image_facts(data: bytes) -> tuple[str, str]:
+    """(output_format, ``WIDTHxHEIGHT``) read from an image's own bytes (its header only); ("png", "auto") when
+    they cannot be read."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            return _PILLOW_NAMES.get(image.format or "", (image.format or "png").lower()), f"{width}x{height}"
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return "png", "auto"
+
+
 class PillowEncoder:
     """``ImageEncoder`` with Pillow: decodes only when the format or the compression has to change."""
 

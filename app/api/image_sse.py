@@ -35,6 +35,7 @@ from app.domain.generation import GenerationService
 from app.domain.jobs import Job
 from app.domain.openai_shapes import completed_image_event, progress_comment
 from app.errors import describe_exception, error_body
+from app.imaging import image_facts
 
 MAX_PARALLEL_DOWNLOADS = 4  # images that arrived together are fetched side by side, then sent in order
 
@@ -111,8 +112,8 @@ class _ImageStream:
             blobs = pool.map(lambda url: self.service.download_image(part.history_id, url), new)
             for url, blob in zip(new, blobs, strict=True):  # in order, each as soon as it and those before are in
                 payload = completed_image_event(
-                    blob, url=url, history_id=part.history_id, index=self.index, created_at=int(time.time()),
-                    edit=self.edit,
+                    blob, facts=image_facts(blob), url=url, history_id=part.history_id, index=self.index,
+                    created_at=int(time.time()), edit=self.edit,
                 )  # fmt: skip
                 self.sent[part_index] += 1
                 self.index += 1

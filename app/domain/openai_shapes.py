@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Callable
 from typing import Any
-
-from PIL import Image
 
 from app.domain.errors import DomainError
 from app.domain.models import GenerationKind, GenerationResult, Phase, Snapshot
@@ -119,7 +116,6 @@ STREAM_USAGE: dict[str, Any] = {  # Jimeng bills credits, not tokens: the SDK's 
     "output_tokens": 0,
     "total_tokens": 0,
 }
-_OUTPUT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "GIF": "gif", "BMP": "bmp"}
 
 
 def stream_event_type(*, edit: bool, stage: str = "completed") -> str:
@@ -127,24 +123,13 @@ def stream_event_type(*, edit: bool, stage: str = "completed") -> str:
     return f"{'image_edit' if edit else 'image_generation'}.{stage}"
 
 
-def image_facts(data: bytes) -> tuple[str, str]:
-    """(output_format, ``WIDTHxHEIGHT``) read from an image's own bytes (its header only); ("png", "auto") when
-    they cannot be read."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            return _OUTPUT_FORMATS.get(image.format or "", (image.format or "png").lower()), f"{width}x{height}"
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return "png", "auto"
-
-
 def completed_image_event(
-    data: bytes, *, url: str, history_id: str, index: int, created_at: int, edit: bool
+    data: bytes, *, facts: tuple[str, str], url: str, history_id: str, index: int, created_at: int, edit: bool
 ) -> dict[str, Any]:
     """One finished image as OpenAI's ``*.completed`` stream event: every field the SDK's event type has, plus
     ``history_id`` (the generation it belongs to), ``url`` (Jimeng's file) and ``index`` (its place among the
     request's images, as in a non-streamed answer's ``data``)."""
-    output_format, size = image_facts(data)
+    output_format, size = facts  # (format, WIDTHxHEIGHT) read from the image's own bytes
     return {
         "type": stream_event_type(edit=edit),
         "b64_json": base64.b64encode(data).decode("ascii"),

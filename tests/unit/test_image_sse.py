@@ -17,7 +17,8 @@ from app.domain.errors import DomainError, GenerationFailedError, JimengError
 from app.domain.follow import Finished, FollowEvent, Idle, PartFinished, Progress
 from app.domain.jobs import Job, Part
 from app.domain.models import GenerationKind, GenerationResult, Phase, ResponseFormat, Snapshot
-from app.domain.openai_shapes import completed_image_event, image_facts, progress_comment
+from app.domain.openai_shapes import completed_image_event, progress_comment
+from app.imaging import image_facts
 from tests.images import image_bytes
 
 JOB = Job(
@@ -43,7 +44,9 @@ def test_a_completed_event_is_valid_for_the_sdks_own_event_type(
     fmt: str, output_format: str, edit: bool, model: type[ImageGenCompletedEvent | ImageEditCompletedEvent]
 ) -> None:
     data = image_bytes(fmt)
-    payload = completed_image_event(data, url="https://x/0.png", history_id="h1", index=2, created_at=7, edit=edit)
+    payload = completed_image_event(
+        data, facts=image_facts(data), url="https://x/0.png", history_id="h1", index=2, created_at=7, edit=edit
+    )
     event = model.model_validate(payload)  # strict: every required field present with its type
     assert event.type == ("image_edit.completed" if edit else "image_generation.completed")
     assert base64.b64decode(event.b64_json) == data
