@@ -120,6 +120,19 @@ def describe_exception(err: BaseException) -> tuple[int, dict[str, Any]] | None:
     return None
 
 
+def stream_error_body(err: BaseException, *, request_id: str, history_id: str | None) -> dict[str, Any]:
+    """The error object of an in-stream error event (the headers are gone): a known error's body, else an
+    internal error naming the request id (logged with its traceback); ``history_id`` when the error has none."""
+    described = describe_exception(err)
+    if described is None:
+        logger.opt(exception=err).error("stream failed [request {}]", request_id)
+        body = error_body(f"internal error (request id {request_id})", type="server_error", code="internal_error")
+    else:
+        body = described[1]
+    body["error"]["history_id"] = body["error"].get("history_id") or history_id
+    return body
+
+
 def first_validation_message(messages: Any, prefix: str = "") -> tuple[str | None, str]:
     """The first failing field as a dotted/indexed path (``images[3]``) and its first message."""
     if isinstance(messages, dict):

@@ -26,7 +26,6 @@ from contextlib import closing
 from typing import Any
 
 from flask import Response, stream_with_context
-from loguru import logger
 
 from app.api import context
 from app.api.sse import KEEPALIVE, SSE_HEADERS
@@ -34,7 +33,7 @@ from app.domain.follow import Finished, Gone, Idle, PartFinished, Progress
 from app.domain.generation import GenerationService
 from app.domain.jobs import Job
 from app.domain.openai_shapes import completed_image_event, progress_comment
-from app.errors import describe_exception, error_body
+from app.errors import stream_error_body
 from app.imaging import image_facts
 
 MAX_PARALLEL_DOWNLOADS = 4  # images that arrived together are fetched side by side, then sent in order
@@ -120,11 +119,5 @@ class _ImageStream:
                 yield named_event(payload["type"], payload)
 
     def _error(self, err: BaseException, history_id: str | None) -> str:
-        described = describe_exception(err)
-        if described is None:
-            logger.opt(exception=err).error("image stream failed [request {}]", self.rid)
-            body = error_body(f"internal error (request id {self.rid})", type="server_error", code="internal_error")
-        else:
-            body = described[1]
-        body["error"]["history_id"] = body["error"].get("history_id") or history_id
+        body = stream_error_body(err, request_id=self.rid, history_id=history_id)
         return named_event("error", {"type": "error", **body})

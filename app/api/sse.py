@@ -26,14 +26,13 @@ from enum import StrEnum
 from typing import Any
 
 from flask import Response, stream_with_context
-from loguru import logger
 
 from app.api import context
 from app.domain.chat import ChunkHeader, markdown, progress_line, usage
 from app.domain.follow import Finished, Gone, Idle, Progress
 from app.domain.generation import GenerationService
 from app.domain.jobs import Job
-from app.errors import describe_exception, error_body
+from app.errors import stream_error_body
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -168,12 +167,6 @@ class _ChatStream:
         return event(self.header.chunk(delta, finish_reason=finish_reason, history_id=self.history_id))
 
     def _error(self, err: Exception) -> Iterator[str]:
-        described = describe_exception(err)
-        if described is None:
-            logger.opt(exception=err).error("stream failed [request {}]", self.rid)
-            body = error_body(f"internal error (request id {self.rid})", type="server_error", code="internal_error")
-        else:
-            body = described[1]
-        body["error"]["history_id"] = body["error"].get("history_id") or self.history_id
+        body = stream_error_body(err, request_id=self.rid, history_id=self.history_id)
         yield self._send({"content": f"Error: {body['error']['message']}"})  # for clients that drop error events
         yield event(body)
