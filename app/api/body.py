@@ -23,19 +23,25 @@ from app.api import context
 from app.domain.errors import InvalidJsonError, RequestTooLargeError, UnsupportedMediaTypeError
 
 JSON_TYPES = ("application/json", "text/json")
+READ_PIECE = 1024 * 1024
 _JSON5_POSITION = re.compile(r"^<string>:(?P<line>\d+) (?P<what>.*?)(?: at column (?P<column>\d+))?$")
 
 
-def parse_lenient_json(raw: bytes | str, *, lenient_max_bytes: int) -> dict[str, Any]:
+def parse_lenient_json(raw: bytes | str, *, lenient_max_bytes: int, size: int | None = None) -> dict[str, Any]:
     """A JSON object from JSON text, lenient JSON up to ``lenient_max_bytes``; InvalidJsonError (400) for
-    anything else."""
+    anything else. ``size``: the body's length in bytes when ``raw`` is its decoded text."""
     text = _utf8(raw) if isinstance(raw, bytes) else raw
     if not text.strip():
         raise InvalidJsonError("Request body is empty; send a JSON object")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
-        size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", errors="replace"))
+        if size is None:  # a text longer than the limit in characters is longer in bytes: no need to encode it
+            size = (
+                len(raw)
+                if isinstance(raw, bytes) or len(raw) > lenient_max_bytes
+                else len(raw.encode(errors="replace"))
+            )
         if size > lenient_max_bytes:
             raise InvalidJsonError(
                 f"Malformed JSON body: {err.msg} at line {err.lineno}, column {err.colno}. Lenient JSON (trailing "
@@ -61,7 +67,7 @@ def _parse_json5(text: str) -> Any:
         raise InvalidJsonError("Malformed JSON body: nested too deeply") from err
 
 
-def _utf8(raw: bytes) -> str:
+def _utf8(raw: bytes | bytearray) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -94,7 +100,11 @@ def read_json_body(request: Request) -> dict[str, Any]:
     mimetype = _content_type(request)
     if not _is_json_type(mimetype):
         raise UnsupportedMediaTypeError(f"Unsupported content type {mimetype!r}; send application/json")
-    return parse_lenient_json(_read_bytes(request), lenient_max_bytes=context.settings().lenient_json_max_bytes)
+    raw = _read_body(request)
+    size = len(raw)
+    text = _utf8(raw)
+    del raw  # a 16 MB body is not held twice while it is parsed
+    return parse_lenient_json(text, lenient_max_bytes=context.settings().lenient_json_max_bytes, size=size)
 
 
 def read_json_or_form(request: Request) -> tuple[dict[str, Any], MultiDict[str, Any]]:
@@ -121,8 +131,14 @@ def form_fields(form: MultiDict[str, str]) -> dict[str, Any]:
     return fields
 
 
-def _read_bytes(request: Request) -> bytes:
+def _read_body(request: Request) -> bytearray:
+    """The body's bytes, read in pieces into one buffer (``get_data`` would hold the pieces and their join at
+    once: twice the body); the cap and the read deadline are the body guard's (``app/api/body_guard.py``)."""
+    stream = request.stream
+    body = bytearray()
     try:
-        return request.get_data(cache=True)
+        while piece := stream.read(READ_PIECE):
+            body += piece
     except RequestEntityTooLarge as err:
         raise RequestTooLargeError("Request body is larger than the limit") from err
+    return body

@@ -78,3 +78,18 @@ def test_a_read_after_the_deadline_is_refused_with_408_naming_the_rule() -> None
     clock.now += 30
     with pytest.raises(RequestTimeoutError, match="within 30 s"):
         stream.read(5)
+
+
+def test_a_body_arriving_fast_is_read_in_larger_pieces_a_slow_one_in_the_floor_pieces() -> None:
+    """gunicorn's reader copies what it buffered ahead on every read: small pieces of a fast body cost CPU."""
+    policy = BodyPolicy(max_bytes=10**8, timeout=30, min_rate=4096, grace=5)
+    clock = Clock()
+    fast, _ = guarded(b"x" * 10_000_000, policy, clock)
+    fast.read(10240)
+    clock.now += 0.01  # 10 KB in 10 ms: about 1 MB/s
+    assert len(fast.read(10**7)) > 10240
+    slow_clock = Clock()
+    slow, _ = guarded(b"x" * 100_000, policy, slow_clock)
+    slow.read(10240)
+    slow_clock.now += 5  # 10 KB in 5 s: at the floor
+    assert len(slow.read(10**7)) == 10240
