@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
 import select
 import selectors
 import socket
 import statistics
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -66,8 +66,32 @@ def _status_of(answer: bytes) -> dict[str, Any]:
     return {"status": status, "status_line": status_line, "code": code, "message": message}
 
 
+def _ping_loop(url: str, interval: float, keep_alive: bool, stop: Any, ready: Any, out: Any) -> None:
+    """The probe's own process: `GET /ping` every `interval` s until `stop`; (latencies, failures) to `out`."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    session = requests.Session() if keep_alive else None
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                getter = session.get if session is not None else requests.get
+                with getter(f"{url}/ping", timeout=PING_TIMEOUT_SECONDS) as response:
+                    response.raise_for_status()
+                latencies.append(time.monotonic() - started)
+            except requests.RequestException as err:
+                failures.append(f"{type(err).__name__} after {time.monotonic() - started:.1f}s")
+            ready.set()
+            stop.wait(interval)
+    finally:
+        if session is not None:
+            session.close()
+        out.put((latencies, failures))
+
+
 class PingProbe:
-    """A second client: `GET /ping` every `interval` seconds while an attack runs.
+    """A second client: `GET /ping` every `interval` seconds while an attack runs, from a process of its own
+    (threads in the attacker's process would share its GIL, and time the attacker instead of the service).
 
     `keep_alive=True`: one connection, opened before the attack (the block starts after the first answer) and
     reused; `False`: a new connection per ping, as a client arriving during the attack has to open one.
@@ -79,36 +103,24 @@ class PingProbe:
         self.keep_alive = keep_alive
         self.latencies: list[float] = []
         self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ping-probe", daemon=True)
+        context = multiprocessing.get_context("spawn")
+        self._stop, self._ready, self._out = context.Event(), context.Event(), context.Queue()
+        self._process = context.Process(
+            target=_ping_loop,
+            args=(url, interval, keep_alive, self._stop, self._ready, self._out),
+            name="ping-probe",
+            daemon=True,
+        )
 
     def __enter__(self) -> PingProbe:
-        self._thread.start()
+        self._process.start()
         self._ready.wait(PING_TIMEOUT_SECONDS)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(PING_TIMEOUT_SECONDS + 5)
-
-    def _run(self) -> None:
-        session = requests.Session() if self.keep_alive else None
-        try:
-            while not self._stop.is_set():
-                started = time.monotonic()
-                try:
-                    getter = session.get if session is not None else requests.get
-                    with getter(f"{self.url}/ping", timeout=PING_TIMEOUT_SECONDS) as response:
-                        response.raise_for_status()
-                    self.latencies.append(time.monotonic() - started)
-                except requests.RequestException as err:
-                    self.failures.append(f"{type(err).__name__} after {time.monotonic() - started:.1f}s")
-                self._ready.set()
-                self._stop.wait(self.interval)
-        finally:
-            if session is not None:
-                session.close()
+        self.latencies, self.failures = self._out.get(timeout=PING_TIMEOUT_SECONDS + 5)
+        self._process.join(10)
 
     def figures(self) -> dict[str, Any]:
         values = self.latencies
