@@ -13,18 +13,9 @@ import pytest
 from app.emulator import EmulatorServer
 from tests.emulator.conftest import png
 from tests.emulator.emulator_client import V50, Wire, blend_body, image_body
+from tests.protocol_examples import TIER_SIZES
 
 CONFIG = "/mweb/v1/get_common_config"
-# 3.2: image_ratio -> size per tier (1.5k beyond 1:1 is the notes' inference, which the emulator uses)
-SIZES = {
-    "1k": [(1024, 1024), (768, 1024), (1024, 576), (1024, 768), (576, 1024), (682, 1024), (1024, 682), (1195, 512)],
-    "1.5k": [(1536, 1536), (1296, 1728), (1920, 1080), (1728, 1296), (1080, 1920), (1248, 1872), (1872, 1248),
-             (2268, 972)],
-    "2k": [(2048, 2048), (1728, 2304), (2560, 1440), (2304, 1728), (1440, 2560), (1664, 2496), (2496, 1664),
-           (3024, 1296)],
-    "4k": [(4096, 4096), (3520, 4693), (5404, 3040), (4693, 3520), (3040, 5404), (3328, 4992), (4992, 3328),
-           (6197, 2656)],
-}  # fmt: skip
 V30 = "high_aes_general_v30l:general_v3.0_18b"
 MJ82 = "jm_image_model_yc_mj82"
 # 3.1: key -> (tiers, count options, default count, default tier)
@@ -57,7 +48,7 @@ def _record(wire: Wire, history_id: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("model", "tier", "code"), ROWS)
 def test_every_tier_and_ratio_of_every_model_is_accepted(wire: Wire, model: str, tier: str, code: int) -> None:
-    size = SIZES[tier][code - 1]
+    size = TIER_SIZES[tier][code - 1]
     answer = wire.generate(image_body("x", model=model, size=size, ratio=code, res=tier))
     assert answer["ret"] == "0", answer
     assert answer["data"]["aigc_data"]["model_info"]["model_req_key"] == model
@@ -257,7 +248,7 @@ def test_get_common_config_lists_every_model_with_its_tiers_counts_and_defaults(
             assert set(model["resolution_map"]) == set(tiers)
             for tier in tiers:
                 for row in model["resolution_map"][tier]["image_ratio_sizes"]:
-                    assert (row["width"], row["height"]) == SIZES[tier][row["ratio_type"] - 1]
+                    assert (row["width"], row["height"]) == TIER_SIZES[tier][row["ratio_type"] - 1]
         pro_4k = listed["high_aes_general_v50p_large"]["resolution_map"]["4k"]["image_ratio_sizes"]
         assert [row["ratio_type"] for row in pro_4k] == list(range(1, 9))
 

@@ -8,24 +8,8 @@ import pytest
 
 from app.emulator import verify
 from tests.emulator.emulator_client import sign, sigv4
+from tests.protocol_examples import SIGN_WORKED_EXAMPLE
 
-# 2026 notes 2.2, worked example: Device-Time 1790000000, Pf 7, Appvr 8.4.0, Tdid "".
-WORKED_EXAMPLE = [
-    ("/mweb/v1/aigc_draft/generate", "3f74a15553f9c99c1e6746750c692cb5"),
-    ("/mweb/v1/get_history_by_ids", "39745b9c54f523df8f6f18cf13523473"),
-    ("/mweb/v1/get_history_queue_info", "2cafce9afaee138803a0874e869c4fa5"),
-    ("/mweb/v1/get_common_config", "5408202957c12e1f2121faf20accf1f3"),
-    ("/mweb/v1/video_generate/get_common_config", "5408202957c12e1f2121faf20accf1f3"),
-    ("/mweb/v1/get_local_item_list", "90fa3516dcc5a5e968e475e899ed9ba2"),
-    ("/mweb/v1/get_upload_token", "1b38a3b0db5aa298c4f3e87bf9edb0bf"),
-    ("/mweb/v1/update_settings", "f36d471f1e454a36f9dcc16d9d24531f"),
-    ("/mweb/v1/get_image_by_uri", "ad8e2b1e4465059be1c2793246c0094c"),
-    ("/commerce/v1/benefits/user_credit", "98278a2afe2e7cf73ef890ad57a8dbf6"),
-    ("/commerce/v1/benefits/user_credit_history", "9cff22952cab68906f355b3c54b6f628"),
-    ("/mweb/v1/get_history", "9cff22952cab68906f355b3c54b6f628"),
-    ("/commerce/v1/benefits/credit_receive", "e4b1c418279d2ab8e6fd9392b596ccdd"),
-    ("/passport/account/info/v2", "ac9d927ba001f51971ade880c3aded16"),
-]
 # (path, Device-Time, Sign) captured from the real web app (2.2, "verified against real captures")
 CAPTURED = [
     ("/mweb/v1/aigc_draft/generate", "1771893826", "19724735691862919106b8c4808a6ce7"),
@@ -44,7 +28,7 @@ APPLY_SIGNATURE = "90d3be86a0b51132f9513788ccf727d04a8f1dd74ebfbcc126cd54f751498
 COMMIT_SIGNATURE = "9e043f5ef2e392b2f009773e2b0144b1a0dc5bf5cc41da9bca910368624f97a2"
 
 
-@pytest.mark.parametrize(("path", "expected"), WORKED_EXAMPLE)
+@pytest.mark.parametrize(("path", "expected"), SIGN_WORKED_EXAMPLE)
 def test_sign_reproduces_the_worked_example_table(path: str, expected: str) -> None:
     assert verify.jimeng_sign(path, "7", "8.4.0", "1790000000", "") == expected
     assert sign(path, "1790000000") == expected

@@ -11,6 +11,7 @@ from app.wiring import image_aliases
 from config.settings import Settings, SettingsError
 from config.upstream import load_upstream, upstream_from_mapping
 from tests.catalogs import find_image, find_video
+from tests.protocol_examples import TIER_SIZES
 from tests.unit.test_upstream_config import SHIPPED, changed
 
 CATALOG = catalog_from_config(load_upstream())
@@ -31,17 +32,6 @@ IMAGE_ROWS = [  # public id, key, tiers, default tier, gen_count options, defaul
     ("jimeng-3.0", "high_aes_general_v30l:general_v3.0_18b", ("1k", "2k"), "2k", (), 4),
 ]
 
-# fmt: off
-TIER_TABLE = {  # 2026 3.2, by ratio code 1-8: 1:1, 3:4, 16:9, 4:3, 9:16, 2:3, 3:2, 21:9
-    "1k": [(1024, 1024), (768, 1024), (1024, 576), (1024, 768), (576, 1024), (682, 1024), (1024, 682), (1195, 512)],
-    "1.5k": [(1536, 1536), (1296, 1728), (1920, 1080), (1728, 1296), (1080, 1920), (1248, 1872), (1872, 1248),
-             (2268, 972)],
-    "2k": [(2048, 2048), (1728, 2304), (2560, 1440), (2304, 1728), (1440, 2560), (1664, 2496), (2496, 1664),
-           (3024, 1296)],
-    "4k": [(4096, 4096), (3520, 4693), (5404, 3040), (4693, 3520), (3040, 5404), (3328, 4992), (4992, 3328),
-           (6197, 2656)],
-}
-# fmt: on
 CODES = ("1:1", "3:4", "16:9", "4:3", "9:16", "2:3", "3:2", "21:9")
 
 VIDEO_ROWS = [  # public id, old ids, key, resolutions, durations, frames, benefit per resolution
@@ -99,7 +89,7 @@ def test_each_image_model_is_its_row_of_section_3_1(
     assert (model.count_options, model.default_count, model.blend) == (options, default_count, True)
     for tier in tiers:
         sizes = [model.tiers[tier][ratio] for ratio in CODES]
-        assert sizes == [ImageSize(width=w, height=h, code=code) for code, (w, h) in enumerate(TIER_TABLE[tier], 1)]
+        assert sizes == [ImageSize(width=w, height=h, code=code) for code, (w, h) in enumerate(TIER_SIZES[tier], 1)]
 
 
 def test_the_catalog_holds_exactly_the_tables_models() -> None:

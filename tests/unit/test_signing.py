@@ -11,34 +11,17 @@ import requests
 
 from app.jimeng.signing import cookie_header, query_params, sign, signed_headers, web_id_for
 from config.upstream import load_upstream
+from tests.protocol_examples import SIGN_WORKED_EXAMPLE
 
 CONFIG = load_upstream()
 SALTS = {"prefix_salt": "9e2c", "suffix_salt": "11ac", "pf": "7"}
 SESSIONID = "0123456789abcdef0123456789abcdef"
 WEB_ID = "7412345678901234000"
 TIME = "1790000000"  # 2026-09-21T14:13:20Z, the worked example's Device-Time
-GENERATE_SIGN = "3f74a15553f9c99c1e6746750c692cb5"
+GENERATE_SIGN = dict(SIGN_WORKED_EXAMPLE)["/mweb/v1/aigc_draft/generate"]
 
 
-@pytest.mark.parametrize(
-    ("path", "expected"),
-    [
-        ("/mweb/v1/aigc_draft/generate", GENERATE_SIGN),
-        ("/mweb/v1/get_history_by_ids", "39745b9c54f523df8f6f18cf13523473"),
-        ("/mweb/v1/get_history_queue_info", "2cafce9afaee138803a0874e869c4fa5"),
-        ("/mweb/v1/get_common_config", "5408202957c12e1f2121faf20accf1f3"),
-        ("/mweb/v1/video_generate/get_common_config", "5408202957c12e1f2121faf20accf1f3"),
-        ("/mweb/v1/get_local_item_list", "90fa3516dcc5a5e968e475e899ed9ba2"),
-        ("/mweb/v1/get_upload_token", "1b38a3b0db5aa298c4f3e87bf9edb0bf"),
-        ("/mweb/v1/update_settings", "f36d471f1e454a36f9dcc16d9d24531f"),
-        ("/mweb/v1/get_image_by_uri", "ad8e2b1e4465059be1c2793246c0094c"),
-        ("/commerce/v1/benefits/user_credit", "98278a2afe2e7cf73ef890ad57a8dbf6"),
-        ("/commerce/v1/benefits/user_credit_history", "9cff22952cab68906f355b3c54b6f628"),
-        ("/mweb/v1/get_history", "9cff22952cab68906f355b3c54b6f628"),
-        ("/commerce/v1/benefits/credit_receive", "e4b1c418279d2ab8e6fd9392b596ccdd"),
-        ("/passport/account/info/v2", "ac9d927ba001f51971ade880c3aded16"),
-    ],
-)
+@pytest.mark.parametrize(("path", "expected"), SIGN_WORKED_EXAMPLE)
 def test_sign_matches_the_worked_table(path: str, expected: str) -> None:
     assert sign(path, TIME, appvr="8.4.0", tdid="", **SALTS) == expected
 
