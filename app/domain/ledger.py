@@ -76,10 +76,19 @@ class Claim:
     else ``submit`` runs the one submit and records its job for the repeats. A claim that ends without a
     submit must be released (``release``, or leaving its ``with`` block), so a later try may run."""
 
-    def __init__(self, ledger: Ledger, key: str | None, pending: str | None, job: Job | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        key: str | None = None,
+        *,
+        fingerprint: str = "",
+        pending: str | None = None,
+        job: Job | None = None,
+    ) -> None:
         self.job = job
         self._ledger = ledger
         self._key = key
+        self._fingerprint = fingerprint
         self._pending = pending  # the value this request wrote; only that value may be replaced
         self._settled = job is not None
 
@@ -122,7 +131,8 @@ class Claim:
     def _settle(self, record: dict[str, Any] | None) -> None:
         self._settled = True
         if self._key is not None:
-            self._ledger._settle(self._key, self._pending, record)
+            value = None if record is None else json.dumps({**record, "fingerprint": self._fingerprint})
+            self._ledger._settle(self._key, self._pending, value)
 
 
 class Ledger:
@@ -155,7 +165,7 @@ class Ledger:
         outcome: the same 502 again)."""
         key = self._key_of(intent)
         if key is None:
-            return Claim(self, None, None)
+            return Claim(self)
         try:
             return self._claim(key, intent, sessions, client_gone)
         except StoreUnavailableError as err:
@@ -165,7 +175,7 @@ class Ledger:
                     retry_after=5,
                 ) from err
             logger.warning("state store unavailable ({}); retries of this request will not be recognised", err)
-            return Claim(self, None, None)
+            return Claim(self)
 
     def _key_of(self, intent: Intent) -> str | None:
         """The store key of the intent; None when nothing is to be kept."""
@@ -179,20 +189,20 @@ class Ledger:
         pending = json.dumps({"state": PENDING, "fingerprint": intent.fingerprint, "owner": uuid.uuid4().hex})
         while True:
             if self._store.create(key, pending, self._settings.pending_ttl):
-                return Claim(self, key, pending)
+                return Claim(self, key, fingerprint=intent.fingerprint, pending=pending)
             raw = self._store.get(key)
             if raw is None:
                 continue  # expired or released between the two calls: try to create it again
             if intent.key is None and not intent.retry:
                 # a new intent with the body of an earlier one: it holds nothing now and records its job over
                 # the earlier one's once submitted (the latest request is what retries resume)
-                return Claim(self, key, None)
+                return Claim(self, key, fingerprint=intent.fingerprint)
             record = _parse(raw)
             self._refuse_mismatch(record, intent)
             if record.get("state") == SUBMITTED:
                 job = Job.from_record(record["job"], sessions)
                 logger.info("request resumes generation {} of an earlier request with its intent", job.history_id)
-                return Claim(self, key, None, job)
+                return Claim(self, key, job=job)
             if client_gone is not None and client_gone():
                 raise ClientGoneError("client left while an earlier request with the same intent was submitting")
             self._sleep(WAIT_STEP)
@@ -207,18 +217,16 @@ class Ledger:
         if record.get("state") == UNKNOWN:
             raise restore_error(record["error"])
 
-    def _settle(self, key: str, pending: str | None, record: dict[str, Any] | None) -> None:
-        """Replace the pending claim ``pending`` of ``key`` by ``record`` (None: delete it), never a claim another
-        request took over since; a request that held no claim records a submitted job over what is there. An
-        outcome is remembered for the key's whole time from now."""
+    def _settle(self, key: str, pending: str | None, value: str | None) -> None:
+        """Replace the pending claim ``pending`` of ``key`` by ``value`` (None: delete it), never a claim another
+        request took over since; a request that held no claim records its outcome over what is there (and
+        removes nothing). An outcome is remembered for the key's whole time from now."""
         ttl = self._settings.key_ttl if key.startswith("idem:") else self._settings.retry_window
         try:
             if pending is None:
-                if record is not None:
-                    fingerprint = key.rsplit(":", 1)[1]
-                    self._store.put(key, json.dumps({**record, "fingerprint": fingerprint}), ttl)
+                if value is not None:
+                    self._store.put(key, value, ttl)
                 return
-            value = None if record is None else json.dumps({**record, "fingerprint": _parse(pending)["fingerprint"]})
             if not self._store.swap(key, pending, value, ttl):
                 logger.info("claim {} was taken over before it settled", key.split(":")[0])
         except StoreUnavailableError as err:
