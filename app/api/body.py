@@ -139,9 +139,6 @@ def _read_body(request: Request) -> bytearray:
     try:
         while piece := stream.read(READ_PIECE):
             body += piece
-    except RequestEntityTooLarge as err:
-        body.clear()
-        raise RequestTooLargeError("Request body is larger than the limit") from err
     except BaseException:
         body.clear()  # refused (413, 408): the traceback keeps this frame, not the megabytes read so far
         raise
