@@ -156,24 +156,28 @@ class GenerationService:
         plan, inputs = self._checked_live(sessions[0], prepared), prepared.inputs
         gone = client_gone or (lambda: False)
 
-        def submit_on(session_id: str) -> tuple[tuple[str, ...], Submitted]:
-            video = plan.kind is GenerationKind.VIDEO
-            _stop_if_gone(gone)
-            uris = tuple(self.uploader.upload_images(session_id, list(inputs), video=video)) if inputs else ()
+        def may_submit() -> None:
+            """Right before any submit (and before the uploads that lead to one): is anyone still there?"""
             _stop_if_gone(gone)
             self._refuse_if_shutting_down()
+
+        def submit_on(session_id: str) -> tuple[tuple[str, ...], Submitted]:
+            video = plan.kind is GenerationKind.VIDEO
+            may_submit()
+            uris = tuple(self.uploader.upload_images(session_id, list(inputs), video=video)) if inputs else ()
+            may_submit()
             return uris, self._submit(session_id, plan.specs[0], uris)
 
         cost = self.planner.cost(plan.kind) * len(plan.specs)
         session_id, (uris, first) = self.pool.run(sessions, cost, submit_on, chosen=chosen)
         parts, refused = [Part.of(first, plan.specs[0].count)], []
         for spec in plan.specs[1:]:
-            if gone():
+            try:
+                may_submit()
+                parts.append(Part.of(self._submit(session_id, spec, uris), spec.count))
+            except ClientGoneError:
                 logger.info("client went away: {} later part(s) not submitted", len(plan.specs) - len(parts))
                 break
-            try:
-                self._refuse_if_shutting_down()
-                parts.append(Part.of(self._submit(session_id, spec, uris), spec.count))
             except (JimengError, ServiceRestartingError) as err:
                 logger.warning("part {} of a generation was refused: {}", len(parts) + 1, err.message)
                 refused.append(err)
@@ -447,7 +451,7 @@ class _NoEncoder:
 
 def _stop_if_gone(gone: Callable[[], bool]) -> None:
     if gone():
-        logger.info("client went away before the submit: nothing was submitted")
+        logger.info("client went away before a submit: it is not sent")
         raise ClientGoneError("client left before its generation was submitted; nothing was submitted")
 
 
