@@ -71,11 +71,11 @@ def submit(generation: GenerationRequest, intent: Intent) -> Job:
     """Authenticate, check and load everything, then submit, unless the intent already has its job (an
     Idempotency-Key or an SDK retry of a request that submitted): the one way every generation starts."""
     service, sessions, gone = context.service(), context.sessions(), context.client_gone()
-    with context.ledger().claim(intent, sessions, client_gone=gone) as claim:  # before any input is fetched
-        if claim.job is not None:
-            return claim.job
-        prepared = service.prepare(generation, session_id=sessions[0])
-        return claim.submit(lambda: service.start(sessions, prepared, client_gone=gone))
+
+    def prepare_and_start() -> Job:  # only when the intent has no job yet: its inputs are fetched after the claim
+        return service.start(sessions, service.prepare(generation, session_id=sessions[0]), client_gone=gone)
+
+    return context.ledger().start(intent, sessions, prepare_and_start, client_gone=gone)
 
 
 def respond_images(job: Job, image_request: ImageRequest, *, composition: bool = False) -> tuple[Response, int]:

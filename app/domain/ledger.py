@@ -155,7 +155,8 @@ class Ledger:
         *,
         client_gone: Callable[[], bool] | None = None,
     ) -> Job:
-        """The job of this intent: the one already recorded for it (no submit), or the one ``submit`` starts."""
+        """The job of this intent: the one already recorded for it (``submit`` is not called), or the one
+        ``submit`` starts, claimed before it runs (so ``submit`` may fetch inputs: a repeat waits for it)."""
         with self.claim(intent, sessions, client_gone=client_gone) as claim:
             return claim.submit(submit)
 
