@@ -451,7 +451,7 @@ class _NoEncoder:
 
 def _stop_if_gone(gone: Callable[[], bool]) -> None:
     if gone():
-        logger.info("client went away before a submit: it is not sent")
+        logger.info("client went away before a submit: nothing was submitted for it")
         raise ClientGoneError("client left before its generation was submitted; nothing was submitted")
 
 
