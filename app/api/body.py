@@ -4,8 +4,9 @@ through ``app/api/body_guard.py`` (cap, deadline).
 Strict ``json`` is tried first because it is fast on the common, valid case (a body can hold megabytes of
 base64 images); ``json5`` (a maintained parser for trailing commas, single quotes and comments) only sees
 bodies that strict JSON refused, and its errors give line and column. ``json5`` is pure Python (about 4 s of
-CPU per MB, blocking the worker's event loop), so it only reads bodies up to ``LENIENT_JSON_MAX_BYTES``; a
-larger body that strict JSON refused gets strict JSON's own error at once.
+CPU per MB, blocking the worker's event loop), so it only reads bodies up to ``LENIENT_JSON_MAX_BYTES``. A
+larger body is checked by ``app/api/json_gate.py`` before it is decoded: strict syntax and a bound on its
+items, without building anything, so a refused 16 MB body costs no more memory than its own bytes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api import context
+from app.api.json_gate import require_strict_json
 from app.domain.errors import InvalidJsonError, RequestTooLargeError, UnsupportedMediaTypeError
 
 JSON_TYPES = ("application/json", "text/json")
@@ -27,10 +29,13 @@ READ_PIECE = 1024 * 1024
 _JSON5_POSITION = re.compile(r"^<string>:(?P<line>\d+) (?P<what>.*?)(?: at column (?P<column>\d+))?$")
 
 
-def parse_lenient_json(raw: bytes | str, *, lenient_max_bytes: int, size: int | None = None) -> dict[str, Any]:
-    """A JSON object from JSON text, lenient JSON up to ``lenient_max_bytes``; InvalidJsonError (400) for
-    anything else. ``size``: the body's length in bytes when ``raw`` is its decoded text."""
-    text = _utf8(raw) if isinstance(raw, bytes) else raw
+def parse_lenient_json(
+    raw: bytes | bytearray | str, *, lenient_max_bytes: int, max_items: int, size: int | None = None
+) -> dict[str, Any]:
+    """A JSON object from a body's bytes, lenient JSON up to ``lenient_max_bytes``; InvalidJsonError (400) for
+    anything else. A ``str`` is a body's text that ``body_text`` already checked; ``size``: its length in
+    bytes."""
+    text = raw if isinstance(raw, str) else body_text(raw, lenient_max_bytes=lenient_max_bytes, max_items=max_items)
     if not text.strip():
         raise InvalidJsonError("Request body is empty; send a JSON object")
     try:
@@ -39,7 +44,7 @@ def parse_lenient_json(raw: bytes | str, *, lenient_max_bytes: int, size: int | 
         if size is None:  # a text longer than the limit in characters is longer in bytes: no need to encode it
             size = (
                 len(raw)
-                if isinstance(raw, bytes) or len(raw) > lenient_max_bytes
+                if not isinstance(raw, str) or len(raw) > lenient_max_bytes
                 else len(raw.encode(errors="replace"))
             )
         if size > lenient_max_bytes:
@@ -56,6 +61,13 @@ def parse_lenient_json(raw: bytes | str, *, lenient_max_bytes: int, size: int | 
     if not isinstance(value, dict):
         raise InvalidJsonError(f"Request body must be a JSON object, not {_json_kind(value)}")
     return value
+
+
+def body_text(raw: bytes | bytearray, *, lenient_max_bytes: int, max_items: int) -> str:
+    """The body decoded, once a body too large for lenient JSON passed the gate (strict syntax, bounded items)."""
+    if len(raw) > lenient_max_bytes:
+        require_strict_json(raw, lenient_max_bytes=lenient_max_bytes, max_items=max_items)
+    return _utf8(raw)
 
 
 def _parse_json5(text: str) -> Any:
@@ -100,11 +112,13 @@ def read_json_body(request: Request) -> dict[str, Any]:
     mimetype = _content_type(request)
     if not _is_json_type(mimetype):
         raise UnsupportedMediaTypeError(f"Unsupported content type {mimetype!r}; send application/json")
+    settings = context.settings()
+    limits = {"lenient_max_bytes": settings.lenient_json_max_bytes, "max_items": settings.max_json_items}
     raw = _read_body(request)
     size = len(raw)
-    text = _utf8(raw)
+    text = body_text(raw, **limits)
     del raw  # a 16 MB body is not held twice while it is parsed
-    return parse_lenient_json(text, lenient_max_bytes=context.settings().lenient_json_max_bytes, size=size)
+    return parse_lenient_json(text, **limits, size=size)
 
 
 def read_json_or_form(request: Request) -> tuple[dict[str, Any], MultiDict[str, Any]]:
