@@ -13,8 +13,14 @@
 
 Under gevent (gunicorn's gevent worker) every read runs under a ``gevent.Timeout``, so the deadline is exact
 whatever the server's reader does inside one read. Elsewhere (werkzeug's threaded server: tests, local runs)
-the connection's socket timeout is set for each read, which bounds each wait for bytes. Once the guard has
-refused a body, the connection is shut down after the answer is written: the rest of the body is never read.
+the connection's socket timeout is set for each read, which bounds each wait for bytes.
+
+**Unread bodies.** After an answer, gunicorn reads and discards whatever the app left of the body so that the
+connection can serve its next request: for a 100 MB declared body answered 413 at once, that is 100 MB read in
+small pieces, an event loop held for as long as the sender keeps up. So when the guard refused a body, or the
+app answered with more than ``DRAIN_MAX_BYTES`` of it unread (or a chunked body not read to its end), the
+connection is shut down after the answer is written: the rest of the body is never read. A short unread rest
+(a 401 to a small POST) is still drained and the connection kept.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ _SMALLEST_PIECE = 1024
 # A body arriving fast is read in pieces up to this large: gunicorn's reader copies what it buffered ahead on
 # every read, so small pieces of a fast 16 MB body cost several times the CPU of large ones.
 _FAST_PIECE = 4 * 1024 * 1024
+DRAIN_MAX_BYTES = 64 * 1024  # an unread rest of a body up to this is left to the server to drain
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -82,16 +89,33 @@ class GuardedInput:
         policy: BodyPolicy,
         *,
         sock: socket.socket | None,
+        declared: int | None = None,
+        chunked: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stream = stream
         self._policy = policy
         self._sock = sock
+        self._declared = declared  # Content-Length, when the request has one
+        self._chunked = chunked
         self._clock = clock
         self._started = clock()
         self._gevent = _gevent_patched()
         self.received = 0
         self.refused = False  # the cap or the deadline refused this body: its connection must close
+        self._ended = False  # a read found the body's end
+
+    @property
+    def must_close(self) -> bool:
+        """Whether the connection must close after the answer: the body was refused, or so much of it is unread
+        that draining it would cost more than a new connection."""
+        if self.refused:
+            return True
+        if self._ended:
+            return False
+        if self._declared is not None:
+            return self._declared - self.received > DRAIN_MAX_BYTES
+        return self._chunked
 
     @property
     def sock(self) -> socket.socket | None:
@@ -124,6 +148,8 @@ class GuardedInput:
         wanted = min(piece if size < 0 else size, piece, max(room, 1))
         data = self._within_deadline(lambda: read(wanted))
         self.received += len(data)
+        if not data or self.received == self._declared:
+            self._ended = True
         if self.received > self._policy.max_bytes:
             self.refused = True
             raise RequestTooLargeError(f"Request body is larger than the limit of {self._policy.max_bytes} bytes")
@@ -182,7 +208,7 @@ class GuardedInput:
 
 
 class _ShutDownAfter:
-    """The app's answer, then the connection shut down: the rest of a refused body is never read."""
+    """The app's answer, then the connection shut down: the rest of the body is never read."""
 
     def __init__(self, result: Iterable[bytes], sock: socket.socket) -> None:
         self._result = result
@@ -210,12 +236,23 @@ class BodyGuard:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
-        guarded = GuardedInput(environ["wsgi.input"], self.policy, sock=sock)
+        guarded = GuardedInput(
+            environ["wsgi.input"],
+            self.policy,
+            sock=sock,
+            declared=_declared_length(environ),
+            chunked="chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower(),
+        )
         environ["wsgi.input"] = guarded
         result = self.app(environ, start_response)
-        if guarded.refused and sock is not None:
+        if sock is not None and guarded.must_close:
             return _ShutDownAfter(result, sock)
         return result
+
+
+def _declared_length(environ: dict[str, Any]) -> int | None:
+    value = environ.get("CONTENT_LENGTH") or ""
+    return int(value) if value.isdigit() else None
 
 
 def reject_oversized_bodies(max_bytes: int) -> None:

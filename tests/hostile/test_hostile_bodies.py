@@ -77,6 +77,69 @@ def test_a_chunked_body_within_the_limit_is_read(url: str) -> None:
     assert_error(response, 400, "invalid_value")  # read whole and parsed: the empty prompt is refused
 
 
+def _post_head(url: str, framing: str, authorization: str | None) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    auth = f"Authorization: {authorization}\r\n" if authorization else ""
+    return (
+        f"POST /v1/images/generations HTTP/1.1\r\nHost: {host}:{port}\r\n{auth}"
+        f"Content-Type: application/json\r\n{framing}\r\n\r\n"
+    ).encode()
+
+
+def _answer_then_fate(url: str, head: bytes, pieces: list[bytes]) -> tuple[bytes, str]:
+    """Send a request and the first piece of its body; read the answer; then go on sending the rest: does the
+    service read it ("kept reading", gunicorn draining the body), or has it closed the connection?"""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=NO_STALL_SECONDS) as sock:
+        sock.sendall(head + pieces[0])
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+        try:
+            for piece in pieces[1:]:
+                sock.sendall(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            return answer, "closed"
+        except TimeoutError:
+            return answer, "stopped reading, left open"
+    return answer, "kept reading"
+
+
+@pytest.mark.parametrize(
+    ("framing", "authorization", "status"),
+    [
+        (f"Content-Length: {100 * MIB}", HEADERS["Authorization"], b"413"),  # over the cap, refused unread
+        (f"Content-Length: {7 * MIB}", None, b"401"),  # answered 401 before the body is read
+        ("Transfer-Encoding: chunked", None, b"401"),
+    ],
+)
+def test_an_answer_that_leaves_a_large_body_unread_closes_the_connection(
+    url: str, framing: str, authorization: str | None, status: bytes
+) -> None:
+    """Gunicorn would read and discard the rest to keep the connection: megabytes in small pieces, the event
+    loop held as long as the sender keeps up. The service answers, then closes instead."""
+    piece = b"A" * (64 * 1024)
+    if "chunked" in framing:
+        piece = b"%x\r\n%s\r\n" % (len(piece), piece)
+    answer, fate = _answer_then_fate(
+        url, _post_head(url, framing, authorization), [piece] * 100
+    )  # 6.25 MiB: within every declared length
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:200]
+    assert fate == "closed"
+
+
+def test_a_short_unread_body_keeps_the_connection(url: str) -> None:
+    with requests.Session() as session:
+        for _ in range(2):
+            response = session.post(f"{url}/v1/images/generations", data=b'{"prompt": "cat"}', timeout=10)
+            assert response.status_code == 401
+            assert response.headers.get("Connection", "").lower() != "close"
+        assert len(session.adapters["http://"].poolmanager.pools) == 1
+
+
 def test_a_body_slowloris_is_cut_after_the_deadline_with_408(url: str) -> None:
     with PingProbe(url, interval=0.25, keep_alive=False) as probe:
         observed = body_slowloris(url, connections=20, hold_seconds=15)

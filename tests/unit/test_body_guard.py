@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from app.api.body_guard import BodyPolicy, GuardedInput
+from app.api.body_guard import DRAIN_MAX_BYTES, BodyPolicy, GuardedInput
 from app.domain.errors import RequestTimeoutError, RequestTooLargeError
 
 
@@ -93,3 +93,43 @@ def test_a_body_arriving_fast_is_read_in_larger_pieces_a_slow_one_in_the_floor_p
     slow.read(10240)
     slow_clock.now += 5  # 10 KB in 5 s: at the floor
     assert len(slow.read(10**7)) == 10240
+
+
+POLICY = BodyPolicy(max_bytes=10 * DRAIN_MAX_BYTES, timeout=30, min_rate=4096)
+
+
+def framed(data: bytes, *, declared: int | None, chunked: bool = False) -> GuardedInput:
+    return GuardedInput(CountingStream(data), POLICY, sock=None, declared=declared, chunked=chunked, clock=Clock())
+
+
+def test_a_body_read_to_its_end_keeps_the_connection() -> None:
+    body = b"x" * (2 * DRAIN_MAX_BYTES)
+    declared = framed(body, declared=len(body))
+    while declared.read(DRAIN_MAX_BYTES // 4):  # werkzeug's LimitedStream stops at the length: no empty read
+        if declared.received == len(body):
+            break
+    assert not declared.must_close
+    chunked = framed(body, declared=None, chunked=True)
+    chunked.read()
+    assert not chunked.must_close
+
+
+def test_an_answer_that_leaves_a_large_rest_unread_closes_the_connection() -> None:
+    assert framed(b"", declared=DRAIN_MAX_BYTES + 1).must_close  # 413 or 401 before a byte was read
+    assert framed(b"", declared=None, chunked=True).must_close  # a chunked body's rest is of unknown size
+    partly = framed(b"x" * 3 * DRAIN_MAX_BYTES, declared=3 * DRAIN_MAX_BYTES)
+    partly.read(DRAIN_MAX_BYTES)
+    assert partly.must_close
+
+
+def test_a_short_unread_rest_or_no_body_keeps_the_connection() -> None:
+    assert not framed(b"", declared=DRAIN_MAX_BYTES).must_close  # cheap to drain: the client keeps its connection
+    assert not framed(b"", declared=None).must_close  # a GET
+    assert not framed(b"", declared=0).must_close
+
+
+def test_a_refused_body_always_closes_the_connection() -> None:
+    refused = framed(b"x" * POLICY.max_bytes * 2, declared=None, chunked=True)
+    with pytest.raises(RequestTooLargeError):
+        refused.read()
+    assert refused.must_close
