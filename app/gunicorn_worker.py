@@ -4,6 +4,7 @@ gunicorn answers a request it could not parse (a bad request line or method, a m
 header, an unsupported transfer coding) itself, before the app sees it, with an HTML page. This worker lets
 gunicorn classify the error and log it as it always does, keeps the page it wrote, and sends the same status
 with ``app.errors.protocol_error``'s JSON body instead. Set in ``config/gunicorn.py`` (``worker_class``).
+The worker also fixes malloc's mmap threshold before it serves (``app/memory.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ def _status_line(page: bytes | bytearray) -> tuple[int, str]:
 
 
 class JsonErrorGeventWorker(GeventWorker):
+    def init_process(self) -> None:
+        from app.memory import return_large_buffers_to_the_os
+
+        return_large_buffers_to_the_os()  # a 16 MB request body must not stay in the worker's RSS
+        super().init_process()
+
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         page = _Page()
         super().handle_error(req, page, addr, exc)  # classifies, logs, writes its HTML page to `page`
