@@ -474,7 +474,8 @@ def readme_section(document: dict[str, Any]) -> str:
         "command, `WEB_CONCURRENCY=1` (one gevent worker, 1,000 connection slots), default settings, the emulator "
         "upstream, a fresh service per row. During each attack a second client pings `/ping` every "
         f"{PING_INTERVAL * 1000:.0f} ms on its own kept-alive connection (opened before the attack) and, apart, on "
-        "a new connection per ping; the client runs in the attacker's process (threads).",
+        "a new connection per ping; each probe runs in a process of its own (a thread in the attacker's process "
+        "would time the attacker's GIL, not the service).",
         "",
         "Ping ms: p50/p99/max of every ping during the attack (max is the worst; failed = errors or 60 s "
         "timeouts). RSS: the worker before the attack (a fresh worker: its first requests are cold), the peak "
