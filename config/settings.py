@@ -207,12 +207,12 @@ class Settings:
         "largest body read with lenient JSON (trailing commas, quotes, comments: a slow pure-Python parser); "
         "larger bodies must be strict JSON",
     )
-    max_json_items: int = setting(
-        "MAX_JSON_ITEMS",
+    max_json_values: int = setting(
+        "MAX_JSON_VALUES",
         _int_range(100, 10_000_000),
         100_000,
-        "most strings, numbers, objects and arrays a body larger than LENIENT_JSON_MAX_BYTES may hold (400 past "
-        "it, before anything is built: a valid 16 MB body of tiny values would cost hundreds of MB)",
+        "most JSON values a body larger than LENIENT_JSON_MAX_BYTES may hold, counted as its commas and opening "
+        "brackets (400 past it, before anything is built: a valid 16 MB body of tiny values costs hundreds of MB)",
     )
     max_image_bytes: int = setting("MAX_IMAGE_BYTES", _int_range(1024, 1 << 30), 10 * 1024 * 1024, "per input image")
     max_prompt_chars: int = setting(

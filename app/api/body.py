@@ -6,7 +6,7 @@ base64 images); ``json5`` (a maintained parser for trailing commas, single quote
 bodies that strict JSON refused, and its errors give line and column. ``json5`` is pure Python (about 4 s of
 CPU per MB, blocking the worker's event loop), so it only reads bodies up to ``LENIENT_JSON_MAX_BYTES``. A
 larger body is checked by ``app/api/json_gate.py`` before it is decoded: strict syntax and a bound on its
-items, without building anything, so a refused 16 MB body costs no more memory than its own bytes.
+values, without building anything, so a refused 16 MB body costs no more memory than its own bytes.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ _JSON5_POSITION = re.compile(r"^<string>:(?P<line>\d+) (?P<what>.*?)(?: at colum
 
 
 def parse_lenient_json(
-    raw: bytes | bytearray | str, *, lenient_max_bytes: int, max_items: int, size: int | None = None
+    raw: bytes | bytearray | str, *, lenient_max_bytes: int, max_values: int, size: int | None = None
 ) -> dict[str, Any]:
     """A JSON object from a body's bytes, lenient JSON up to ``lenient_max_bytes``; InvalidJsonError (400) for
     anything else. A ``str`` is a body's text that ``body_text`` already checked; ``size``: its length in
     bytes."""
-    text = raw if isinstance(raw, str) else body_text(raw, lenient_max_bytes=lenient_max_bytes, max_items=max_items)
+    text = raw if isinstance(raw, str) else body_text(raw, lenient_max_bytes=lenient_max_bytes, max_values=max_values)
     if not text.strip():
         raise InvalidJsonError("Request body is empty; send a JSON object")
     try:
@@ -63,10 +63,10 @@ def parse_lenient_json(
     return value
 
 
-def body_text(raw: bytes | bytearray, *, lenient_max_bytes: int, max_items: int) -> str:
-    """The body decoded, once a body too large for lenient JSON passed the gate (strict syntax, bounded items)."""
+def body_text(raw: bytes | bytearray, *, lenient_max_bytes: int, max_values: int) -> str:
+    """The body decoded, once a body too large for lenient JSON passed the gate (strict syntax, bounded values)."""
     if len(raw) > lenient_max_bytes:
-        require_strict_json(raw, lenient_max_bytes=lenient_max_bytes, max_items=max_items)
+        require_strict_json(raw, lenient_max_bytes=lenient_max_bytes, max_values=max_values)
     return _utf8(raw)
 
 
@@ -113,7 +113,7 @@ def read_json_body(request: Request) -> dict[str, Any]:
     if not _is_json_type(mimetype):
         raise UnsupportedMediaTypeError(f"Unsupported content type {mimetype!r}; send application/json")
     settings = context.settings()
-    limits = {"lenient_max_bytes": settings.lenient_json_max_bytes, "max_items": settings.max_json_items}
+    limits = {"lenient_max_bytes": settings.lenient_json_max_bytes, "max_values": settings.max_json_values}
     raw = _read_body(request)
     size = len(raw)
     text = body_text(raw, **limits)

@@ -8,7 +8,7 @@ from app.domain.errors import InvalidJsonError
 from config.settings import Settings
 
 LENIENT = Settings().lenient_json_max_bytes
-ITEMS = Settings().max_json_items
+VALUES = Settings().max_json_values
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ ITEMS = Settings().max_json_items
     ],
 )
 def test_lenient_json_accepts_what_curl_users_type(raw: str | bytes, expected: dict[str, object]) -> None:
-    assert parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_items=ITEMS) == expected
+    assert parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_values=VALUES) == expected
 
 
 @pytest.mark.parametrize(
@@ -42,25 +42,25 @@ def test_lenient_json_accepts_what_curl_users_type(raw: str | bytes, expected: d
 )
 def test_lenient_json_refuses_malformed_or_non_objects(raw: str, fragment: str) -> None:
     with pytest.raises(InvalidJsonError) as caught:
-        parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_items=ITEMS)
+        parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_values=VALUES)
     assert fragment in caught.value.message
     assert caught.value.code == "invalid_json"
 
 
 def test_lenient_json_parses_a_huge_valid_body_with_the_fast_parser() -> None:
     big = "A" * 5_000_000
-    assert parse_lenient_json('{"image": "' + big + '"}', lenient_max_bytes=LENIENT, max_items=ITEMS)["image"] == big
+    assert parse_lenient_json('{"image": "' + big + '"}', lenient_max_bytes=LENIENT, max_values=VALUES)["image"] == big
 
 
 def test_lenient_json_refuses_deep_nesting_without_crashing() -> None:
     with pytest.raises(InvalidJsonError):
-        parse_lenient_json("[" * 100_000, lenient_max_bytes=LENIENT, max_items=ITEMS)
+        parse_lenient_json("[" * 100_000, lenient_max_bytes=LENIENT, max_values=VALUES)
 
 
 def test_a_large_body_that_strict_json_refuses_is_not_read_leniently() -> None:
     raw = '{"image": "' + "A" * 100_000 + '",}'
     with pytest.raises(InvalidJsonError) as caught:
-        parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_items=ITEMS)
+        parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_values=VALUES)
     message = caught.value.message
     assert "line 1, column 100014" in message
     assert f"up to {LENIENT} bytes" in message
@@ -69,14 +69,14 @@ def test_a_large_body_that_strict_json_refuses_is_not_read_leniently() -> None:
 
 def test_the_lenient_limit_counts_bytes_and_keeps_small_bodies_lenient() -> None:
     raw = '{"prompt": "猫",}'.encode()
-    assert parse_lenient_json(raw, lenient_max_bytes=len(raw), max_items=ITEMS) == {"prompt": "猫"}
+    assert parse_lenient_json(raw, lenient_max_bytes=len(raw), max_values=VALUES) == {"prompt": "猫"}
     with pytest.raises(InvalidJsonError, match="Lenient JSON"):
-        parse_lenient_json(raw, lenient_max_bytes=len(raw) - 1, max_items=ITEMS)
+        parse_lenient_json(raw, lenient_max_bytes=len(raw) - 1, max_values=VALUES)
 
 
 def test_a_large_garbage_body_is_refused_at_its_first_byte() -> None:
     with pytest.raises(InvalidJsonError, match="line 1, column 1"):
-        parse_lenient_json(b"\x00" * 16_000_000, lenient_max_bytes=LENIENT, max_items=ITEMS)
+        parse_lenient_json(b"\x00" * 16_000_000, lenient_max_bytes=LENIENT, max_values=VALUES)
 
 
 def test_form_fields_collect_repeated_keys_into_lists() -> None:
@@ -96,5 +96,5 @@ def test_form_fields_collect_repeated_keys_into_lists() -> None:
 )
 def test_bodies_python_cannot_read_are_refused_without_its_internals(raw: bytes, message: str) -> None:
     with pytest.raises(InvalidJsonError) as caught:
-        parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_items=ITEMS)
+        parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_values=VALUES)
     assert caught.value.message == message

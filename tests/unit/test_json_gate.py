@@ -1,5 +1,5 @@
 """The gate a body larger than LENIENT_JSON_MAX_BYTES passes before it is decoded: strict syntax, bounded
-items, and nothing built on the way."""
+values, and nothing built on the way."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import tracemalloc
 import pytest
 
 from app.api.body import parse_lenient_json
-from app.api.json_gate import count_items, line_and_column, require_strict_json
+from app.api.json_gate import count_values, line_and_column, require_strict_json
 from app.domain.errors import InvalidJsonError
 
 LENIENT = 1024
-ITEMS = 1000
+VALUES = 1000
 MIB = 1024 * 1024
 
 
 def gate(raw: bytes | bytearray) -> None:
-    require_strict_json(raw, lenient_max_bytes=LENIENT, max_items=ITEMS)
+    require_strict_json(raw, lenient_max_bytes=LENIENT, max_values=VALUES)
 
 
 def refusal(raw: bytes | bytearray) -> str:
@@ -52,24 +52,24 @@ def test_deep_nesting_is_a_400_not_a_crash() -> None:
 
 def test_a_valid_body_of_many_tiny_values_is_refused_before_it_is_built() -> None:
     raw = b'{"prompt": "cat", "x": [' + b"{}," * 5000 + b"{}]}"
-    assert refusal(raw).startswith(f"Request body holds more than {ITEMS} JSON items")
+    assert refusal(raw).startswith(f"Request body holds more than {VALUES} JSON values")
 
 
-def test_commas_and_brackets_inside_strings_are_not_items() -> None:
-    text = "a, [b], {c}, " * 1000  # 4,000 marks, all inside one string
-    raw = ('{"messages": [{"role": "user", "content": "' + text + '"}]}').encode()
-    gate(raw)
-    # {  "messages"  [  {  "role"  "user"  ,  "content"  "a, [b], …"
-    assert count_items(raw, stop_after=ITEMS) == 9
-    assert parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_items=ITEMS)["messages"][0]["content"] == text
+def test_the_count_is_an_upper_bound_of_the_values_a_parser_builds() -> None:
+    raw = b'{"messages": [{"role": "user", "content": "a, b"}], "n": 1}'
+    # {  [  {  and three commas, the one inside "a, b" too; +1 for a top-level value without either
+    assert count_values(raw) == 3 + 3 + 1
+    assert count_values(b"1") == 1
 
 
-def test_escaped_quotes_do_not_end_a_string_for_the_count() -> None:
-    raw = b'{"prompt": "' + b'say \\"a, b, c\\" ' * 500 + b'"}'
-    assert count_items(raw, stop_after=ITEMS) == 3
+def test_punctuation_inside_strings_counts_too_so_a_crafted_body_cannot_make_counting_slow() -> None:
+    text = 'say \\"a, [b], {c}\\" ' * 300  # escapes: a regex that skipped strings would crawl on these
+    raw = ('{"prompt": "cat", "x": "' + text + '"}').encode()
+    assert refusal(raw).startswith(f"Request body holds more than {VALUES} JSON values (counted as its commas")
+    require_strict_json(raw, lenient_max_bytes=LENIENT, max_values=count_values(raw))
 
 
-def test_one_long_base64_image_passes_on_the_fast_count() -> None:
+def test_one_long_base64_image_passes() -> None:
     raw = b'{"prompt": "cat", "image": "data:image/png;base64,' + b"QUJD" * (4 * MIB) + b'"}'
     gate(raw)
 
@@ -77,7 +77,7 @@ def test_one_long_base64_image_passes_on_the_fast_count() -> None:
 def test_invalid_utf8_in_a_large_body_is_still_named_as_such() -> None:
     raw = b'{"prompt": "' + b"A" * 5000 + b'\xff"}'
     with pytest.raises(InvalidJsonError, match=r"not valid UTF-8 \(byte 5012\)"):
-        parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_items=ITEMS)
+        parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_values=VALUES)
 
 
 def test_line_and_column_of_offsets_at_the_edges() -> None:
@@ -93,7 +93,7 @@ def test_refusing_a_16_mb_body_allocates_no_copy_of_it() -> None:
     tracemalloc.start()
     try:
         with pytest.raises(InvalidJsonError, match="trailing comma"):
-            parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_items=ITEMS)
+            parse_lenient_json(raw, lenient_max_bytes=LENIENT, max_values=VALUES)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
