@@ -140,25 +140,37 @@ class PingProbe:
         }
 
 
-def _bomb_pieces(size: int, chunk: int) -> Iterator[bytes]:
-    """`{"prompt": "", "x": "AAAA…",}` of exactly `size` bytes (at least its frame), in pieces of `chunk`."""
-    head, tail = b'{"prompt": "", "x": "', b'",}'
+BOMB_SHAPES = {
+    # strict JSON refuses it at its last byte, after a parser built the 16 MB string
+    "trailing-comma": (b'{"prompt": "", "x": "', b"A", b'",}'),
+    # valid JSON: millions of empty objects, hundreds of MB once parsed
+    "tiny-values": (b'{"prompt": "", "x": [', b"{},", b"{}]}"),
+}
+
+
+def _bomb_pieces(size: int, chunk: int, shape: str = "trailing-comma") -> Iterator[bytes]:
+    """A body of the `shape` (`BOMB_SHAPES`: head, repeated unit, tail) of about `size` bytes (at least its
+    frame), in pieces of about `chunk`."""
+    head, unit, tail = BOMB_SHAPES[shape]
     yield head
-    filler = max(0, size - len(head) - len(tail))
-    piece = b"A" * chunk
+    filler = max(0, size - len(head) - len(tail)) // len(unit)
+    per_piece = max(1, chunk // len(unit))
+    piece = unit * per_piece
     while filler > 0:
-        yield piece[: min(chunk, filler)]
-        filler -= chunk
+        yield piece[: min(per_piece, filler) * len(unit)]
+        filler -= per_piece
     yield tail
 
 
-def body_bomb(url: str, size: int, *, chunked: bool, chunk: int = 64 * 1024) -> dict[str, Any]:
+def body_bomb(
+    url: str, size: int, *, chunked: bool, chunk: int = 64 * 1024, shape: str = "trailing-comma"
+) -> dict[str, Any]:
     """POST a `size`-byte body strict JSON refuses, with a Content-Length or chunked, as fast as the service
     reads it; stop sending as soon as an answer (or a close) arrives, or when the service read nothing for
     `ANSWER_SECONDS`. The answer, how many body bytes were sent before it, and when it arrived."""
     sock = socket.create_connection(_address(url), timeout=30)
     framing = "Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {size}\r\n"
-    pieces = (b"%x\r\n%s\r\n" % (len(p), p) if chunked else p for p in _bomb_pieces(size, chunk))
+    pieces = (b"%x\r\n%s\r\n" % (len(p), p) if chunked else p for p in _bomb_pieces(size, chunk, shape))
     ending = [b"0\r\n\r\n"] if chunked else []
     sent = 0
     started = time.monotonic()

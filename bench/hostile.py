@@ -88,14 +88,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 # -- the body bombs, repeated ----------------------------------------------------------------------------
 
 
-def bombs(url: str, size: int, chunked: bool, times: int) -> dict[str, Any]:
+def bombs(url: str, size: int, chunked: bool, times: int, shape: str = "trailing-comma") -> dict[str, Any]:
     """The same body bomb `times` times, one after another (a short pause between): the first answer on the
     fresh worker (cold) and the others (warm)."""
     tries = []
     for index in range(times):
         if index:
             time.sleep(BOMB_PAUSE_SECONDS)
-        tries.append(body_bomb(url, size, chunked=chunked))
+        tries.append(body_bomb(url, size, chunked=chunked, shape=shape))
     after = [t["answered_after_seconds"] for t in tries]
     warm = [value for value in after[1:] if value is not None]
     return {
@@ -235,6 +235,13 @@ def attacks(args: argparse.Namespace) -> list[Attack]:
         for chunked in (False, True)
         for size in (16, 100)
     ]
+    runs.append(
+        Attack(
+            f"{n.bombs} x 16 MB valid JSON of empty objects, Content-Length",
+            partial(bombs, size=16 * MB, chunked=False, times=n.bombs, shape="tiny-values"),
+            "`[{},{},…]`: 5.6 million values, hundreds of MB once parsed",
+        )
+    )
     runs += [
         Attack(f"{n.bearers} random bearers, GET task", partial(random_bearers, count=n.bearers), "512 chars"),
         Attack(
