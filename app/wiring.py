@@ -16,7 +16,7 @@ from app.domain.accounts import AccountService
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
 from app.domain.ledger import Ledger, LedgerSettings
-from app.domain.live_catalog import LiveCatalog
+from app.domain.live_catalog import LiveCatalog, by_region, region_label
 from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
@@ -196,7 +196,8 @@ def register_generation(app: Flask, settings: Settings) -> None:
     # Each account's live model tables, upstream.yml's when Jimeng cannot tell: the CatalogSource of the
     # planner and of /v1/models. It starts no thread until the first request asks (after gevent's fork).
     static = catalog_from_config(upstream, image_aliases(settings, upstream))
-    catalog = LiveCatalog(client, static, ttl=settings.model_table_ttl_seconds)
+    # Cached per region (a token's us-/hk-/jp-/sg- prefix, CN without): the sites list different models.
+    catalog = LiveCatalog(client, static, ttl=settings.model_table_ttl_seconds, key=by_region, label=region_label)
     app.extensions["catalog"] = catalog
     app.extensions["jimeng"] = client
     app.extensions["accounts"] = AccountService(client, pool, max_sessions=asked)
