@@ -29,3 +29,13 @@ def mask_url(url: str) -> str:
     for secret in sorted(url_passwords(url), key=len, reverse=True):
         text = text.replace(secret, mask(secret))
     return text
+
+
+def token_secrets(token: str) -> set[str]:
+    """What of a Bearer token must never be logged: the token, and when it carries a proxy URL before its last
+    ``@`` (``http://user:pass@host:port@us-<sessionid>``), the proxy URL, its password and the part after it."""
+    found = {token}
+    head, at, tail = token.rpartition("@")
+    if at and "://" in head:
+        found |= {head, tail} | url_passwords(head)
+    return found - {""}

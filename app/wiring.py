@@ -16,21 +16,22 @@ from app.domain.accounts import AccountService
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
 from app.domain.ledger import Ledger, LedgerSettings
-from app.domain.live_catalog import LiveCatalog
+from app.domain.live_catalog import LiveCatalog, by_region, region_label
 from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
 from app.domain.schedule import PollTiming
 from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
+from app.domain.tokens import Region
 from app.errors import register_error_handlers as _register_error_handlers
 from app.imaging import PillowEncoder
 from app.inputs.loader import ImageFetcher
-from app.jimeng.client import ClientConfig, JimengClient
+from app.jimeng.client import ClientConfig, JimengClient, RegionHosts
 from app.jimeng.transport import new_http_session
 from app.jimeng.upload import ImageUploader
 from app.logging import configure_logging, register_own_secret, register_request_logging
-from app.secrets import url_passwords
+from app.secrets import token_secrets, url_passwords
 from app.state import open_store
 from config.settings import Settings, SettingsError
 from config.upstream import UpstreamConfig, load_upstream
@@ -56,7 +57,11 @@ def register_settings(app: Flask, settings: Settings) -> None:
 def register_logging(app: Flask, settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_json)
     for session_id in settings.jimeng_session_ids + settings.api_keys:
-        register_own_secret(session_id)
+        for secret in token_secrets(session_id):
+            register_own_secret(secret)
+    for secret in {settings.jimeng_proxy} | url_passwords(settings.jimeng_proxy):
+        if secret:
+            register_own_secret(secret)
     register_request_logging(app)
 
 
@@ -151,6 +156,19 @@ def register_state(app: Flask, settings: Settings) -> None:
     app.extensions["state"] = open_store(settings, app.instance_path)
 
 
+def region_hosts(settings: Settings) -> dict[Region, RegionHosts]:
+    """The international sites' base URLs (JIMENG_<REGION>_{BASE,COMMERCE,IMAGEX}_URL)."""
+    hosts = {}
+    for region in (Region.US, Region.HK, Region.JP, Region.SG):
+        prefix = f"jimeng_{region.value}_"
+        hosts[region] = RegionHosts(
+            base_url=getattr(settings, prefix + "base_url"),
+            commerce_url=getattr(settings, prefix + "commerce_url"),
+            imagex_url=getattr(settings, prefix + "imagex_url"),
+        )
+    return hosts
+
+
 def register_generation(app: Flask, settings: Settings) -> None:
     """One client, session pool and poller per app, i.e. per gunicorn worker (the app is built after fork)."""
     upstream = app.extensions["upstream"]
@@ -162,6 +180,8 @@ def register_generation(app: Flask, settings: Settings) -> None:
             connect_timeout=settings.upstream_connect_timeout,
             read_timeout=settings.upstream_read_timeout,
             submit_settle_seconds=settings.submit_settle_seconds,
+            regions=region_hosts(settings),
+            default_proxy=settings.jimeng_proxy,
         ),
     )
     timing = PollTiming(
@@ -176,7 +196,8 @@ def register_generation(app: Flask, settings: Settings) -> None:
     # Each account's live model tables, upstream.yml's when Jimeng cannot tell: the CatalogSource of the
     # planner and of /v1/models. It starts no thread until the first request asks (after gevent's fork).
     static = catalog_from_config(upstream, image_aliases(settings, upstream))
-    catalog = LiveCatalog(client, static, ttl=settings.model_table_ttl_seconds)
+    # Cached per region (a token's us-/hk-/jp-/sg- prefix, CN without): the sites list different models.
+    catalog = LiveCatalog(client, static, ttl=settings.model_table_ttl_seconds, key=by_region, label=region_label)
     app.extensions["catalog"] = catalog
     app.extensions["jimeng"] = client
     app.extensions["accounts"] = AccountService(client, pool, max_sessions=asked)

@@ -125,6 +125,19 @@ def _aliases(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs.items())
 
 
+def _proxy(raw: str) -> str:
+    """A proxy URL. Its errors never quote the value: it may hold a password."""
+    value = raw.strip()
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("http", "https", "socks4", "socks5", "socks5h") or not parts.hostname or port is None:
+        raise ValueError("expected http://, https://, socks4://, socks5:// or socks5h://[user:password@]host:port")
+    return value
+
+
 def _state_db(raw: str) -> str:
     value = raw.strip()
     return value if value == ":memory:" else str(Path(value).expanduser())
@@ -169,6 +182,50 @@ class Settings:
         _url,
         "https://imagex.bytedanceapi.com",
         "ImageX OpenAPI; its scheme is used for upload hosts",
+    )
+    jimeng_us_base_url: str = setting(
+        "JIMENG_US_BASE_URL", _url, "https://dreamina-api.us.capcut.com", "Dreamina US: /mweb and /passport calls"
+    )
+    jimeng_us_commerce_url: str = setting(
+        "JIMENG_US_COMMERCE_URL", _url, "https://commerce.us.capcut.com", "Dreamina US: /commerce calls"
+    )
+    jimeng_us_imagex_url: str = setting(
+        "JIMENG_US_IMAGEX_URL", _url, "https://imagex16-normal-us-ttp.capcutapi.us", "Dreamina US: ImageX OpenAPI"
+    )
+    jimeng_hk_base_url: str = setting(
+        "JIMENG_HK_BASE_URL", _url, "https://mweb-api-sg.capcut.com", "Dreamina HK: /mweb and /passport calls"
+    )
+    jimeng_hk_commerce_url: str = setting(
+        "JIMENG_HK_COMMERCE_URL", _url, "https://commerce-api-sg.capcut.com", "Dreamina HK: /commerce calls"
+    )
+    jimeng_hk_imagex_url: str = setting(
+        "JIMENG_HK_IMAGEX_URL", _url, "https://imagex-normal-sg.capcutapi.com", "Dreamina HK: ImageX OpenAPI"
+    )
+    jimeng_jp_base_url: str = setting(
+        "JIMENG_JP_BASE_URL", _url, "https://mweb-api-sg.capcut.com", "Dreamina JP: /mweb and /passport calls"
+    )
+    jimeng_jp_commerce_url: str = setting(
+        "JIMENG_JP_COMMERCE_URL", _url, "https://commerce-api-sg.capcut.com", "Dreamina JP: /commerce calls"
+    )
+    jimeng_jp_imagex_url: str = setting(
+        "JIMENG_JP_IMAGEX_URL", _url, "https://imagex-normal-sg.capcutapi.com", "Dreamina JP: ImageX OpenAPI"
+    )
+    jimeng_sg_base_url: str = setting(
+        "JIMENG_SG_BASE_URL", _url, "https://mweb-api-sg.capcut.com", "Dreamina SG: /mweb and /passport calls"
+    )
+    jimeng_sg_commerce_url: str = setting(
+        "JIMENG_SG_COMMERCE_URL", _url, "https://commerce-api-sg.capcut.com", "Dreamina SG: /commerce calls"
+    )
+    jimeng_sg_imagex_url: str = setting(
+        "JIMENG_SG_IMAGEX_URL", _url, "https://imagex-normal-sg.capcutapi.com", "Dreamina SG: ImageX OpenAPI"
+    )
+    jimeng_proxy: str = setting(
+        "JIMENG_PROXY",
+        _proxy,
+        "",
+        "proxy (http://, https://, socks5://[user:pass@]host:port) for every session whose token names none: "
+        "its cookie-API calls, ImageX uploads and result downloads; empty: direct",
+        secret=True,
     )
     jimeng_upstream_config: str = setting(
         "JIMENG_UPSTREAM_CONFIG",

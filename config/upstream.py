@@ -113,6 +113,24 @@ class ImagexConfig:
 
 
 @dataclass(frozen=True)
+class RegionConfig:
+    """[2026 9.1, 9.2] One site's constants: app id, ``region`` query and headers, ImageX signing region."""
+
+    aid: int
+    region: str
+    loc: str
+    lan: str
+    store_country_code: str  # "" sends no store-country-code headers (CN)
+    web_origin: str
+    web_id_query: bool
+    imagex_region: str
+    imagex_service_id: str
+
+
+REGION_NAMES = ("cn", "us", "hk", "jp", "sg")
+
+
+@dataclass(frozen=True)
 class ImageDraftConfig:
     """[2026 3.4, 3.5] Version constants of image drafts: text to image and blends."""
 
@@ -194,6 +212,7 @@ class UpstreamConfig:
     query: QueryConfig
     calls: Calls
     cookie: Mapping[str, str]  # cookie name -> value, with {session_id} and {web_id}, in file order
+    regions: Mapping[str, RegionConfig]  # cn, us, hk, jp, sg
     imagex: ImagexConfig
     video: VideoConfig
     image_draft: ImageDraftConfig
@@ -244,6 +263,7 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _check(config: UpstreamConfig) -> None:
     """What the types cannot say: see ``_check_calls``, ``check_models`` and ``_check_defaults``."""
     _check_calls(config)
+    _check_regions(config)
     check_models(config.image_tiers, config.image_models, config.video_models, config.retired_models, config.aliases)
     _check_defaults(config)
 
@@ -266,6 +286,19 @@ def _check_calls(config: UpstreamConfig) -> None:
         except (KeyError, ValueError, IndexError) as err:
             fields = ", ".join("{" + field + "}" for field in COOKIE_FIELDS)
             raise Invalid(f"cookie.{name}: {template!r} may use only {fields} ({err!r})") from None
+
+
+def _check_regions(config: UpstreamConfig) -> None:
+    """Exactly the five sites a token can name, each with an http(s) origin."""
+    for name in REGION_NAMES:
+        if name not in config.regions:
+            raise Invalid(f"missing key regions.{name}")
+    for name in config.regions:
+        if name not in REGION_NAMES:
+            raise Invalid(f"regions.{name}: unknown region (expected {', '.join(REGION_NAMES)})")
+    for name, region in config.regions.items():
+        if not region.web_origin.startswith(("https://", "http://")):
+            raise Invalid(f"regions.{name}.web_origin: expected an http(s) origin, got {region.web_origin!r}")
 
 
 def _check_defaults(config: UpstreamConfig) -> None:

@@ -14,7 +14,9 @@ import re
 from flask import Request
 
 from app.domain.errors import InvalidApiKeyError, MissingSessionError, TooManySessionsError
+from app.domain.tokens import parse_token
 from app.logging import register_secret
+from app.secrets import token_secrets
 from config.settings import Settings
 
 _SCHEME = "bearer"
@@ -51,6 +53,8 @@ def parse_bearer(header: str | None, limit: int | None = None) -> list[str]:
         )
     if not all(is_cookie_safe(token) for token in tokens):
         raise MissingSessionError("Authorization holds a value that cannot be a Jimeng sessionid (cookie-safe ASCII)")
+    for token in tokens:
+        parse_token(token)  # [proxy@][region-]sessionid: a bad proxy part is a 401 naming the form, not the value
     return tokens
 
 
@@ -79,5 +83,6 @@ def session_pool(request: Request, settings: Settings) -> list[str]:
             raise InvalidApiKeyError("Invalid API key")
         return list(settings.jimeng_session_ids)
     for token in tokens:
-        register_secret(token)
+        for secret in token_secrets(token):
+            register_secret(secret)
     return tokens

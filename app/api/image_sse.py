@@ -108,7 +108,7 @@ class _ImageStream:
         if not new:
             return
         with ThreadPoolExecutor(max_workers=min(len(new), MAX_PARALLEL_DOWNLOADS)) as pool:
-            blobs = pool.map(lambda url: self.service.download_image(part.history_id, url), new)
+            blobs = pool.map(lambda url: self.service.download_image(part.history_id, url, self.job.session_id), new)
             for url, blob in zip(new, blobs, strict=True):  # in order, each as soon as it and those before are in
                 payload = completed_image_event(
                     blob, facts=image_facts(blob), url=url, history_id=part.history_id, index=self.index,

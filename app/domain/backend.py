@@ -28,7 +28,9 @@ class GenerationBackend(Protocol):
 
     def lookup(self, session_id: str, task_id: str) -> Snapshot | None: ...
 
-    def download(self, url: str, max_bytes: int) -> bytes: ...
+    def download(self, url: str, max_bytes: int, session_id: str | None = None) -> bytes:
+        """A result file; with ``session_id``, fetched the way that session reaches Jimeng (its proxy)."""
+        ...
 
     def hd_video_url(self, session_id: str, item_id: str) -> str | None:
         """A finished video's watermark-free file, or None (then the record's own URL is used)."""

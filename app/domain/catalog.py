@@ -83,6 +83,7 @@ class Catalog:
     default_image: str  # public id
     default_video: str
     retired: tuple[RetiredModel, ...] = ()
+    region: str = ""  # the site these tables are of ("US"), "" when not one site's (the static fallback)
 
     def find(self, name: str) -> Model | None:
         """The model with this public id or alias, or None."""

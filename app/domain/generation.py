@@ -351,7 +351,7 @@ class GenerationService:
         image = job.kind is GenerationKind.IMAGE
         output_format = url_format(urls[0]) if image else None
         if job.response_format is ResponseFormat.B64_JSON:
-            blobs = self._download_all(part, urls)
+            blobs = self._download_all(part, urls, job.session_id)
             if image and job.output_format is not None:
                 blobs = self._encoded(part, blobs, job.output_format, job.output_compression)
             if image:
@@ -363,18 +363,18 @@ class GenerationService:
             input_images=job.input_images,
         )  # fmt: skip
 
-    def download_image(self, history_id: str, url: str) -> bytes:
-        """One finished image of generation ``history_id`` (a stream sends each as it arrives); a failure is
-        raised with the history id."""
+    def download_image(self, history_id: str, url: str, session_id: str | None = None) -> bytes:
+        """One finished image of generation ``history_id`` (a stream sends each as it arrives), fetched the way
+        ``session_id`` reaches Jimeng; a failure is raised with the history id."""
         try:
-            return self.backend.download(url, MAX_RESULT_BYTES)
+            return self.backend.download(url, MAX_RESULT_BYTES, session_id)
         except JimengError as err:
             raise err.for_generation(history_id) from err
 
-    def _download_all(self, part: Part, urls: tuple[str, ...]) -> list[bytes]:
+    def _download_all(self, part: Part, urls: tuple[str, ...], session_id: str) -> list[bytes]:
         try:
             with ThreadPoolExecutor(max_workers=min(len(urls), 4)) as pool:
-                return list(pool.map(lambda url: self.backend.download(url, MAX_RESULT_BYTES), urls))
+                return list(pool.map(lambda url: self.backend.download(url, MAX_RESULT_BYTES, session_id), urls))
         except JimengError as err:
             raise err.for_generation(part.history_id) from err
 

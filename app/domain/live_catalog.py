@@ -15,13 +15,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from loguru import logger
 
 from app.domain.catalog import Catalog, ImageModel, VideoModel
 from app.domain.catalog_merge import LiveModels, M, merge_catalog
+from app.domain.tokens import region_of
 from app.secrets import mask
 
 RETRY_AFTER_SECONDS = 30.0  # first back-off after a failed fetch; doubles per failure, up to the TTL
@@ -38,8 +39,23 @@ class ModelTableBackend(Protocol):
 
 
 def by_account(session_id: str) -> Hashable:
-    """The cache key of a session: the account itself (a region key will replace it)."""
+    """The cache key of a session: the account itself."""
     return session_id
+
+
+def by_region(session_id: str) -> Hashable:
+    """The cache key of a session: its region (``us-``, ``sg-`` ... tokens; CN without a prefix): every account
+    of a site shares the site's tables, fetched with whichever of its sessions asks first."""
+    return region_of(session_id)
+
+
+def no_label(session_id: str) -> str:
+    return ""
+
+
+def region_label(session_id: str) -> str:
+    """How messages name a session's site: ``CN``, ``US`` ..."""
+    return region_of(session_id).label
 
 
 def in_thread(work: Callable[[], None]) -> None:
@@ -79,6 +95,7 @@ class LiveCatalog:
         retry_after: float = RETRY_AFTER_SECONDS,
         first_wait: float = FIRST_WAIT_SECONDS,
         key: Callable[[str], Hashable] = by_account,
+        label: Callable[[str], str] = no_label,
         clock: Callable[[], float] = time.monotonic,
         spawn: Callable[[Callable[[], None]], None] = in_thread,
         max_accounts: int = MAX_ACCOUNTS,
@@ -89,6 +106,7 @@ class LiveCatalog:
         self._retry_after = min(retry_after, ttl)
         self._first_wait = first_wait
         self._key = key
+        self._label = label
         self._clock = clock
         self._spawn = spawn
         self._max_accounts = max_accounts
@@ -185,12 +203,12 @@ class LiveCatalog:
             with self._guard:
                 if self._flights.get(key) is not flight:
                     return  # invalidated meanwhile: these tables may predate what made us forget them
-                self._store(key, self._entry(images, videos, self._entries.get(key)))
+                self._store(key, self._entry(images, videos, self._entries.get(key), self._label(session_id)))
         except Exception:
             logger.exception("model tables of account {}: fetch failed", mask(session_id))
             with self._guard:
                 if self._flights.get(key) is flight:
-                    self._store(key, self._entry(None, None, self._entries.get(key)))
+                    self._store(key, self._entry(None, None, self._entries.get(key), self._label(session_id)))
         finally:
             with self._guard:
                 if self._flights.get(key) is flight:
@@ -218,16 +236,21 @@ class LiveCatalog:
         images: LiveModels[ImageModel] | None,
         videos: LiveModels[VideoModel] | None,
         previous: _Entry | None,
+        label: str = "",
     ) -> _Entry:
-        """Fresh lists where the fetch gave them, else the previous live ones, else none (static)."""
+        """Fresh lists where the fetch gave them, else the previous live ones, else none (static). Live tables
+        carry the site's ``label`` (messages name it); the static fallback is no site's."""
         failed = images is None or videos is None
         if previous is not None:
             images = previous.images if images is None else images
             videos = previous.videos if videos is None else videos
         failures = ((previous.failures if previous is not None else 0) + 1) if failed else 0
         lifetime = min(self._retry_after * 2 ** (failures - 1), self._ttl) if failed else self._ttl
+        catalog = merge_catalog(self._static, images=images, videos=videos)
+        if images is not None or videos is not None:
+            catalog = replace(catalog, region=label)
         return _Entry(
-            catalog=merge_catalog(self._static, images=images, videos=videos),
+            catalog=catalog,
             images=images,
             videos=videos,
             expires_at=self._clock() + lifetime,

@@ -310,7 +310,8 @@ def _find(catalog: Catalog, name: str, kind: GenerationKind | None) -> Model:
         return model
     models: tuple[Model, ...] = catalog.models_of(kind) if kind else (*catalog.images, *catalog.videos)
     known = ", ".join(m.id for m in models)
-    what = f"is a {model.kind} model" if model else "does not exist"
+    missing = f"is not offered in region {catalog.region}" if catalog.region else "does not exist"
+    what = f"is a {model.kind} model" if model else missing
     kinds = f"{kind} models" if kind else "models"
     raise InvalidRequestError(f"Model {shown(name)} {what}; {kinds}: {known}", code="model_not_found", param="model")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from app.emulator import image_models, rets, video_models
+from app.emulator import image_models, rets, sites, video_models
 from app.emulator.context import Ctx, Refused, json_response
 from app.emulator.state import Account
 
@@ -61,7 +61,8 @@ def image_config(ctx: Ctx, account: Account, body: dict[str, Any]) -> Response:
         return failed
     retired = set(ctx.config.retired_models)
     models = [] if ctx.config.image_config_failure == "empty" else [
-        _image_entry(model) for key, model in image_models.IMAGE_MODELS.items() if key not in retired
+        _image_entry(model) for key, model in image_models.IMAGE_MODELS.items()
+        if key not in retired and sites.lists_image(ctx.cluster, key)
     ]  # fmt: skip
     return ctx.ok({"default_model_index": 0, "default_model_idx": 0, "model_list": models})
 
@@ -76,7 +77,10 @@ def video_config(ctx: Ctx, account: Account, body: dict[str, Any]) -> Response:
         raise Refused(None, "invalid parameters: params must be an object", "body_invalid")
     retired = set(ctx.config.retired_models)
     listed = body.get("scene", "video_generate") in VIDEO_SCENES and ctx.config.video_config_failure != "empty"
-    models = [video_models.config_entry(m) for key, m in video_models.VIDEO_MODELS.items() if key not in retired]
+    models = [
+        video_models.config_entry(m) for key, m in video_models.VIDEO_MODELS.items()
+        if key not in retired and sites.lists_video(ctx.cluster, key)
+    ]  # fmt: skip
     resolutions = sorted({res for m in video_models.VIDEO_MODELS.values() for res in m.resolutions},
                          key=lambda res: video_models.SHORT_SIDES[res])  # fmt: skip
     return ctx.ok({

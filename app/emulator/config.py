@@ -62,6 +62,7 @@ class Config:
     web_versions: tuple[str, ...] = ("7.5.0",)
     aid: str = "513695"
     require_common_params: bool = True
+    intl_shark: bool = False  # international generates without X-Bogus answer ret -6 (2026 10.2; checklist 21)
     accept_iptag_4k: bool = False
     retired_models: tuple[str, ...] = RETIRED_VIDEO + RETIRED_IMAGE
     benefit_models: tuple[str, ...] = BENEFIT_MODELS

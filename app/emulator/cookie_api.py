@@ -16,6 +16,7 @@ from app.emulator.context import Ctx, Refused, json_response, refusal_response
 from app.emulator.state import Account
 
 PASSPORT = "/passport/account/info/v2"
+INTL_SPACE = "wopfjsm1ax"
 CREDIT_HISTORY_PAGE = 20
 
 Handler = Callable[[Ctx, Account, Any], Response]
@@ -99,7 +100,8 @@ def _upload_token(ctx: Ctx, account: Account, body: dict[str, Any]) -> Response:
     if body.get("scene") != 2 or isinstance(body.get("scene"), bool):
         raise Refused(None, f"invalid parameters: scene must be 2, got {body.get('scene')!r}", "body_invalid")
     expires = ctx.now + ctx.config.token_ttl
-    token = ctx.state.issue_token(ctx.config.service_id, expires)
+    service_id = ctx.config.service_id if ctx.cluster == "cn" else INTL_SPACE  # 9.3: space_name abroad
+    token = ctx.state.issue_token(service_id, expires)
     return ctx.ok(
         {
             "access_key_id": token.access_key,

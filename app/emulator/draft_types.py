@@ -29,6 +29,7 @@ class Rules:
     versions: tuple[str, ...] = VERSIONS_2026
     iptag_4k: bool = False
     retired: frozenset[str] = frozenset()
+    aid: int = AID  # the site's app id: 513641 on the international clusters (9.1)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from app.emulator import image_models, tables, video_drafts
-from app.emulator.draft_types import AID, Committed, DraftError, DraftSpec, Parts, Rules, obj, string
+from app.emulator.draft_types import Committed, DraftError, DraftSpec, Parts, Rules, obj, string
 
 __all__ = ["DraftError", "DraftSpec", "Rules", "parse_generate"]
 
@@ -50,8 +50,8 @@ def parse_generate(body: Any, committed: Committed, rules: Rules | None = None) 
     _json_string(body, "metrics_extra")
     draft = _json_string(body, "draft_content")
     aid = obj(body, "http_common_info", "").get("aid")
-    if type(aid) is not int or aid != AID:
-        raise DraftError(f"http_common_info.aid must be the number {AID}")
+    if type(aid) is not int or aid != rules.aid:
+        raise DraftError(f"http_common_info.aid must be the number {rules.aid}")
     components = draft.get("component_list")
     if draft.get("type") != "draft" or not isinstance(components, list) or not components:
         raise DraftError("draft_content must be a draft with a non-empty component_list")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from app.emulator import rets, verify
+from app.emulator import rets, sites, verify
 from app.emulator.context import Ctx, Refused
 
 GENERATE = "/mweb/v1/aigc_draft/generate"
@@ -20,7 +20,6 @@ CREDIT_REFERER_PATH = "/ai-tool/image/generate"
 # Set B of 2.4: what the web app sends everywhere on /mweb, and the fuller set of generate and polls.
 MWEB_PARAMS = ("aid", "da_version", "web_version", "aigc_features")
 FULL_PARAMS = (*MWEB_PARAMS, "device_platform", "region", "webId")
-REGIONS = ("cn", "CN")
 SESSION_COOKIES = ("sessionid", "sid_tt", "sessionid_ss")
 
 
@@ -49,17 +48,22 @@ def _check_query(ctx: Ctx) -> None:
     args, config, path = ctx.request.args, ctx.config, ctx.request.path
     if path.startswith("/mweb/"):
         required: tuple[str, ...] = FULL_PARAMS if path in (GENERATE, HISTORY) else MWEB_PARAMS
+        if ctx.cluster != sites.CN:  # no webId abroad (9.1)
+            required = tuple(name for name in required if name != "webId")
         if not (config.strict and config.require_common_params):
             required = ("aid",)
         missing = [name for name in required if not args.get(name)]
         if missing:
             raise Refused(None, f"missing query parameters: {', '.join(missing)}", "params_missing")
-    if "aid" in args and args["aid"] != config.aid:
-        raise Refused(None, f"invalid aid {args['aid']!r}, expected {config.aid}", "aid_invalid")
+    cluster = sites.CLUSTERS[ctx.cluster]
+    aid = cluster.aid or config.aid
+    if "aid" in args and args["aid"] != aid:
+        raise Refused(None, f"invalid aid {args['aid']!r}, expected {aid}", "aid_invalid")
     if not config.strict:
         return
-    if args.get("region", "cn") not in REGIONS:
-        raise Refused(None, f"invalid region {args['region']!r} (cn or CN on this host)", "region_invalid")
+    if args.get("region", cluster.regions[0]) not in cluster.regions:
+        accepted = " or ".join(cluster.regions)
+        raise Refused(None, f"invalid region {args['region']!r} ({accepted} on this host)", "region_invalid")
     if args.get("device_platform", "web") != "web":
         raise Refused(None, "device_platform must be web", "params_invalid")
     if "da_version" in args and args["da_version"] not in config.da_versions:
@@ -113,4 +117,7 @@ def authenticate(ctx: Ctx) -> str:
         raise Refused("1015", "not logged in: sessionid cookie missing", "session_missing")
     if "expired" in session:
         raise Refused("1015", "login expired, please log in again", "session_expired")
+    home = ctx.state.home_cluster(session, ctx.cluster)
+    if home != ctx.cluster:  # 9.1: an account must use its own cluster
+        raise Refused("1015", "not logged in on this cluster", "cluster_mismatch", detail=f"account of {home}")
     return session

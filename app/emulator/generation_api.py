@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from app.emulator import drafts, image_models, rets
+from app.emulator import drafts, image_models, rets, sites
 from app.emulator.context import Ctx, Refused
 from app.emulator.gate import cookies
 from app.emulator.markers import Markers, parse_markers, prompt_image_count
@@ -105,9 +105,19 @@ def _builder(ctx: Ctx, account: Account, spec: drafts.DraftSpec, markers: Marker
     return build, first_batch
 
 
+def _offered(cluster: str, spec: drafts.DraftSpec) -> bool:
+    """Whether the site's get_common_config lists the draft's model (9.4)."""
+    if spec.kind == "gen_video":
+        return sites.lists_video(cluster, spec.model)
+    return sites.lists_image(cluster, spec.model)
+
+
 def _scenarios(ctx: Ctx, account: Account, spec: drafts.DraftSpec) -> None:
-    """Risk (10), compliance (item 22) and benefit (item 18) refusals scripted by the session id."""
+    """Risk (10), compliance (item 22) and benefit (item 18) refusals scripted by the session id; abroad, with
+    ``intl_shark`` on, a generate without the page's ``X-Bogus`` is ret -6 (checklist 21)."""
     session = account.session_id
+    if ctx.cluster != sites.CN and ctx.config.intl_shark and not ctx.request.args.get("X-Bogus"):
+        raise _refused("-6", "risk_intl_shark")
     if "shark" in session:
         raise _refused("1019", "risk_shark")
     if "risky" in session or ("riskvideo" in session and spec.kind == "gen_video"):
@@ -175,7 +185,11 @@ def _continue(ctx: Ctx, account: Account, spec: drafts.DraftSpec) -> Generation:
 def submit(ctx: Ctx, account: Account, body: Any) -> Response:
     """Validate, refuse or create; answer ``data.aigc_data`` (5.1)."""
     config = ctx.config
-    rules = drafts.Rules(config.strict, config.da_versions, config.accept_iptag_4k, frozenset(config.retired_models))
+    cluster = sites.CLUSTERS[ctx.cluster]
+    rules = drafts.Rules(
+        config.strict, config.da_versions, config.accept_iptag_4k, frozenset(config.retired_models),
+        int(cluster.aid or config.aid),
+    )  # fmt: skip
     try:
         spec = drafts.parse_generate(body, ctx.state.is_committed, rules)
     except drafts.DraftError as err:
@@ -183,6 +197,8 @@ def submit(ctx: Ctx, account: Account, body: Any) -> Response:
         # a specific code answers the document's errmsg verbatim; invalid parameters also name the field
         message = rets.message(ret) if err.ret else f"{rets.message(ret)}: {err}"
         raise Refused(ret, message, err.reason, rets.generate_error_data(ret), f"{rets.message(ret)}: {err}") from err
+    if not _offered(ctx.cluster, spec):
+        raise _refused("1000", "model_not_offered", f"model {spec.model} is not offered on this site")
     markers = parse_markers(spec.prompt)
     if markers.ret is not None:
         raise _refused(markers.ret, "ret_marker")

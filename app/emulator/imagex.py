@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from app.emulator import media, verify
+from app.emulator import media, sites, verify
 from app.emulator.context import Ctx, json_response
 from app.emulator.state import StoreSlot, UploadToken
 
@@ -50,8 +50,9 @@ def _check_header(ctx: Ctx, body: bytes) -> tuple[verify.Authorization, UploadTo
     auth = verify.parse_authorization(header)
     if auth is None:
         raise ImagexError(401, "InvalidAuthorization", "malformed AWS4-HMAC-SHA256 Authorization header")
-    if (auth.region, auth.service) != (verify.REGION, verify.SERVICE):
-        raise ImagexError(401, "InvalidAuthorization", f"credential scope must be {verify.REGION}/imagex")
+    region = sites.CLUSTERS[ctx.cluster].imagex_region  # cn-north-1; us-east-1, ap-southeast-1 abroad (9.1)
+    if (auth.region, auth.service) != (region, verify.SERVICE):
+        raise ImagexError(401, "InvalidAuthorization", f"credential scope must be {region}/imagex")
     expected = verify.POST_SIGNED_HEADERS if ctx.request.method == "POST" and body else verify.GET_SIGNED_HEADERS
     if auth.signed_headers != expected:
         raise ImagexError(401, "InvalidAuthorization", f"SignedHeaders must be {expected}")
@@ -80,7 +81,7 @@ def authenticate(ctx: Ctx, body: bytes) -> UploadToken:
         raise ImagexError(400, "XAmzContentSHA256Mismatch", "x-amz-content-sha256 does not match the body")
     query = ctx.request.environ.get("QUERY_STRING", "")
     creq = verify.canonical_request(ctx.request.method, "/", query, headers, auth.signed_headers, payload_hash)
-    expected = verify.signature(token.secret_key, amz_date, creq)
+    expected = verify.signature(token.secret_key, amz_date, creq, auth.region)
     if not verify.signatures_equal(expected, auth.signature):
         raise ImagexError(403, "SignatureDoesNotMatch", "the request signature we calculated does not match")
     return token

@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from app.emulator import admin, cookie_api, gate, imagex, mediahost, rets
+from app.emulator import admin, cookie_api, gate, imagex, mediahost, rets, sites, verify
 from app.emulator.config import Config
 from app.emulator.context import Ctx, json_response
 from app.emulator.faults import FaultInjector, FaultPlan, group_for
@@ -53,6 +53,9 @@ class EmulatorApp:
         return config
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        cluster, path = sites.split(environ.get("PATH_INFO", ""))
+        if cluster != sites.CN:  # an international host, by its path prefix (sites.py)
+            environ = {**environ, "PATH_INFO": path, sites.ENVIRON_KEY: cluster}
         request = Request(environ)
         request.max_content_length = MAX_BODY
         return self.dispatch(request)(environ, start_response)
@@ -66,6 +69,7 @@ class EmulatorApp:
             return mediahost.serve_media(ctx)
         session = gate.session_id(request.headers.get("Cookie", "")) if path != "/" else None
         self.stats.request(ctx.route, session)
+        self.stats.site_request(ctx.cluster, ctx.route, session, _site_facts(request))
         handler = _handler_for(request)
         if handler is None:
             return json_response({"error": f"no route for {path}"}, 404)
@@ -118,6 +122,24 @@ def _protocol_error(ctx: Ctx) -> Response:
     if path == cookie_api.PASSPORT:
         return json_response({"message": "error", "data": {"error_code": 3018, "description": "emulated error"}})
     return ctx.error(ERROR_RET, rets.message(ERROR_RET), rets.generate_error_data(ERROR_RET))
+
+
+def _site_facts(request: Request) -> dict[str, str]:
+    """What a request says about the site it was built for (for ``/__stats`` ``sites``), and a ``Via`` header
+    (a forward proxy's mark)."""
+    facts = {
+        "aid": request.args.get("aid", ""),
+        "region": request.args.get("region", ""),
+        "appid": request.headers.get("Appid", ""),
+        "loc": request.headers.get("Loc", ""),
+        "lan": request.headers.get("Lan", ""),
+        "store_country_code": request.headers.get("store-country-code", ""),
+        "via": request.headers.get("Via", ""),
+    }
+    auth = verify.parse_authorization(request.headers.get("Authorization", "")) if request.path == "/" else None
+    if auth is not None:
+        facts["imagex_region"] = auth.region
+    return {name: value for name, value in facts.items() if value}
 
 
 def _route(request: Request) -> str:

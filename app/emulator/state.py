@@ -120,6 +120,12 @@ class State:
             self.slots: dict[str, StoreSlot] = {}
             self.session_keys: dict[str, str] = {}
             self.committed: set[str] = set()
+            self.homes: dict[str, str] = {}  # session -> its cluster (sites.py)
+
+    def home_cluster(self, session_id: str, cluster: str) -> str:
+        """The cluster a session belongs to: the first one it called (sites.py)."""
+        with self.lock:
+            return self.homes.setdefault(session_id, cluster)
 
     def account(self, session_id: str, initial: Callable[[], dict[str, int]]) -> Account:
         """The account of a session id, created on first sight with ``initial()`` credits."""

@@ -26,12 +26,31 @@ class Stats:
             self._recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT_REFUSALS)
             self._totals: collections.Counter[str] = collections.Counter()
             self._media: collections.Counter[str] = collections.Counter()
+            self._sites: dict[str, dict[str, collections.Counter[str]]] = {}
+            self._via: dict[str, collections.Counter[str]] = {"by_path": collections.Counter(),
+                                                              "by_session": collections.Counter()}  # fmt: skip
 
     def request(self, route: str, session_id: str | None) -> None:
         with self._lock:
             self._by_path[route] += 1
             if session_id:
                 self._by_session[session_id] += 1
+
+    def site_request(self, cluster: str, route: str, session_id: str | None, facts: dict[str, str]) -> None:
+        """Per cluster: requests by path and session, and each value of aid, region, Appid, Loc, Lan,
+        store-country-code, the ImageX credential region; requests that came through a proxy (``Via``)."""
+        with self._lock:
+            site = self._sites.setdefault(cluster, collections.defaultdict(collections.Counter))
+            site["by_path"][route] += 1
+            if session_id:
+                site["by_session"][session_id] += 1
+            for name, value in facts.items():
+                if name != "via":
+                    site[name][value] += 1
+            if facts.get("via"):
+                self._via["by_path"][route] += 1
+                if session_id:
+                    self._via["by_session"][session_id] += 1
 
     def fault(self, group: str, kind: str) -> None:
         with self._lock:
@@ -53,7 +72,8 @@ class Stats:
     def snapshot(self, state: State, now: float) -> dict[str, Any]:
         with self._lock:
             by_path = dict(self._by_path)
-            requests: dict[str, Any] = {"by_path": by_path, "by_session": dict(self._by_session)}
+            requests: dict[str, Any] = {"by_path": by_path, "by_session": dict(self._by_session),
+                                        "via": {name: dict(counts) for name, counts in self._via.items()}}  # fmt: skip
             counters: dict[str, Any] = {
                 "requests": requests,
                 "faults": {group: dict(kinds) for group, kinds in self._faults.items()},
@@ -61,6 +81,9 @@ class Stats:
                 "recent_refusals": list(self._recent),
                 "totals": dict(self._totals),
                 "media": dict(self._media),
+                "sites": {
+                    name: {fact: dict(counts) for fact, counts in site.items()} for name, site in self._sites.items()
+                },
             }
         requests["total"] = sum(by_path.values())
         counters.update(_generation_stats(state, now))

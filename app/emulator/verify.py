@@ -80,8 +80,8 @@ def canonical_request(
     return "\n".join([method, path, canonical_query(query_string), canonical_headers, signed_headers, payload_hash])
 
 
-def string_to_sign(amz_date: str, creq: str) -> str:
-    scope = f"{amz_date[:8]}/{REGION}/{SERVICE}/aws4_request"
+def string_to_sign(amz_date: str, creq: str, region: str = REGION) -> str:
+    scope = f"{amz_date[:8]}/{region}/{SERVICE}/aws4_request"
     return "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
 
 
@@ -89,12 +89,12 @@ def _hmac(key: bytes, message: str) -> bytes:
     return hmac.new(key, message.encode(), hashlib.sha256).digest()
 
 
-def signature(secret_key: str, amz_date: str, creq: str) -> str:
+def signature(secret_key: str, amz_date: str, creq: str, region: str = REGION) -> str:
     """Hex HMAC-SHA256 of the string to sign with the date/region/service/aws4_request key chain."""
     key = _hmac(f"AWS4{secret_key}".encode(), amz_date[:8])
-    for part in (REGION, SERVICE, "aws4_request"):
+    for part in (region, SERVICE, "aws4_request"):
         key = _hmac(key, part)
-    return hmac.new(key, string_to_sign(amz_date, creq).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, string_to_sign(amz_date, creq, region).encode(), hashlib.sha256).hexdigest()
 
 
 def signatures_equal(expected: str, received: str) -> bool:

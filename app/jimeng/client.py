@@ -10,10 +10,11 @@ the outcome is unknown and reported with the submit id. One job, at most one pai
 
 from __future__ import annotations
 
+import json
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import requests
@@ -29,13 +30,14 @@ from app.domain.errors import (
     UpstreamUnavailableError,
 )
 from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Phase, Snapshot, Submitted
+from app.domain.tokens import Credential, Region, parse_token, shown_proxy
 from app.http import BodyTooLargeError, succeeded
 from app.jimeng import catalog, drafts, records, signing, video_drafts
 from app.jimeng.errors import TRANSIENT_RETS, content_refused, error_from_envelope, error_from_fail_code
 from app.jimeng.ids import new_seed, new_uuid
 from app.jimeng.transport import Backoff, TransientError, call, call_json, new_http_session, with_retries
 from app.secrets import mask
-from config.upstream import CallConfig, UpstreamConfig
+from config.upstream import CallConfig, RegionConfig, UpstreamConfig
 
 SUBMIT_ATTEMPTS = 5  # each retry follows a settle period whose last look-up found no generation: never paid twice
 LOOKUP_ATTEMPTS = 6  # look-ups that may fail after the settle period before the outcome is called unknown
@@ -48,18 +50,63 @@ ANSWERED_SETTLE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
+class RegionHosts:
+    """One international site's base URLs (settings JIMENG_<REGION>_*_URL)."""
+
+    base_url: str  # /mweb and /passport
+    commerce_url: str  # /commerce
+    imagex_url: str  # ImageX OpenAPI; its scheme is used for upload hosts
+
+
+@dataclass(frozen=True)
 class ClientConfig:
-    """Where and how long to call; no defaults here, because Settings owns them (UPSTREAM_*_TIMEOUT)."""
+    """Where and how long to call; no defaults here, because Settings owns them (UPSTREAM_*_TIMEOUT).
+    ``base_url``/``imagex_url`` are CN's; ``regions`` the international sites' (a missing one uses CN's URLs);
+    ``default_proxy`` (JIMENG_PROXY) carries the calls of every session whose token names no proxy."""
 
     base_url: str
     imagex_url: str
     connect_timeout: float
     read_timeout: float
     submit_settle_seconds: float  # how long a lost submit's id is looked up before it is submitted again
+    regions: Mapping[Region, RegionHosts] = field(default_factory=dict)
+    default_proxy: str = ""
 
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)
+
+    def hosts(self, region: Region) -> RegionHosts:
+        cn = RegionHosts(self.base_url, self.base_url, self.imagex_url)
+        return cn if region is Region.CN else self.regions.get(region, cn)
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where and as whom one token's calls go: its bare session id, region constants, hosts and proxy."""
+
+    credential: Credential
+    constants: RegionConfig
+    hosts: RegionHosts
+    proxy: str
+
+    @property
+    def session_id(self) -> str:
+        return self.credential.session_id
+
+    @property
+    def region(self) -> Region:
+        return self.credential.region
+
+    def transport(self) -> dict[str, Any]:
+        """Keyword arguments of a call through this site's proxy (none when direct): ``requests``' proxies and a
+        message prefix that names the proxy, masked, so a failing proxy is told apart from a failing Jimeng."""
+        if not self.proxy:
+            return {}
+        return {
+            "proxies": {"http": self.proxy, "https": self.proxy},
+            "prefix": f"via proxy {shown_proxy(self.proxy)}: ",
+        }
 
 
 class JimengClient:
@@ -80,6 +127,16 @@ class JimengClient:
         self._rng = random.Random()
         self.calls = upstream.calls
         self.reading = reading or catalog.TableReading()
+
+    def site(self, token: str) -> Site:
+        """The token's session, region and proxy (its own, else JIMENG_PROXY); MissingSessionError if unusable."""
+        credential = parse_token(token)
+        return Site(
+            credential=credential,
+            constants=self.upstream.regions[credential.region.value],
+            hosts=self.config.hosts(credential.region),
+            proxy=credential.proxy or self.config.default_proxy,
+        )
 
     # -- accounts ---------------------------------------------------------------------------------------
 
@@ -156,7 +213,7 @@ class JimengClient:
         call = self.calls.video_generate if spec.kind is DraftKind.VIDEO else self.calls.image_generate
         for attempt in range(SUBMIT_ATTEMPTS):
             submit_id = new_uuid()
-            body = self._draft_body(spec, submit_id, benefit_type)
+            body = self._draft_body(spec, submit_id, benefit_type, aid=self.site(session_id).constants.aid)
             try:
                 data = self._envelope(self._request(call, session_id, body))
                 history_id, queue = records.submitted_view(data)
@@ -275,14 +332,17 @@ class JimengClient:
             logger.debug("queue info of {} jobs not available: {}", len(history_ids), err)
             return {}
 
-    def download(self, url: str, max_bytes: int) -> bytes:
-        """A result file (not a user URL: no address guard), read with a size cap; lost answers retried."""
+    def download(self, url: str, max_bytes: int, session_id: str | None = None) -> bytes:
+        """A result file (not a user URL: no address guard), read with a size cap; lost answers retried. With
+        ``session_id`` it goes through that session's proxy."""
+        via = self.site(session_id).transport() if session_id else {}
 
         def fetch() -> bytes:
             try:
                 reply = call(
-                    self.http, "GET", url, timeout=self.config.timeout, max_bytes=max_bytes, read_when=succeeded
-                )
+                    self.http, "GET", url, timeout=self.config.timeout, max_bytes=max_bytes, read_when=succeeded,
+                    **via,
+                )  # fmt: skip
             except BodyTooLargeError as err:
                 raise UpstreamUnavailableError(f"result file is larger than {max_bytes} bytes") from err
             if not succeeded(reply.status):
@@ -293,7 +353,15 @@ class JimengClient:
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
-    def _draft_body(self, spec: DraftSpec, submit_id: str, benefit_type: str | None = None) -> dict[str, Any]:
+    def _draft_body(
+        self, spec: DraftSpec, submit_id: str, benefit_type: str | None = None, *, aid: int | None = None
+    ) -> dict[str, Any]:
+        body = self._draft(spec, submit_id, benefit_type)
+        if aid is not None:
+            body["http_common_info"] = {"aid": aid}  # the site's app id [2026 9.1]
+        return body
+
+    def _draft(self, spec: DraftSpec, submit_id: str, benefit_type: str | None) -> dict[str, Any]:
         now_ms = int(self._clock() * 1000)
         seed = spec.seed if spec.seed is not None else new_seed()
         if spec.kind is DraftKind.VIDEO:
@@ -311,22 +379,28 @@ class JimengClient:
         return with_retries(lambda: self._request(call, session_id, body), sleep=self._sleep)
 
     def _request(self, call: CallConfig, session_id: str, body: Any) -> Any:
-        """One signed POST of ``call`` as the account of ``session_id``: its query set, Referer and cookie."""
+        """One signed POST of ``call`` as the account of the token ``session_id``: its site's host, query set,
+        headers and Referer, its cookie, through its proxy."""
+        site = self.site(session_id)
         now = int(self._clock())
-        web_id = signing.web_id_for(session_id)
-        cookie = signing.cookie_header(session_id, web_id=web_id, cookies=self.upstream.cookie)
-        headers = signing.signed_headers(self.upstream, call, device_time=str(now), cookie=cookie)
-        params = signing.query_params(self.upstream, call, web_id)
+        web_id = signing.web_id_for(site.session_id)
+        cookie = signing.cookie_header(site.session_id, web_id=web_id, cookies=self.upstream.cookie)
+        headers = signing.signed_headers(
+            self.upstream, call, device_time=str(now), cookie=cookie, region=site.constants, web_id=web_id
+        )
+        params = signing.query_params(self.upstream, call, web_id, region=site.constants)
         kw: dict[str, Any] = {"json": body} if body is not None else {}
-        logger.trace("upstream POST {} as session {}", call.path, mask(session_id))
+        base = site.hosts.commerce_url if call.path.startswith("/commerce/") else site.hosts.base_url
+        logger.trace("upstream POST {} as session {} ({})", call.path, mask(session_id), site.region.label)
         return call_json(
             self.http,
             "POST",
-            self.config.base_url + call.path,
+            base + call.path,
             timeout=self.config.timeout,
             params=params,
             headers=headers,
             **kw,
+            **site.transport(),
         )
 
     @staticmethod
@@ -336,13 +410,26 @@ class JimengClient:
             raise TransientError("answer without the ret envelope")
         ret = str(payload.get("ret"))
         if ret == "0":
-            return payload.get("data")
+            return _payload(payload)
         errmsg = str(payload.get("errmsg") or "")
         if ret in TRANSIENT_RETS:
             raise TransientError(f"ret {ret} ({errmsg})", answered=True)
         data = payload.get("data")
         fail_code = str(data.get("fail_code") or "") if isinstance(data, dict) else ""
         raise error_from_envelope(ret, errmsg, fail_code=fail_code)
+
+
+def _payload(envelope: dict[str, Any]) -> Any:
+    """The answer of a ``ret "0"`` envelope: ``data``, or international ``/commerce`` answers' ``response``, a
+    JSON string holding it [2026 2.6, 9.3]; an unreadable string is a malformed answer."""
+    data = envelope.get("data")
+    response = envelope.get("response")
+    if isinstance(data, dict) or not isinstance(response, str):
+        return data
+    try:
+        return json.loads(response)
+    except ValueError as err:
+        raise TransientError("malformed JSON in the answer's response string") from err
 
 
 def _forecast(queue: records.QueueView) -> float | None:

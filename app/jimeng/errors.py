@@ -85,6 +85,14 @@ _MESSAGES: dict[type[JimengError], str] = {
 }
 
 
+SHARK_RETS = frozenset({"-4", "-6"})  # Dreamina's anti-bot ("shark") refusals of writes [2026 10.2]
+_SHARK_MESSAGE = (
+    "Dreamina's anti-bot check refused the request: it accepts generations only with the signatures its web "
+    "page's security script adds (X-Bogus, X-Gnarly), which no browser-free client is known to produce; "
+    "reads still work, and waiting does not help"
+)
+
+
 def error_from_envelope(
     ret: str, errmsg: str, *, fail_code: str = "", now: Callable[[], float] = time.time
 ) -> JimengError:
@@ -96,7 +104,7 @@ def error_from_envelope(
         cls = BY_CODE.get(ret, UpstreamUnavailableError)
     if cls is UpstreamIncompatibleError:
         _alert_operator_once(ret, errmsg)
-    base = _MESSAGES.get(cls, "Jimeng answered with an error")
+    base = _SHARK_MESSAGE if ret in SHARK_RETS else _MESSAGES.get(cls, "Jimeng answered with an error")
     detail = f" (ret {ret}: {errmsg})" if errmsg else f" (ret {ret})"
     return cls(base + detail, ret=ret, retry_after=retry_after(cls, now()))
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
-from config.upstream import CallConfig, UpstreamConfig
+from config.upstream import CallConfig, RegionConfig, UpstreamConfig
 
 WEB_ID_SALT = b"jimeng-api webId\x00"  # keeps the webId apart from any other hash of the session id
 
@@ -45,23 +46,64 @@ def cookie_header(session_id: str, *, web_id: str, cookies: Mapping[str, str]) -
     return "; ".join(f"{name}={template.format_map(values)}" for name, template in cookies.items())
 
 
-def query_params(config: UpstreamConfig, call: CallConfig, web_id: str) -> list[tuple[str, str]]:
-    """The query string of ``call`` (2026 2.4): its set's parameters, in the set's order."""
-    filled = {"aid": str(config.app.aid), "webId": web_id}
-    values = config.query.values
-    return [(name, filled[name] if name in filled else values[name]) for name in config.query.sets[call.query]]
+def query_params(
+    config: UpstreamConfig, call: CallConfig, web_id: str, *, region: RegionConfig | None = None
+) -> list[tuple[str, str]]:
+    """The query string of ``call`` (2026 2.4): its set's parameters, in the set's order. With a ``region``
+    (9.1): its ``aid`` and ``region`` value, and no ``webId`` where the site sends none."""
+    aid = region.aid if region is not None else config.app.aid
+    filled = {"aid": str(aid), "webId": web_id}
+    values = dict(config.query.values)
+    if region is not None:
+        values["region"] = region.region
+    names = config.query.sets[call.query]
+    if region is not None and not region.web_id_query:
+        names = tuple(name for name in names if name != "webId")
+    return [(name, filled[name] if name in filled else values[name]) for name in names]
 
 
-def signed_headers(config: UpstreamConfig, call: CallConfig, *, device_time: str, cookie: str) -> dict[str, str]:
+def referer(call: CallConfig, region: RegionConfig | None) -> str:
+    """The call's Referer, on the site's own origin (``https://dreamina.capcut.com/ai-tool/...`` abroad)."""
+    if region is None:
+        return call.referer
+    parts = urlsplit(call.referer)
+    return region.web_origin + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def region_headers(region: RegionConfig, web_id: str) -> dict[str, str]:
+    """The headers that differ per site (2026 9.2): Appid, Loc, Lan, Origin and, abroad, the store country and
+    the web id as ``did``."""
+    headers = {"Appid": str(region.aid), "Loc": region.loc, "Lan": region.lan, "Origin": region.web_origin}
+    if region.store_country_code:
+        headers |= {
+            "store-country-code": region.store_country_code,
+            "store-country-code-src": "uid",
+            "did": web_id,
+        }
+    return headers
+
+
+def signed_headers(
+    config: UpstreamConfig,
+    call: CallConfig,
+    *,
+    device_time: str,
+    cookie: str,
+    region: RegionConfig | None = None,
+    web_id: str = "",
+) -> dict[str, str]:
     """The full header set of one cookie-API call (2026 2.3) with ``Device-Time``, ``Sign`` and ``Cookie``.
 
     ``Appid``, ``Pf``, ``Appvr`` and ``Tdid`` are taken from the sections the signature is computed from, so
-    the headers always match what was signed (the upstream recomputes ``Sign`` from them).
+    the headers always match what was signed (the upstream recomputes ``Sign`` from them). A ``region``
+    replaces the CN site's headers with its own (9.2).
     """
     recipe = config.sign
     headers = dict(config.headers)
     headers |= {"Appid": str(config.app.aid), "Pf": recipe.pf, "Appvr": recipe.appvr, "Tdid": recipe.tdid}
-    headers |= {"Referer": call.referer, "Cookie": cookie, "Device-Time": device_time}
+    if region is not None:
+        headers |= region_headers(region, web_id)
+    headers |= {"Referer": referer(call, region), "Cookie": cookie, "Device-Time": device_time}
     headers["Sign"] = sign(
         call.path,
         device_time,

@@ -25,8 +25,9 @@ from loguru import logger
 
 from app.domain.errors import UpstreamUnavailableError
 from app.domain.models import InputImage
+from app.domain.tokens import Region
 from app.http import Reply, succeeded
-from app.jimeng.client import JimengClient
+from app.jimeng.client import JimengClient, Site
 from app.jimeng.sigv4 import amz_date_now, crc32_hex, imagex_headers
 from app.jimeng.transport import TransientError, call, with_retries
 from app.secrets import mask
@@ -89,8 +90,6 @@ class ImageUploader:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._imagex = client.upstream.imagex
-        self._url = client.config.imagex_url.rstrip("/") + "/"
-        self._scheme = urlsplit(client.config.imagex_url).scheme or "https"
 
     def upload_images(self, session_id: str, images: list[InputImage], *, video: bool) -> list[str]:
         """The ImageX URIs of ``images`` in input order; raises if any image fails."""
@@ -103,14 +102,19 @@ class ImageUploader:
             return [future.result() for future in futures]
 
     def upload_image(self, session_id: str, image: InputImage, *, video: bool) -> str:
-        """One image, redone once with a fresh upload token if ImageX refuses the first one."""
+        """One image, redone once with a fresh upload token if ImageX refuses the first one. The session's site
+        picks the ImageX host, signing region, default space and Origin (2026 9.1, 9.3); its proxy carries
+        every step."""
+        site = self.client.site(session_id)
         referer = self._imagex.referer_video if video else self._imagex.referer_image
+        if site.region is not Region.CN:
+            referer = site.constants.web_origin + urlsplit(referer).path
         try:
-            uri = self._attempt(session_id, image, referer)
+            uri = self._attempt(session_id, image, referer, site)
         except _CredentialsRefusedError as err:
             logger.info("ImageX refused the upload token of session {} ({}): renewing it", mask(session_id), err.code)
             try:
-                uri = self._attempt(session_id, image, referer)
+                uri = self._attempt(session_id, image, referer, site)
             except _CredentialsRefusedError as again:
                 raise UpstreamUnavailableError(f"ImageX refused a fresh upload token too ({again.code})") from again
         logger.debug("uploaded a {} input image of {} bytes as {}", image.source, len(image.data), uri)
@@ -118,25 +122,31 @@ class ImageUploader:
 
     # -- the four steps ---------------------------------------------------------------------------------
 
-    def _attempt(self, session_id: str, image: InputImage, referer: str) -> str:
-        token = self._token(session_id)
-        address = self._retry(lambda: self._apply(token, len(image.data), referer))
-        self._retry(lambda: self._put(address, image.data, referer))
-        return self._retry(lambda: self._commit(token, address, referer))
+    def _attempt(self, session_id: str, image: InputImage, referer: str, site: Site) -> str:
+        token = self._token(session_id, site)
+        address = self._retry(lambda: self._apply(token, len(image.data), referer, site))
+        self._retry(lambda: self._put(address, image.data, referer, site))
+        return self._retry(lambda: self._commit(token, address, referer, site))
 
-    def _token(self, session_id: str) -> _Token:
+    def _token(self, session_id: str, site: Site) -> _Token:
         data = self.client.upload_token(session_id)
         ak, sk, st = (data.get(name) for name in ("access_key_id", "secret_access_key", "session_token"))
         if not (isinstance(ak, str) and isinstance(sk, str) and isinstance(st, str) and ak and sk and st):
             raise UpstreamUnavailableError(
                 "Jimeng's upload token lacks access_key_id, secret_access_key or session_token"
             )
-        return _Token(ak, sk, st, service_id=str(data.get("service_id") or self._imagex.default_service_id))
+        if site.region is Region.CN:
+            service_id = data.get("service_id") or self._imagex.default_service_id
+        else:  # abroad the space is get_upload_token's space_name (2026 9.3; baseline 14.3)
+            service_id = data.get("space_name") or data.get("service_id") or site.constants.imagex_service_id
+        return _Token(ak, sk, st, service_id=str(service_id))
 
-    def _apply(self, token: _Token, size: int, referer: str) -> _Address:
+    def _apply(self, token: _Token, size: int, referer: str, site: Site) -> _Address:
         nonce = "".join(self._rng.choice(NONCE_ALPHABET) for _ in range(10))
         query = [*self._action("ApplyImageUpload", token), ("FileSize", str(size)), ("s", nonce)]
-        result = self._imagex_call("GET", query, b"", token, referer)
+        if site.region is not Region.CN:
+            query.append(("device_platform", "web"))
+        result = self._imagex_call("GET", query, b"", token, referer, site)
         upload = result.get("UploadAddress")
         upload = upload if isinstance(upload, dict) else {}
         store = _first(upload.get("StoreInfos"))
@@ -152,7 +162,7 @@ class ImageUploader:
             )
         return address
 
-    def _put(self, address: _Address, data: bytes, referer: str) -> None:
+    def _put(self, address: _Address, data: bytes, referer: str, site: Site) -> None:
         headers = {
             "Accept": "*/*",
             "Accept-Language": "zh-CN,zh;q=0.9",
@@ -161,13 +171,15 @@ class ImageUploader:
             "Content-CRC32": crc32_hex(data),
             "Content-Disposition": 'attachment; filename="undefined"',
             "Content-Type": "application/octet-stream",
-            **self._browser_headers(referer, title_case=True),
+            **self._browser_headers(referer, site, title_case=True),
             "X-Storage-U": self._imagex.storage_user,
         }
-        url = f"{self._scheme}://{address.host}/upload/v1/{address.store_uri}"
+        scheme = urlsplit(site.hosts.imagex_url).scheme or "https"
+        url = f"{scheme}://{address.host}/upload/v1/{address.store_uri}"
+        via = site.transport()
         reply = call(
-            self.client.http, "POST", url, prefix="ImageX upload: ", data=data, headers=headers,
-            timeout=self.client.config.timeout, allow_redirects=False,
+            self.client.http, "POST", url, data=data, headers=headers, timeout=self.client.config.timeout,
+            allow_redirects=False, **{**via, "prefix": "ImageX upload: " + str(via.get("prefix", ""))},
         )  # fmt: skip
         payload = _json_or_none(reply.body)
         code = payload.get("code") if isinstance(payload, dict) else None
@@ -177,9 +189,10 @@ class ImageUploader:
             detail = f"HTTP {reply.status}" + (f", code {code}" if code is not None else "")
             raise UpstreamUnavailableError(f"ImageX upload host refused the image ({detail})")
 
-    def _commit(self, token: _Token, address: _Address, referer: str) -> str:
+    def _commit(self, token: _Token, address: _Address, referer: str, site: Site) -> str:
         body = json.dumps({"SessionKey": address.session_key, "SuccessActionStatus": "200"}, separators=(",", ":"))
-        result = self._imagex_call("POST", self._action("CommitImageUpload", token), body.encode(), token, referer)
+        action = self._action("CommitImageUpload", token)
+        result = self._imagex_call("POST", action, body.encode(), token, referer, site)
         results = _first(result.get("Results"))
         if results.get("UriStatus") != 2000:
             raise UpstreamUnavailableError(f"ImageX CommitImageUpload answered UriStatus {results.get('UriStatus')!r}")
@@ -194,27 +207,33 @@ class ImageUploader:
         return [("Action", action), ("Version", self._imagex.version), ("ServiceId", token.service_id)]
 
     def _imagex_call(
-        self, method: str, query: list[tuple[str, str]], body: bytes, token: _Token, referer: str
+        self, method: str, query: list[tuple[str, str]], body: bytes, token: _Token, referer: str, site: Site
     ) -> dict[str, Any]:
-        """One signed OpenAPI call -> its ``Result``; a fresh ``x-amz-date`` for every call and retry."""
+        """One signed OpenAPI call -> its ``Result``; a fresh ``x-amz-date`` for every call and retry. The
+        credential scope's region is the site's (cn-north-1, us-east-1, ap-southeast-1)."""
+        region = self._imagex.region if site.region is Region.CN else site.constants.imagex_region
         signed = imagex_headers(
             method, query, body, access_key=token.access_key, secret_key=token.secret_key,
             session_token=token.session_token, amz_date=amz_date_now(self._now()),
-            region=self._imagex.region, service=self._imagex.service,
+            region=region, service=self._imagex.service,
         )  # fmt: skip
-        headers = {"accept": "*/*", "accept-language": "zh-CN,zh;q=0.9", **self._browser_headers(referer), **signed}
+        headers = {
+            "accept": "*/*", "accept-language": "zh-CN,zh;q=0.9", **self._browser_headers(referer, site), **signed,
+        }  # fmt: skip
         if body:
             headers["content-type"] = "application/json"
         action = query[0][1]
+        via = site.transport()
         reply = call(
-            self.client.http, method, self._url, prefix=f"ImageX {action}: ", params=query, data=body or None,
+            self.client.http, method, site.hosts.imagex_url.rstrip("/") + "/", params=query, data=body or None,
             headers=headers, timeout=self.client.config.timeout, allow_redirects=False,
+            **{**via, "prefix": f"ImageX {action}: " + str(via.get("prefix", ""))},
         )  # fmt: skip
         return _imagex_result(action, reply, secrets=token.secrets)
 
-    def _browser_headers(self, referer: str, *, title_case: bool = False) -> dict[str, str]:
+    def _browser_headers(self, referer: str, site: Site, *, title_case: bool = False) -> dict[str, str]:
         headers = {
-            "origin": "https://jimeng.jianying.com",
+            "origin": site.constants.web_origin,
             "referer": referer,
             "sec-fetch-dest": "empty",
             "sec-fetch-mode": "cors",

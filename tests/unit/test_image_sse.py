@@ -99,7 +99,7 @@ class ScriptedService:
         finally:
             self.closed = True
 
-    def download_image(self, history_id: str, url: str) -> bytes:
+    def download_image(self, history_id: str, url: str, session_id: str | None = None) -> bytes:
         self.downloads.append((history_id, url))
         if url == self.fail_download:
             raise JimengError("the file could not be read").for_generation(history_id)
