@@ -13,6 +13,7 @@ from app.api.body_guard import BodyGuard, BodyPolicy, reject_oversized_bodies
 from app.api.context import authenticate
 from app.api.paths import PathNormaliser
 from app.domain.accounts import AccountService
+from app.domain.capacity import Capacity, CapacitySettings
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
 from app.domain.ledger import Ledger, LedgerSettings
@@ -203,7 +204,18 @@ def register_generation(app: Flask, settings: Settings) -> None:
         ),
         shutdown=shutdown,
         encoder=PillowEncoder(),
+        capacity=capacity(app, settings),
     )
+
+
+def capacity(app: Flask, settings: Settings) -> Capacity:
+    """The per-session caps and their fair queue, in the shared state store (every worker and replica)."""
+    caps = CapacitySettings(
+        cap=settings.session_concurrency,
+        lease_seconds=settings.slot_lease_seconds,
+        backoff_seconds=settings.cap_backoff_seconds,
+    )
+    return Capacity(app.extensions["state"], caps)
 
 
 def image_aliases(settings: Settings, upstream: UpstreamConfig) -> dict[str, str]:

@@ -139,13 +139,20 @@ class SessionPool:
     ) -> str:
         """The best live session with ``cost`` credits, claiming daily credits once when all are short.
         Sessions whose stale balance the budget cannot refresh any more are left out."""
+        return self.ranked(sessions, cost, all_sessions, budget)[0]
+
+    def ranked(
+        self, sessions: list[str], cost: int, all_sessions: list[str] | None = None, budget: Budget | None = None
+    ) -> list[str]:
+        """Every live session with ``cost`` credits, best first (``choose``'s order; the concurrency caps pick
+        the best one with a free slot); the pool's error when there is none."""
         budget = budget or self.budget()
         states = {s: st for s in sessions if (st := self.state(s, budget)) is not None}
         ranked = rank(self._candidates(states, cost), cost, self._rng)
         if not ranked and self._claim_daily(states, cost, budget):
             ranked = rank(self._candidates(states, cost), cost, self._rng)
         if ranked:
-            return ranked[0]
+            return ranked
         raise self._no_session_error(all_sessions or sessions, cost)
 
     def state(self, session_id: str, budget: Budget | None = None) -> AccountState | None:

@@ -135,7 +135,7 @@ class RedisStore:
         return self._guard(lambda: int(self._add(keys=[self.prefix + key], args=[int(delta), ms])))
 
     def lease(self, key: str, member: str, ttl: float, limit: int | None = None) -> bool:
-        args = [member, _ms(ttl), -1 if limit is None else max(0, int(limit))]
+        args: list[str | int] = [member, _ms(ttl), -1 if limit is None else max(0, int(limit))]
         return self._guard(lambda: int(self._lease(keys=[self._set_key(key)], args=args)) == 1)
 
     def unlease(self, key: str, member: str) -> bool:
