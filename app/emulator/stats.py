@@ -26,6 +26,7 @@ class Stats:
             self._recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT_REFUSALS)
             self._totals: collections.Counter[str] = collections.Counter()
             self._media: collections.Counter[str] = collections.Counter()
+            self._peak_running: dict[str, int] = {}
 
     def request(self, route: str, session_id: str | None) -> None:
         with self._lock:
@@ -46,6 +47,11 @@ class Stats:
         with self._lock:
             self._totals[name] += amount
 
+    def running(self, session_id: str, count: int) -> None:
+        """Generations of the session not finished right after a new one was created: its peak is kept."""
+        with self._lock:
+            self._peak_running[session_id] = max(self._peak_running.get(session_id, 0), count)
+
     def media(self, kind: str) -> None:
         with self._lock:
             self._media[kind] += 1
@@ -61,6 +67,7 @@ class Stats:
                 "recent_refusals": list(self._recent),
                 "totals": dict(self._totals),
                 "media": dict(self._media),
+                "peak_running": dict(self._peak_running),
             }
         requests["total"] = sum(by_path.values())
         counters.update(_generation_stats(state, now))
