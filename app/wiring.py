@@ -22,6 +22,7 @@ from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
 from app.domain.schedule import PollTiming
+from app.domain.shared_accounts import SharedAccounts
 from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
 from app.errors import register_error_handlers as _register_error_handlers
@@ -173,7 +174,8 @@ def register_generation(app: Flask, settings: Settings) -> None:
         stall_seconds=settings.stall_timeout_seconds,
     )
     asked = settings.sessions_asked_per_request  # per request, whatever the size of the caller's pool
-    pool = SessionPool(client, settings.credit_cache_seconds, max_checks=asked)
+    shared = SharedAccounts(app.extensions["state"], settings.credit_cache_seconds)
+    pool = SessionPool(client, settings.credit_cache_seconds, max_checks=asked, shared=shared)
     # Each account's live model tables, upstream.yml's when Jimeng cannot tell: the CatalogSource of the
     # planner and of /v1/models. It starts no thread until the first request asks (after gevent's fork).
     static = catalog_from_config(upstream, image_aliases(settings, upstream))
