@@ -293,6 +293,15 @@ class Capacity:
         if found is not None:
             self._release(*found)
 
+    def abandon(self, history_id: str) -> None:
+        """Nobody follows generation ``history_id`` any more (its client left): its slot is no longer renewed
+        and frees itself within the lease, without polling a generation nobody waits for."""
+        with self._lock:
+            found = self._by_history.pop(history_id, None)
+            self._waited.pop(history_id, None)
+            if found is not None:
+                self._held.pop(found[1], None)
+
     def cool(self, session_id: str) -> None:
         """Jimeng said 1010 on this session: its cap is one lower for ``backoff_seconds`` (at least one slot)."""
         key = slot_key(session_id)

@@ -302,11 +302,13 @@ class GenerationService:
         finally:
             for watch in watches:
                 watch.cancel()
-            self.detach(job)
+            if self.capacity is not None:  # a client gone: nothing polls its parts; their slots run out
+                for part in job.parts:
+                    self.capacity.abandon(part.history_id)
 
     def detach(self, job: Job) -> None:
-        """Nobody follows ``job`` any more (an async answer, a client gone): a part still holding a slot of
-        the caps is watched in the background until it ends, then its slot is freed."""
+        """Nobody follows ``job`` here (an async answer): a part holding a slot of the caps is watched in the
+        background until it ends, then its slot is freed."""
         if self.capacity is None:
             return
         for part in job.parts:

@@ -141,3 +141,13 @@ def test_a_1010_lowers_the_cap_for_a_while_but_keeps_one_slot(tmp_path: Path) ->
     assert capacity.acquire(["s1"], 1, caller="x", timeout=30).held == 1
     with pytest.raises(GenerationTimeoutError):
         capacity.acquire(["s1"], 1, caller="y", timeout=0.2)
+
+
+def test_an_abandoned_part_is_not_renewed_and_frees_its_slot_within_the_lease(tmp_path: Path) -> None:
+    capacity = make(tmp_path, cap=1, lease=0.3)
+    grant = capacity.acquire(["s1"], 1, caller="x", timeout=30)
+    capacity.attach(grant, ["h1"])
+    grant.submitted()
+    capacity.abandon("h1")
+    assert not capacity.holds("h1")
+    assert capacity.acquire(["s1"], 1, caller="y", timeout=30).session_id == "s1"  # after the lease ran out
