@@ -13,6 +13,7 @@ from app.api.body_guard import BodyGuard, BodyPolicy, reject_oversized_bodies
 from app.api.context import authenticate
 from app.api.paths import PathNormaliser
 from app.domain.accounts import AccountService
+from app.domain.capacity import Capacity, CapacitySettings
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
 from app.domain.ledger import Ledger, LedgerSettings
@@ -21,6 +22,7 @@ from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
 from app.domain.schedule import PollTiming
+from app.domain.shared_accounts import SharedAccounts
 from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
 from app.domain.tokens import Region
@@ -192,7 +194,8 @@ def register_generation(app: Flask, settings: Settings) -> None:
         stall_seconds=settings.stall_timeout_seconds,
     )
     asked = settings.sessions_asked_per_request  # per request, whatever the size of the caller's pool
-    pool = SessionPool(client, settings.credit_cache_seconds, max_checks=asked)
+    shared = SharedAccounts(app.extensions["state"], settings.credit_cache_seconds)
+    pool = SessionPool(client, settings.credit_cache_seconds, max_checks=asked, shared=shared)
     # Each account's live model tables, upstream.yml's when Jimeng cannot tell: the CatalogSource of the
     # planner and of /v1/models. It starts no thread until the first request asks (after gevent's fork).
     static = catalog_from_config(upstream, image_aliases(settings, upstream))
@@ -224,7 +227,18 @@ def register_generation(app: Flask, settings: Settings) -> None:
         ),
         shutdown=shutdown,
         encoder=PillowEncoder(),
+        capacity=capacity(app, settings),
     )
+
+
+def capacity(app: Flask, settings: Settings) -> Capacity:
+    """The per-session caps and their fair queue, in the shared state store (every worker and replica)."""
+    caps = CapacitySettings(
+        cap=settings.session_concurrency,
+        lease_seconds=settings.slot_lease_seconds,
+        backoff_seconds=settings.cap_backoff_seconds,
+    )
+    return Capacity(app.extensions["state"], caps)
 
 
 def image_aliases(settings: Settings, upstream: UpstreamConfig) -> dict[str, str]:

@@ -129,6 +129,9 @@ def service_env(upstream_url: str, port: int, overrides: Mapping[str, str] | Non
         {"HOST": "127.0.0.1", "PORT": str(port), "JIMENG_BASE_URL": upstream_url, "JIMENG_IMAGEX_URL": upstream_url}
     )
     env.setdefault("WEB_CONCURRENCY", "1")
+    # the benchmarks measure requests submitted at once (the emulator has no per-account limit); a run that
+    # measures the per-session caps says SESSION_CONCURRENCY in its overrides
+    env.setdefault("SESSION_CONCURRENCY", "0")
     env.update(overrides or {})
     return env
 

@@ -385,6 +385,25 @@ class Settings:
         "a request marked as an SDK retry (x-stainless-retry-count >= 1) within this long of one with the same "
         "caller and body resumes its generation; 0 turns this off",
     )
+    session_concurrency: int = setting(
+        "SESSION_CONCURRENCY",
+        _int_range(0, 64),
+        2,
+        "generations running at once per Jimeng session, shared by every worker and replica through the state "
+        "store; more requests wait in a fair queue; 0: no cap (every request submits at once)",
+    )
+    slot_lease_seconds: float = setting(
+        "SLOT_LEASE_SECONDS",
+        _float_range(1, 3600),
+        30.0,
+        "a worker renews its slots and queue places every third of this; a dead worker's are free after it",
+    )
+    cap_backoff_seconds: float = setting(
+        "CAP_BACKOFF_SECONDS",
+        _float_range(1, 3600),
+        60.0,
+        "after Jimeng's own concurrency refusal (1010), the session's cap is one lower for this long",
+    )
     web_concurrency: int = setting("WEB_CONCURRENCY", _int_range(1, 64), 2, "gunicorn worker processes")
     gunicorn_worker_connections: int = setting(
         "GUNICORN_WORKER_CONNECTIONS", _int_range(1, 100_000), 1000, "connections per gevent worker"
@@ -454,5 +473,6 @@ def settings_for_tests(**overrides: Any) -> Settings:
         submit_settle_seconds=0.5,
         log_level="DEBUG",
         state_db=":memory:",
+        session_concurrency=0,  # tests that queue turn the caps on
     )
     return base.with_overrides(**overrides)

@@ -66,19 +66,23 @@ def _header(model: str) -> ChunkHeader:
 
 def _starter(
     claim: Claim, service: GenerationService, sessions: list[str], data: dict[str, Any], gone: Callable[[], bool]
-) -> tuple[Callable[[], Job], str]:
+) -> tuple[sse.Starter, str]:
     """What starts this completion's generation (the claim's own job when it resumes one), and its model id;
     the request is prepared (checked, inputs fetched) only when it will be submitted. A stream's session is
     chosen (and refused: expired, too few credits) before its headers go out; the submit is the stream's."""
     resumed = claim.job
     if resumed is not None:
-        return (lambda: resumed), resumed.model
+        return (lambda on_wait=None: resumed), resumed.model
     with claim.releasing_on_error():
         prepared = service.prepare_chat(data["model"], data["messages"], session_id=sessions[0])
         chosen = service.preflight(sessions, prepared) if data["stream"] else None
 
-    def start() -> Job:
-        return claim.submit(lambda: service.start(sessions, prepared, client_gone=gone, chosen=chosen))
+    caller = context.caller()
+
+    def start(on_wait: Callable[[int], None] | None = None) -> Job:
+        return claim.submit(
+            lambda: service.start(sessions, prepared, client_gone=gone, chosen=chosen, caller=caller, on_wait=on_wait)
+        )
 
     return start, prepared.plan.model_id
 

@@ -72,6 +72,11 @@ def intent(body: object) -> Intent:
     )
 
 
+def caller() -> str:
+    """Who is asking (a digest of the credentials): the unit the fair queue takes turns between."""
+    return caller_scope(request, settings())
+
+
 def request_id() -> str:
     return str(g.get("request_id", "-"))
 

@@ -73,7 +73,8 @@ def submit(generation: GenerationRequest, intent: Intent) -> Job:
     service, sessions, gone = context.service(), context.sessions(), context.client_gone()
 
     def prepare_and_start() -> Job:  # only when the intent has no job yet: its inputs are fetched after the claim
-        return service.start(sessions, service.prepare(generation, session_id=sessions[0]), client_gone=gone)
+        prepared = service.prepare(generation, session_id=sessions[0])
+        return service.start(sessions, prepared, client_gone=gone, caller=intent.scope)
 
     return context.ledger().start(intent, sessions, prepare_and_start, client_gone=gone)
 
@@ -89,6 +90,7 @@ def respond_images(job: Job, image_request: ImageRequest, *, composition: bool =
 def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:
     """202 with the task right after the submit, or wait and answer with every image (or the video)."""
     if run_async:
+        context.service().detach(job)  # nobody follows it here: its slots are freed when it ends
         return jsonify(accepted_task(job.history_ids, job.created, job.model)), 202
     result = context.service().wait(job, request_id=context.request_id(), client_gone=context.client_gone())
     body = images_response(result, composition=composition, describe_failure=lambda err: describe(err)[1]["error"])

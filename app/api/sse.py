@@ -18,12 +18,14 @@ write; either way the generator ends and its poll is cancelled.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Response, stream_with_context
 
@@ -33,6 +35,13 @@ from app.domain.follow import Finished, Gone, Idle, Progress
 from app.domain.generation import GenerationService
 from app.domain.jobs import Job
 from app.errors import stream_error_body
+
+
+class Starter(Protocol):
+    """Submits a chat's generation; ``on_wait(n)`` hears the requests ahead while it waits for a slot."""
+
+    def __call__(self, on_wait: Callable[[int], None] | None = None) -> Job: ...
+
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -65,7 +74,7 @@ class ChatOptions:
 
 def stream_chat(
     service: GenerationService,
-    start: Callable[[], Job],
+    start: Starter,
     header: ChunkHeader,
     options: ChatOptions,
     *,
@@ -106,7 +115,7 @@ class _ChatStream:
     def __init__(
         self,
         service: GenerationService,
-        start: Callable[[], Job],
+        start: Starter,
         header: ChunkHeader,
         options: ChatOptions,
         keepalive: float,
@@ -121,7 +130,7 @@ class _ChatStream:
     def events(self) -> Iterator[str]:
         yield self._send({"role": "assistant", "content": ""})
         try:
-            job = self.start()
+            job = yield from self._started()
             self.history_id = job.history_id
             if (line := self._progress(f"Submitted to Jimeng (history id {job.history_id}).\n")) is not None:
                 yield line
@@ -129,6 +138,35 @@ class _ChatStream:
         except Exception as err:
             yield from self._error(err)
         yield DONE
+
+    def _started(self) -> Generator[str, None, Job]:
+        """Submit (in a thread of its own), sending "waiting for a free slot (n ahead)" lines meanwhile when the
+        per-session caps make the request wait, and keep-alives."""
+        notices: queue.Queue[int | None] = queue.Queue()
+        outcome: list[Job | BaseException] = []
+
+        def run() -> None:
+            try:
+                outcome.append(self.start(notices.put))
+            except BaseException as err:  # handed to the stream, which reports it
+                outcome.append(err)
+            finally:
+                notices.put(None)
+
+        threading.Thread(target=run, name="chat-submit", daemon=True).start()
+        while True:
+            try:
+                ahead = notices.get(timeout=self.keepalive)
+            except queue.Empty:
+                yield KEEPALIVE
+                continue
+            if ahead is None:
+                break
+            if (line := self._progress(f"Waiting for a free slot ({ahead} ahead).\n")) is not None:
+                yield line
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
 
     def _follow(self, job: Job) -> Iterator[str]:
         last_line = ""

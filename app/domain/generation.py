@@ -10,6 +10,7 @@ generation is never lost to the client.
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,9 +22,12 @@ from loguru import logger
 
 from app.domain import chat
 from app.domain.backend import GenerationBackend, ImageEncoder, ImageLoader, UploadBackend
+from app.domain.capacity import Capacity, Grant
+from app.domain.capped import run_capped
 from app.domain.catalog import Catalog, Model
 from app.domain.errors import (
     ClientGoneError,
+    ConcurrencyLimitError,
     DomainError,
     GenerationFailedError,
     GenerationTimeoutError,
@@ -70,6 +74,7 @@ class GenerationService:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         max_lookups: int = 10,
+        capacity: Capacity | None = None,
     ) -> None:
         self.backend = backend
         self.planner = planner
@@ -83,6 +88,7 @@ class GenerationService:
         self._clock = clock
         self._monotonic = monotonic
         self._max_lookups = max_lookups
+        self.capacity = capacity  # per-session caps and their fair queue (None or cap 0: submit at once)
 
     # -- starting ---------------------------------------------------------------------------------------
 
@@ -144,6 +150,8 @@ class GenerationService:
         *,
         client_gone: Callable[[], bool] | None = None,
         chosen: str | None = None,
+        caller: str = "",
+        on_wait: Callable[[int], None] | None = None,
     ) -> Job:
         """Choose a session, upload the inputs, submit every part there; failover happens only before Jimeng
         accepted the first part. A later part Jimeng refuses leaves the accepted ones running (their images
@@ -151,7 +159,9 @@ class GenerationService:
         right before each submit, it raises ClientGoneError before the first part, and ends the job at the
         parts already accepted after it. Nothing is submitted once the worker is shutting down either:
         ServiceRestartingError (no history id, nothing spent) before the first part, a refused part after it.
-        ``chosen`` (from ``preflight``) is tried first."""
+        ``chosen`` (from ``preflight``) is tried first. Under the per-session caps (``capacity``) the request
+        first waits for a slot in the fair queue of ``caller`` (its deadline includes the wait; ``on_wait(n)``
+        hears the requests ahead), and each accepted part holds a slot until it ends."""
         self._refuse_if_shutting_down()
         plan, inputs = self._checked_live(sessions[0], prepared), prepared.inputs
         gone = client_gone or (lambda: False)
@@ -169,19 +179,22 @@ class GenerationService:
             return uris, self._submit(session_id, plan.specs[0], uris)
 
         cost = self.planner.cost(plan.kind) * len(plan.specs)
-        session_id, (uris, first) = self.pool.run(sessions, cost, submit_on, chosen=chosen)
-        parts, refused = [Part.of(first, plan.specs[0].count)], []
-        for spec in plan.specs[1:]:
-            try:
-                may_submit()
-                parts.append(Part.of(self._submit(session_id, spec, uris), spec.count))
-            except ClientGoneError:
-                logger.info("client went away: {} later part(s) not submitted", len(plan.specs) - len(parts))
-                break
-            except (JimengError, ServiceRestartingError) as err:
-                logger.warning("part {} of a generation was refused: {}", len(parts) + 1, err.message)
-                refused.append(err)
-                break  # the account said no: the next parts would be refused alike
+        grant: Grant | None = None
+        if self.capacity is not None and self.capacity.enabled:
+            grant, session_id, (uris, first) = run_capped(
+                self.pool, self.capacity, sessions, cost, len(plan.specs), submit_on, caller=caller,
+                timeout=self.deadlines.of(plan.kind), monotonic=self._monotonic, chosen=chosen, client_gone=gone,
+                on_wait=on_wait,
+            )  # fmt: skip
+        else:
+            session_id, (uris, first) = self.pool.run(sessions, cost, submit_on, chosen=chosen)
+        parts, refused = [Part.of(first, plan.specs[0].count)], list[DomainError]()
+        try:
+            self._submit_rest(plan, session_id, uris, parts, refused, may_submit, grant)
+        finally:
+            if grant is not None and self.capacity is not None:
+                self.capacity.attach(grant, [part.history_id for part in parts])
+                grant.submitted()
         logger.info(
             "generation {} submitted on session {} ({}, {} part(s))",
             parts[0].history_id, mask(session_id), plan.specs[0].kind, len(parts),
@@ -192,6 +205,38 @@ class GenerationService:
             output_format=plan.output_format, output_compression=plan.output_compression, size=plan.size,
             refused=tuple(refused),
         )  # fmt: skip
+
+    def _submit_rest(
+        self,
+        plan: Plan,
+        session_id: str,
+        uris: tuple[str, ...],
+        parts: list[Part],
+        refused: list[DomainError],
+        may_submit: Callable[[], None],
+        grant: Grant | None,
+    ) -> None:
+        """The parts after the first, on the same session, while the client is there and Jimeng accepts them
+        (a part beyond the slots the caps gave this request is not submitted: Jimeng would refuse it)."""
+        for spec in plan.specs[1:]:
+            if grant is not None and len(parts) >= grant.held:
+                left = len(plan.specs) - len(parts)
+                logger.warning("{} later part(s) exceed the session's concurrency cap: not submitted", left)
+                refused.append(ConcurrencyLimitError(
+                    f"{left} later part(s) not submitted: one request runs at most {grant.held} parts at once "
+                    "on a session (SESSION_CONCURRENCY); ask for fewer images"
+                ))  # fmt: skip
+                break
+            try:
+                may_submit()
+                parts.append(Part.of(self._submit(session_id, spec, uris), spec.count))
+            except ClientGoneError:
+                logger.info("client went away: {} later part(s) not submitted", len(plan.specs) - len(parts))
+                break
+            except (JimengError, ServiceRestartingError) as err:
+                logger.warning("part {} of a generation was refused: {}", len(parts) + 1, err.message)
+                refused.append(err)
+                break  # the account said no: the next parts would be refused alike
 
     def _refuse_if_shutting_down(self) -> None:
         if self.shutdown.begun:
@@ -257,11 +302,36 @@ class GenerationService:
         finally:
             for watch in watches:
                 watch.cancel()
+            if self.capacity is not None:  # a client gone: nothing polls its parts; their slots run out
+                for part in job.parts:
+                    self.capacity.abandon(part.history_id)
+
+    def detach(self, job: Job) -> None:
+        """Nobody follows ``job`` here (an async answer): a part holding a slot of the caps is watched in the
+        background until it ends, then its slot is freed."""
+        if self.capacity is None:
+            return
+        for part in job.parts:
+            if self.capacity.holds(part.history_id):
+                name = f"slot-{part.history_id}"
+                threading.Thread(target=self._free_when_done, args=(job, part), name=name, daemon=True).start()
+
+    def _free_when_done(self, job: Job, part: Part) -> None:
+        watch = self._watch(job, part, "slot")
+        try:
+            while (event := watch.next_event(timeout=None)) is None or not event.terminal:
+                pass
+        finally:
+            watch.cancel()
+            if self.capacity is not None:
+                self.capacity.finish(part.history_id)
 
     def _watch(self, job: Job, part: Part, request_id: str) -> Watch:
+        waited = self.capacity.waited(part.history_id) if self.capacity is not None else 0.0
         return self.poller.watch(
             job.session_id, part.history_id, poll_id=part.submit_id, kind=job.kind, model=job.model,
-            timeout=self.deadlines.of(job.kind), forecast=part.forecast_seconds, request_id=request_id,
+            timeout=max(1.0, self.deadlines.of(job.kind) - waited), forecast=part.forecast_seconds,
+            request_id=request_id,
             age=max(0.0, self._clock() - job.created) if job.resumed else None,
         )  # fmt: skip
 
@@ -319,6 +389,8 @@ class GenerationService:
     def _outcome(self, job: Job, part: Part, event: PollEvent) -> GenerationResult:
         """The result of a part's terminal poll event, or the matching error raised with its history id."""
         hid = part.history_id
+        if self.capacity is not None:
+            self.capacity.finish(hid)  # the part ended (or its deadline passed): its slot is free
         if event.outcome is PollOutcome.SUCCEEDED and event.snapshot is not None:
             return self._result(job, part, event.snapshot)
         if event.outcome is PollOutcome.TIMEOUT:

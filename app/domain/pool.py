@@ -1,7 +1,9 @@
 """Choosing the session that pays for a job, and failing over before Jimeng accepted it.
 
-Account state (logged in, credits) is cached per worker for ``cache_seconds`` and corrected by every
-upstream answer that contradicts it (an expired session, a refused draft, a spent credit). Preference: live,
+Account state (logged in, credits) is cached per worker for ``cache_seconds`` and, with ``shared``
+(``app/domain/shared_accounts.py``), shared by every worker and replica through the state store: one credit
+check per account per period, one daily claim per account per day. It is corrected by every upstream answer
+that contradicts it (an expired session, a refused draft, a spent credit). Preference: live,
 enough credits, not failed recently, most credits first, random among equals. When every session is short,
 each claims its daily free credits once and the choice runs again. After a draft was accepted the job stays
 on its session: failover only ever happens around ``submit``, never after it.
@@ -28,6 +30,7 @@ from loguru import logger
 from app.domain.days import shanghai_day
 from app.domain.errors import InsufficientCreditsError, JimengError, SessionExpiredError
 from app.domain.models import Claim, Credits
+from app.domain.shared_accounts import SharedAccounts
 from app.secrets import mask
 
 T = TypeVar("T")
@@ -93,6 +96,7 @@ class SessionPool:
         rng: random.Random | None = None,
         max_checks: int = DEFAULT_MAX_CHECKS,
         max_accounts: int = DEFAULT_MAX_ACCOUNTS,
+        shared: SharedAccounts | None = None,
     ) -> None:
         self._backend = backend
         self._cache_seconds = cache_seconds
@@ -104,6 +108,7 @@ class SessionPool:
         self._states: OrderedDict[str, AccountState] = OrderedDict()
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         self._guard = threading.Lock()
+        self._shared = shared  # every worker's and replica's view, in the state store (None: this worker's)
 
     def budget(self) -> Budget:
         """A fresh per-request budget of account calls."""
@@ -139,13 +144,20 @@ class SessionPool:
     ) -> str:
         """The best live session with ``cost`` credits, claiming daily credits once when all are short.
         Sessions whose stale balance the budget cannot refresh any more are left out."""
+        return self.ranked(sessions, cost, all_sessions, budget)[0]
+
+    def ranked(
+        self, sessions: list[str], cost: int, all_sessions: list[str] | None = None, budget: Budget | None = None
+    ) -> list[str]:
+        """Every live session with ``cost`` credits, best first (``choose``'s order; the concurrency caps pick
+        the best one with a free slot); the pool's error when there is none."""
         budget = budget or self.budget()
         states = {s: st for s in sessions if (st := self.state(s, budget)) is not None}
         ranked = rank(self._candidates(states, cost), cost, self._rng)
         if not ranked and self._claim_daily(states, cost, budget):
             ranked = rank(self._candidates(states, cost), cost, self._rng)
         if ranked:
-            return ranked[0]
+            return ranked
         raise self._no_session_error(all_sessions or sessions, cost)
 
     def state(self, session_id: str, budget: Budget | None = None) -> AccountState | None:
@@ -154,10 +166,44 @@ class SessionPool:
         with self._lock_for(session_id):
             state = self._remembered(session_id)
             if self._clock() - state.checked_at >= self._cache_seconds:
+                if self._adopt(session_id, state):
+                    return state
                 if budget is not None and not budget.take_check():
                     return None
-                self._refresh(session_id, state)
+                self._refresh_shared(session_id, state)
             return state
+
+    def _adopt(self, session_id: str, state: AccountState, found: Credits | bool | None = None) -> bool:
+        """What another worker learned within the cache period, taken over; False when there is nothing."""
+        if found is None and self._shared is not None:
+            found = self._shared.known(session_id)
+        if found is None or found is False:
+            return False
+        if found is True:
+            state.expired, state.credits = True, None
+        else:
+            state.credits, state.expired, state.unverified = found, False, False
+        state.checked_at = self._clock()
+        return True
+
+    def _refresh_shared(self, session_id: str, state: AccountState) -> None:
+        """One credit check for every worker: the one that takes the check asks Jimeng and publishes the
+        answer; the others wait for it (and ask themselves only when it gave none)."""
+        if self._shared is None:
+            self._refresh(session_id, state)
+            return
+        if not self._shared.take_check(session_id) and self._adopt(
+            session_id, state, self._shared.wait_for_check(session_id)
+        ):
+            return
+        try:
+            self._refresh(session_id, state)
+            if state.expired:
+                self._shared.publish_expired(session_id)
+            elif state.credits is not None and not state.unverified:
+                self._shared.publish_credits(session_id, state.credits)
+        finally:
+            self._shared.done_checking(session_id)
 
     def _remembered(self, session_id: str) -> AccountState:
         """The cached state of a session (a new one when unknown), kept as the most recently used."""
@@ -175,6 +221,8 @@ class SessionPool:
         """A fresh balance learned elsewhere (token endpoints): saves the next credit check."""
         self._update(session_id, credits=credits)
         self._remembered(session_id).expired = False
+        if self._shared is not None:
+            self._shared.publish_credits(session_id, credits)
 
     def claimed_today(self, session_id: str) -> bool:
         """Whether this worker already claimed the session's daily credits today (no call)."""
@@ -188,6 +236,8 @@ class SessionPool:
 
     def mark_expired(self, session_id: str) -> None:
         self._update(session_id, expired=True, failed=True)
+        if self._shared is not None:
+            self._shared.publish_expired(session_id)
 
     def spend(self, session_id: str, cost: int) -> None:
         with self._guard:  # a state the cache already forgot needs no update
@@ -196,6 +246,8 @@ class SessionPool:
                 gift = max(state.credits.gift - cost, 0)
                 rest = max(cost - state.credits.gift, 0)
                 state.credits = Credits(gift, max(state.credits.purchase - rest, 0), state.credits.vip)
+        # not published: the shared balance is the last one Jimeng told (refreshed once per period), never one
+        # each worker lowered from its own stale copy
 
     def _refresh(self, session_id: str, state: AccountState) -> None:
         try:
@@ -234,11 +286,16 @@ class SessionPool:
                 if not budget.take_claim():
                     break
                 state.claimed_on = today
+                if self._shared is not None and not self._shared.take_claim(session_id, today):
+                    self._adopt(session_id, state)  # another worker claimed today's credits of the account
+                    continue
                 try:
                     claim = self._backend.receive_credits(session_id)
                     state.credits = Credits(gift=claim.total)
                     state.checked_at = self._clock()
                     claimed = True
+                    if self._shared is not None:
+                        self._shared.publish_credits(session_id, state.credits)
                     logger.info("claimed daily credits on session {}: now {}", mask(session_id), state.credits.total)
                 except JimengError as err:
                     logger.info("daily credit claim on session {} gave nothing: {}", mask(session_id), err)

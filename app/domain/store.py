@@ -3,8 +3,9 @@ flight): one interface, two implementations (``app/state``): SQLite for the work
 for several replicas.
 
 Values are short strings (JSON written by their owner); every key expires. The operations are the ones a
-claim needs to be race-free across processes: create-if-absent and compare-and-swap, plus a counter for
-the caps and budgets that come next.
+claim needs to be race-free across processes: create-if-absent and compare-and-swap, a counter, and lease
+sets (members that each expire unless renewed, added only below a limit: the slots of the per-session
+concurrency caps and the waiters of their queue, ``app/domain/capacity.py``).
 
 Every ``ttl`` is a positive, finite number of seconds (anything else raises ValueError: a caller's bug).
 Any failure of the store itself raises StoreUnavailableError.
@@ -42,6 +43,20 @@ class StateStore(Protocol):
         """Add ``delta`` to the integer at ``key`` (0 when absent) and return the new value; a key created by
         this call expires after ``ttl`` seconds, an existing one keeps its expiry. A value that is not an
         integer raises StoreUnavailableError."""
+        ...
+
+    def lease(self, key: str, member: str, ttl: float, limit: int | None = None) -> bool:
+        """Hold ``member`` in the lease set ``key`` until ``ttl`` seconds from now: a member already held is
+        renewed; a new one is added only while fewer than ``limit`` live members are held (None: no limit).
+        True when ``member`` is held now. The set itself expires with its last member."""
+        ...
+
+    def unlease(self, key: str, member: str) -> bool:
+        """Drop ``member`` from the lease set ``key``; True when it was held."""
+        ...
+
+    def leases(self, key: str) -> list[str]:
+        """The live members of the lease set ``key``, sorted (empty when none)."""
         ...
 
     def close(self) -> None: ...

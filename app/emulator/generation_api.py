@@ -140,10 +140,9 @@ def _create(ctx: Ctx, account: Account, spec: drafts.DraftSpec, markers: Markers
     per_draft = spec.kind == "gen_video" or not config.strict  # the baseline charged images per draft
     cost = (config.video_cost if spec.kind == "gen_video" else config.image_cost) * (1 if per_draft else first_batch)
     with state.lock:
-        if config.max_running_jobs:
-            running = sum(1 for g in state.of_session(account.session_id) if not g.snapshot(ctx.now).terminal)
-            if running >= config.max_running_jobs:
-                raise _refused("1010", "concurrency_limit")
+        running = sum(1 for g in state.of_session(account.session_id) if not g.snapshot(ctx.now).terminal)
+        if config.max_running_jobs and running >= config.max_running_jobs:
+            raise _refused("1010", "concurrency_limit")
         today = account.generations_per_day.get(ctx.day, 0)
         if config.daily_generation_limit and today >= config.daily_generation_limit:
             raise _refused("121101", "daily_limit")
@@ -155,6 +154,7 @@ def _create(ctx: Ctx, account: Account, spec: drafts.DraftSpec, markers: Markers
         account.generations_per_day[ctx.day] = today + 1
         generation = state.add(build)
         generation.charged = cost
+        ctx.stats.running(account.session_id, running + 1)
     ctx.stats.total("generations_created")
     ctx.stats.total("credits_charged", cost)
     return generation

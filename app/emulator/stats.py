@@ -29,6 +29,7 @@ class Stats:
             self._sites: dict[str, dict[str, collections.Counter[str]]] = {}
             self._via: dict[str, collections.Counter[str]] = {"by_path": collections.Counter(),
                                                               "by_session": collections.Counter()}  # fmt: skip
+            self._peak_running: dict[str, int] = {}
 
     def request(self, route: str, session_id: str | None) -> None:
         with self._lock:
@@ -65,6 +66,11 @@ class Stats:
         with self._lock:
             self._totals[name] += amount
 
+    def running(self, session_id: str, count: int) -> None:
+        """Generations of the session not finished right after a new one was created: its peak is kept."""
+        with self._lock:
+            self._peak_running[session_id] = max(self._peak_running.get(session_id, 0), count)
+
     def media(self, kind: str) -> None:
         with self._lock:
             self._media[kind] += 1
@@ -84,6 +90,7 @@ class Stats:
                 "sites": {
                     name: {fact: dict(counts) for fact, counts in site.items()} for name, site in self._sites.items()
                 },
+                "peak_running": dict(self._peak_running),
             }
         requests["total"] = sum(by_path.values())
         counters.update(_generation_stats(state, now))

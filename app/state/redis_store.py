@@ -37,6 +37,36 @@ if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]
 return total
 """
 
+# Lease sets are sorted sets scored by each member's expiry in Redis's own clock (TIME: replicas' clocks may
+# differ). KEYS[1]; ARGV: member, ttl in ms, limit (-1: none). The set expires with its longest lease.
+_LEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  local limit = tonumber(ARGV[3])
+  if limit >= 0 and redis.call('ZCARD', KEYS[1]) >= limit then return 0 end
+end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
+"""
+# KEYS[1]; ARGV: member. A member whose lease ran out is not held any more.
+_UNLEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+if score and tonumber(score) > now then return 1 end
+return 0
+"""
+_LEASES = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+"""
+
 T = TypeVar("T")
 
 
@@ -66,6 +96,9 @@ class RedisStore:
         )
         self._swap = self._client.register_script(_SWAP)
         self._add = self._client.register_script(_ADD)
+        self._lease = self._client.register_script(_LEASE)
+        self._unlease = self._client.register_script(_UNLEASE)
+        self._leases = self._client.register_script(_LEASES)
 
     def __repr__(self) -> str:
         return f"RedisStore({mask_url(self._url)!r})"
@@ -101,8 +134,23 @@ class RedisStore:
         ms = _ms(ttl)
         return self._guard(lambda: int(self._add(keys=[self.prefix + key], args=[int(delta), ms])))
 
+    def lease(self, key: str, member: str, ttl: float, limit: int | None = None) -> bool:
+        args: list[str | int] = [member, _ms(ttl), -1 if limit is None else max(0, int(limit))]
+        return self._guard(lambda: int(self._lease(keys=[self._set_key(key)], args=args)) == 1)
+
+    def unlease(self, key: str, member: str) -> bool:
+        return self._guard(lambda: int(self._unlease(keys=[self._set_key(key)], args=[member])) == 1)
+
+    def leases(self, key: str) -> list[str]:
+        found = self._guard(lambda: self._leases(keys=[self._set_key(key)]))
+        return sorted(str(member) for member in found)
+
     def close(self) -> None:
         self._guard(self._client.close)
+
+    def _set_key(self, key: str) -> str:
+        """Lease sets live apart from the plain keys (a sorted set and a string cannot share a name)."""
+        return f"{self.prefix}lease:{key}"
 
     # -- errors -----------------------------------------------------------------------------------------
 

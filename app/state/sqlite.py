@@ -30,6 +30,9 @@ PURGE_EVERY = 500  # writes of this process between two deletions of the expired
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires)",
+    "CREATE TABLE IF NOT EXISTS leases (key TEXT NOT NULL, member TEXT NOT NULL, expires REAL NOT NULL, "
+    "PRIMARY KEY (key, member))",
+    "CREATE INDEX IF NOT EXISTS leases_expires ON leases (expires)",
 )
 _CREATE = (
     "INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) "
@@ -129,6 +132,46 @@ class SqliteStore:
 
         return self._write(run)
 
+    def lease(self, key: str, member: str, ttl: float, limit: int | None = None) -> bool:
+        ttl = _ttl(ttl)
+
+        def run(conn: sqlite3.Connection, now: float) -> bool:
+            conn.execute("BEGIN IMMEDIATE")  # count and insert: one claim, no other writer between
+            try:
+                conn.execute("DELETE FROM leases WHERE key = ? AND expires <= ?", (key, now))
+                held = conn.execute("SELECT 1 FROM leases WHERE key = ? AND member = ?", (key, member)).fetchone()
+                if held is None and limit is not None:
+                    (count,) = conn.execute("SELECT COUNT(*) FROM leases WHERE key = ?", (key,)).fetchone()
+                    if count >= limit:
+                        conn.execute("COMMIT")
+                        return False
+                conn.execute(
+                    "INSERT INTO leases (key, member, expires) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key, member) DO UPDATE SET expires = excluded.expires",
+                    (key, member, now + ttl),
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return True
+
+        return self._write(run)
+
+    def unlease(self, key: str, member: str) -> bool:
+        def run(conn: sqlite3.Connection, now: float) -> bool:
+            sql = "DELETE FROM leases WHERE key = ? AND member = ? AND expires > ?"
+            return conn.execute(sql, (key, member, now)).rowcount == 1
+
+        return self._write(run)
+
+    def leases(self, key: str) -> list[str]:
+        def run(conn: sqlite3.Connection, now: float) -> list[str]:
+            sql = "SELECT member FROM leases WHERE key = ? AND expires > ? ORDER BY member"
+            return [str(row[0]) for row in conn.execute(sql, (key, now))]
+
+        return self._call(run)
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None and self._pid == os.getpid():
@@ -150,6 +193,7 @@ class SqliteStore:
                     self._writes += 1
                     if self._writes % self._purge_every == 0:
                         conn.execute("DELETE FROM kv WHERE expires <= ?", (now,))
+                        conn.execute("DELETE FROM leases WHERE expires <= ?", (now,))
                 return result
         except sqlite3.Error as err:
             raise StoreUnavailableError(f"state store {self.path}: {err}") from err

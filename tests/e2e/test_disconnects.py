@@ -81,6 +81,7 @@ def test_hundred_streams_hanging_up_leave_no_poll_and_no_connection(emu: Emulato
         "POLL_MAX_SECONDS": "0.3",
         "SSE_KEEPALIVE_SECONDS": "0.3",
         "LOG_LEVEL": "WARNING",
+        "SESSION_CONCURRENCY": "0",  # 100 generations on one session at once: more than the caps allow
     }
     with gunicorn_process(env, log_path=tmp_path / "gunicorn.log") as (url, server):
         port = int(url.rsplit(":", 1)[1])

@@ -82,6 +82,14 @@ def test_the_concurrency_limit_is_ret_1010_until_a_job_ends(wire: Wire, emulator
     assert wire.generate(image_body("c"))["ret"] == "0"
 
 
+def test_stats_keep_each_sessions_peak_of_running_generations(wire: Wire, emulator: EmulatorServer) -> None:
+    first = wire.submit(image_body("a [gen=10s]"))
+    wire.submit(image_body("b [gen=10s]"))
+    emulator.state.generations[first].created -= 20  # the first ended
+    wire.submit(image_body("c [gen=10s]"))
+    assert list(emulator.stats()["peak_running"].values()) == [2]
+
+
 def test_the_daily_generation_limit_is_ret_121101_until_the_next_day(wire: Wire, emulator: EmulatorServer) -> None:
     emulator.configure(daily_generation_limit=2)
     wire.submit(image_body("a"))

@@ -384,3 +384,59 @@ def test_tests_get_a_private_store_per_app(make_app: Callable[..., object]) -> N
 def test_the_app_masks_the_redis_password_in_logs(make_app: Callable[..., object]) -> None:
     make_app(redis_url=f"redis://:{PASSWORD}@127.0.0.1:6379/0")
     assert PASSWORD not in secrets.redact(f"connecting with {PASSWORD}")
+
+
+# -- lease sets (the slots and queues of app/domain/capacity.py) -------------------------------------------
+
+
+def test_a_lease_set_holds_members_below_its_limit(store: StateStore) -> None:
+    assert store.leases("slots") == []
+    assert store.lease("slots", "b", 10, limit=2) is True
+    assert store.lease("slots", "a", 10, limit=2) is True
+    assert store.lease("slots", "c", 10, limit=2) is False  # full
+    assert store.lease("slots", "a", 10, limit=2) is True  # a held member renews, full or not
+    assert store.leases("slots") == ["a", "b"]
+    assert store.unlease("slots", "a") is True
+    assert store.unlease("slots", "a") is False
+    assert store.lease("slots", "c", 10, limit=2) is True
+    assert store.leases("slots") == ["b", "c"]
+    assert store.lease("slots", "d", 10) is True  # no limit
+    assert store.leases("slots") == ["b", "c", "d"]
+
+
+def test_an_expired_lease_frees_its_place(store: StateStore) -> None:
+    assert store.lease("slots", "dead-worker", SHORT, limit=1) is True
+    assert store.lease("slots", "other", 10, limit=1) is False
+    time.sleep(SHORT + 0.15)
+    assert store.leases("slots") == []
+    assert store.unlease("slots", "dead-worker") is False
+    assert store.lease("slots", "other", 10, limit=1) is True
+
+
+def test_renewing_a_lease_keeps_it(store: StateStore) -> None:
+    store.lease("queue", "waiter", SHORT)
+    for _ in range(3):
+        time.sleep(SHORT / 2)
+        assert store.lease("queue", "waiter", SHORT) is True
+    assert store.leases("queue") == ["waiter"]
+
+
+def test_lease_sets_are_apart_from_plain_keys(store: StateStore) -> None:
+    store.put("slots", "text", 10)
+    store.lease("slots", "m", 10)
+    assert store.get("slots") == "text"
+    assert store.leases("slots") == ["m"]
+    assert store.leases("other") == []
+
+
+def test_threads_racing_for_leases_never_overshoot_the_limit(factory: Factory) -> None:
+    stores = [factory() for _ in range(12)]
+    wins: list[int] = []
+
+    def take(index: int) -> None:
+        if stores[index].lease("slots", f"holder-{index:02d}", 10, limit=3):
+            wins.append(index)
+
+    _race(len(stores), take)
+    assert len(wins) == 3
+    assert stores[0].leases("slots") == sorted(f"holder-{i:02d}" for i in wins)
