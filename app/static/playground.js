@@ -58,6 +58,7 @@ const TEXT = {
     generating: "Generating",
     ready_count: "{0} of {1} images ready",
     eta: "about {0} s left",
+    then: ", ",
     done_images: "Done: {0} image(s).",
     done_video: "Done: the video is ready.",
     stopped: "The stream ended before every image arrived: refresh it from the gallery.",
@@ -133,6 +134,7 @@ const TEXT = {
     generating: "生成中",
     ready_count: "已完成 {0}/{1} 张",
     eta: "预计还需 {0} 秒",
+    then: "，",
     done_images: "完成：共 {0} 张。",
     done_video: "完成：视频已生成。",
     stopped: "图片尚未全部返回连接就结束了：请在“我的作品”中刷新。",
@@ -548,7 +550,7 @@ function progressText(p) {
   } else {
     text = t("generating");
   }
-  return p.eta ? `${text}, ${t("eta", p.eta)}` : `${text}…`;
+  return p.eta ? `${text}${t("then")}${t("eta", p.eta)}` : `${text}…`;
 }
 
 function showError(error) {
@@ -799,9 +801,7 @@ async function generateVideo(model, prompt) {
       phase: task.status === "queued" ? "queued" : "running",
       position: task.queue_position,
       length: task.queue_length,
-      eta: task.eta_seconds,
-      finished: task.progress?.finished,
-      total: task.progress?.total,
+      eta: task.eta_seconds, // a video's progress counts items, not images: not shown
     });
   }
 }
