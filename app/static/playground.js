@@ -641,11 +641,7 @@ async function generateImages(model, prompt) {
   if (inputs.length) body.images = inputs;
   const path = inputs.length ? "/v1/images/compositions" : "/v1/images/generations";
   const response = await fetch(path, { method: "POST", headers: headers(), body: JSON.stringify(body) });
-  if (!response.ok) {
-    showError(await errorOf(response));
-    setStatus(null);
-    return;
-  }
+  if (!response.ok) return refused(response, "image", model.id, prompt);
   const entry = newEntry("image", model.id, prompt);
   let expected = body.n || 0;
   let failed = false;
@@ -685,6 +681,20 @@ async function generateImages(model, prompt) {
   if (failed) setStatus(null);
   else if (count && count >= expected) setStatus("done_images", count);
   else setStatus("stopped");
+}
+
+// An error answer; one naming a generation that may exist (its history id, or the submission id of
+// submit_outcome_unknown) goes to the gallery, where "Refresh" asks /v1/tasks about it.
+async function refused(response, kind, model, prompt) {
+  const error = await errorOf(response);
+  showError(error);
+  setStatus(null);
+  const id = error.history_id || error.task_id;
+  if (id) {
+    const entry = newEntry(kind, model, prompt);
+    entry.ids = [id];
+    saveEntry(entry);
+  }
 }
 
 // ": generation 123: queued, position 3, ~20 s" / ": generation 123: 2 of 4 images ready, ~5 s" / "...: generating"
@@ -764,11 +774,7 @@ async function generateVideo(model, prompt) {
     headers: headers(),
     body: JSON.stringify(body),
   });
-  if (!response.ok) {
-    showError(await errorOf(response));
-    setStatus(null);
-    return;
-  }
+  if (!response.ok) return refused(response, "video", model.id, prompt);
   const accepted = await response.json();
   const entry = newEntry("video", model.id, prompt);
   entry.ids = [accepted.history_id || accepted.id];

@@ -147,3 +147,21 @@ def test_errors_are_in_chinese_too(open_page: Any) -> None:
     page.fill("#prompt", "一只猫")
     page.click("#generate")
     expect(page.locator("#error-text")).to_contain_text("你的即梦登录已过期", timeout=15_000)
+
+
+def test_failures_after_and_before_the_submission_are_explained(open_page: Any) -> None:
+    page = open_page()
+    sign_in(page)
+    page.fill("#prompt", "a cat [filter]")  # accepted by Jimeng, then refused by its moderation: a stream error event
+    page.select_option("#count", "1")
+    page.click("#generate")
+    expect(page.locator("#error-text")).to_contain_text("Jimeng's moderation refused", timeout=30_000)
+    history = page.text_content("#history-ids")
+    assert history
+    expect(page.locator("#error-text")).to_contain_text(f"The generation {history} exists at Jimeng")
+    expect(page.locator(f"#gallery li[data-history='{history}']")).to_contain_text("failed")
+
+    page.fill("#prompt", "a cat [ret=1010]")  # refused at the submission: a plain 429 before any stream
+    page.click("#generate")
+    expect(page.locator("#error-text")).to_contain_text("already runs as many generations as it may", timeout=30_000)
+    expect(page.locator("#error-details")).to_contain_text("concurrency_limit")
