@@ -1,5 +1,8 @@
 # syntax=docker/dockerfile:1
-FROM python:3.11-slim AS build
+# CI builds this file with buildah (tests/docker): where no container registry answers, it passes a stand-in
+# base (Debian bookworm's Python 3.11) as PYTHON_IMAGE; everything below runs as written.
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
@@ -9,7 +12,7 @@ COPY app ./app
 COPY config ./config
 RUN pip install .
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PORT=5100
 # the state store's SQLite file (REDIS_URL replaces it): somewhere the non-root user can write
 ENV STATE_DB=/home/jimeng/state/state.sqlite3

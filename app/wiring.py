@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.api import chat, health, images, models, openapi, tasks, tokens, videos
+from app.api import chat, health, images, models, openapi, playground, tasks, tokens, videos
 from app.api.body_guard import BodyGuard, BodyPolicy, reject_oversized_bodies
 from app.api.context import authenticate
 from app.api.paths import PathNormaliser
@@ -284,3 +284,4 @@ def begin_shutdown(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     for blueprint in (health.bp, models.bp, openapi.bp, images.bp, videos.bp, chat.bp, tasks.bp, tokens.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(playground.bp)  # /playground (its files: app/static)
