@@ -35,11 +35,12 @@ def cap_env(emu: EmulatorServer, **extra: str) -> dict[str, str]:
 
 
 def burst(urls: list[str]) -> list[tuple[str, int, requests.Response]]:
-    """20 requests from 3 callers, each caller's in a known arrival order (sent 40 ms apart, round-robin
-    between callers, spread over the instances), all in flight together."""
+    """20 requests from 3 callers, each caller's in a known arrival order (sent 100 ms apart, round-robin
+    between callers, spread over the instances: a caller's consecutive requests 300 ms apart, more than a
+    loaded machine takes to get a request to the queue), all in flight together (each runs 1 s or more)."""
 
     def one(index: int) -> tuple[str, int, requests.Response]:
-        time.sleep(index * 0.04)
+        time.sleep(index * 0.1)
         caller, number = KEYS[index % 3], index // 3
         response = requests.post(
             f"{urls[index % len(urls)]}/v1/images/generations",
