@@ -146,7 +146,6 @@ class PostEditRequest:
     source_size: tuple[int, int] | None = None
     tool_param: str = "mode"
     image_param: str = "image"
-    messages_chars: int = 0
 
 
 GenerationRequest = ImageRequest | VideoRequest | PostEditRequest
