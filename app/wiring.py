@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.api import chat, health, images, models, openapi, playground, tasks, tokens, videos
+from app.api import chat, health, images, models, openapi, playground, post_edit, tasks, tokens, videos
 from app.api.body_guard import BodyGuard, BodyPolicy, reject_oversized_bodies
 from app.api.context import authenticate
 from app.api.paths import PathNormaliser
@@ -184,6 +184,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             submit_settle_seconds=settings.submit_settle_seconds,
             regions=region_hosts(settings),
             default_proxy=settings.jimeng_proxy,
+            prefer_watermark_free=settings.prefer_watermark_free,
         ),
     )
     timing = PollTiming(
@@ -282,6 +283,7 @@ def begin_shutdown(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (health.bp, models.bp, openapi.bp, images.bp, videos.bp, chat.bp, tasks.bp, tokens.bp):
+    blueprints = (health.bp, models.bp, openapi.bp, images.bp, post_edit.bp, videos.bp, chat.bp, tasks.bp, tokens.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(playground.bp)  # /playground (its files: app/static)

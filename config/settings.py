@@ -297,6 +297,13 @@ class Settings:
     allow_private_image_urls: bool = setting(
         "ALLOW_PRIVATE_IMAGE_URLS", _bool, False, "let image URLs reach private/loopback addresses"
     )
+    prefer_watermark_free: bool = setting(
+        "PREFER_WATERMARK_FREE",
+        _bool,
+        True,
+        "answer Jimeng's watermark-free files (images' large images, videos' main_url); off: the standard, "
+        "watermarked links the web app shows (no extra look-up for videos)",
+    )
     image_timeout_seconds: float = setting("IMAGE_TIMEOUT_SECONDS", _float_range(1, 86400), 600.0, "image deadline")
     video_timeout_seconds: float = setting("VIDEO_TIMEOUT_SECONDS", _float_range(1, 86400), 1500.0, "video deadline")
     sse_keepalive_seconds: float = setting(

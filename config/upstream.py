@@ -132,11 +132,12 @@ REGION_NAMES = ("cn", "us", "hk", "jp", "sg")
 
 @dataclass(frozen=True)
 class ImageDraftConfig:
-    """[2026 3.4, 3.5] Version constants of image drafts: text to image and blends."""
+    """[2026 3.4, 3.5, 8.1] Version constants of image drafts: text to image, blends and post edits."""
 
     min_version: str
     blend_min_version: str
     blend_gen_type: int
+    post_edit_min_version: str
 
 
 @dataclass(frozen=True)

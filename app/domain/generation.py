@@ -431,7 +431,7 @@ class GenerationService:
             b64 = tuple(base64.b64encode(blob).decode("ascii") for blob in blobs)
         return GenerationResult(
             history_id=part.history_id, kind=job.kind, model=job.model, urls=urls, created=job.created, b64=b64,
-            output_format=output_format, size=job.size if image else None, prompt=job.prompt,
+            output_format=output_format, size=(job.size or snapshot.image_size) if image else None, prompt=job.prompt,
             input_images=job.input_images,
         )  # fmt: skip
 

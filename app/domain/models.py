@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.domain.errors import DomainError
-from app.domain.sources import ImageSource
+from app.domain.sources import ImageSource, ResultRef
 
 
 class GenerationKind(StrEnum):
@@ -41,6 +41,7 @@ class DraftKind(StrEnum):
     GENERATE = "image"
     BLEND = "blend"
     VIDEO = "video"
+    POST_EDIT = "post_edit"  # 超清, 智能超清, 细节修复, 扩图 of one image (app/domain/post_edit.py)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class InputImage:
     data: bytes
     source: str  # "url", "data_uri" or "upload": for logs and errors, never the bytes
     mime: str = "application/octet-stream"
+    width: int = 0  # read from the header by the loader (0: not known)
+    height: int = 0
 
 
 class ResponseFormat(StrEnum):
@@ -103,7 +106,49 @@ class VideoRequest:
     ratio_param: str = "ratio"
 
 
-GenerationRequest = ImageRequest | VideoRequest
+class PostEditTool(StrEnum):
+    """A post-edit tool of one image, named as Jimeng's draft names it (its ``generate_type``)."""
+
+    NORMAL_HD = "normal_hd"  # 超清
+    PRO_HD = "pro_hd"  # 智能超清
+    SUPER_RESOLUTION = "super_resolution"  # 细节修复
+    PAINTING = "painting"  # 扩图 (outpaint)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Padding:
+    """How far an outpaint extends each side, as a share of the source's width (left, right) or height."""
+
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostEditRequest:
+    """One image upscaled or extended; nothing checked yet. ``image`` is None when the caller sent none.
+    ``source_size`` is filled by the service once the image is known (the file's header, or the record of an
+    earlier result), so an outpaint's padding for a target ``ratio`` can be computed."""
+
+    tool: str | None
+    image: ImageSource | ResultRef | None
+    ratio: str | None = None
+    padding: Padding | None = None
+    resolution: str | None = None  # pro_hd's tier
+    n: int | None = None
+    model: str | None = None  # the draft's root model: the default image model when absent
+    response_format: ResponseFormat = ResponseFormat.URL
+    output_format: str | None = None
+    output_compression: int | None = None
+    run_async: bool = False
+    stream: bool = False
+    source_size: tuple[int, int] | None = None
+    tool_param: str = "mode"
+    image_param: str = "image"
+
+
+GenerationRequest = ImageRequest | VideoRequest | PostEditRequest
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +180,10 @@ class DraftSpec:
     benefit_fallback: str = ""
     draft_mode: bool = False
     image_uris: tuple[str, ...] = ()
+    tool: str = ""  # post edits: the tool (PostEditTool); its input is image_uris[0] or the origin item
+    origin_history_id: str = ""  # post edits of an earlier result: its record and item (2026 8.3)
+    origin_item_id: str = ""
+    padding: Padding | None = None  # outpaint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,6 +207,8 @@ class Snapshot:
     image_urls: tuple[str, ...] = ()
     video_url: str | None = None
     item_id: str = ""  # the first item's id (a video's watermark-free file is looked up by it)
+    item_ids: tuple[str, ...] = ()  # every image item's id, in order (post edits name an earlier result by it)
+    image_sizes: tuple[tuple[int, int], ...] = ()  # every image item's (width, height), when the record says
     created_time: float | None = None  # unix seconds, Jimeng's clock
     queue_position: int | None = None  # 0-based place in Jimeng's queue while queued
     queue_length: int | None = None
@@ -165,6 +216,11 @@ class Snapshot:
     executed_count: int | None = None  # images Jimeng says it ran for this draft (read on finished records)
     must_progress: bool = False  # items arriving or an unknown state: standing still too long is a failure
     error: DomainError | None = None  # why a failed record failed (carries its history id)
+
+    @property
+    def image_size(self) -> str | None:
+        """The first image's pixel size as ``"WxH"``, when the record says."""
+        return f"{self.image_sizes[0][0]}x{self.image_sizes[0][1]}" if self.image_sizes else None
 
     @property
     def queue_place(self) -> int | None:

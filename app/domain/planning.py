@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from app.domain import post_edit_rules as post_edit
 from app.domain.catalog import Catalog, CatalogSource, ImageModel, Model, VideoModel
 from app.domain.counts import split_count
 from app.domain.errors import InvalidRequestError, ModelUnavailableError
@@ -21,11 +22,13 @@ from app.domain.models import (
     GenerationKind,
     GenerationRequest,
     ImageRequest,
+    PostEditRequest,
+    PostEditTool,
     ResponseFormat,
     VideoRequest,
 )
 from app.domain.sizes import is_auto, parse_size, ratio_for_size, tier_for_size, video_size
-from app.domain.sources import ImageSource, ImageUrl
+from app.domain.sources import ImageSource, ImageUrl, ResultRef
 from app.domain.text import forbidden_character, shown
 from config.upstream import UpstreamConfig
 
@@ -60,8 +63,9 @@ class Plan:
 
     @property
     def size(self) -> str | None:
-        """Images: the drafts' pixel size, ``"2048x2048"``."""
-        return f"{self.spec.width}x{self.spec.height}" if self.kind is GenerationKind.IMAGE else None
+        """Images: the drafts' pixel size, ``"2048x2048"`` (None for a post edit: the record tells it)."""
+        image = self.kind is GenerationKind.IMAGE and self.spec.width > 0
+        return f"{self.spec.width}x{self.spec.height}" if image else None
 
     @property
     def job_counts(self) -> tuple[int, ...]:
@@ -104,6 +108,8 @@ class Planner:
     def plan(self, request: GenerationRequest, *, catalog: Catalog | None = None) -> Plan:
         """Check ``request`` against ``catalog`` (by default: what is known now, without asking Jimeng)."""
         catalog = catalog or self.catalogs.cached()
+        if isinstance(request, PostEditRequest):
+            return self._plan_post_edit(request, catalog)
         self._check_texts(request)
         if isinstance(request, VideoRequest):
             return self._plan_video(request, catalog)
@@ -204,6 +210,54 @@ class Planner:
             )
         return counts
 
+    # -- post edits (upscale, outpaint) -----------------------------------------------------------------
+
+    def _plan_post_edit(self, request: PostEditRequest, catalog: Catalog) -> Plan:
+        """One image upscaled (超清, 智能超清, 细节修复) or extended (扩图); the draft's root model is the caller's
+        ``model`` or the default image model. An outpaint's padding for a target ratio needs the source's size:
+        known once the service has the image (``source_size``); until then only the ratio is checked."""
+        for param, value in (("model", request.model), ("ratio", request.ratio), ("resolution", request.resolution)):
+            if value is not None and len(value) > MAX_NAME_CHARS:
+                raise InvalidRequestError(f"{param}: {shown(value)} is too long", param=param)
+        tool = post_edit.tool_of(request)
+        post_edit.check_source(request, tool)
+        if isinstance(request.image, ImageUrl):
+            self._text(request.image.url, request.image_param, MAX_URL_CHARS, what="the URL")
+        model = _image_model(catalog, request.model)
+        tier = post_edit.pro_hd_tier(request, tool)
+        count = post_edit.count_of(request, tool)
+        post_edit.check_outpaint_inputs(request, tool)
+        _check_streaming_flags(request.stream, request.run_async)
+        output_format = _output_format(request.output_format)
+        _check_range("output_compression", request.output_compression, 0, 100)
+        padding, ratio, code = request.padding, request.ratio or "", 1
+        ratios = model.tiers[model.default_tier]
+        if request.ratio is not None and request.ratio not in ratios:
+            raise InvalidRequestError(f"ratio {shown(request.ratio)} is not one of {', '.join(ratios)}", param="ratio")
+        if tool is PostEditTool.PAINTING and request.source_size is not None:
+            width, height = request.source_size
+            if padding is None:
+                padding = post_edit.padding_for_ratio(width, height, ratio)
+            post_edit.check_outpaint_size(width, height, padding, param="padding" if request.padding else "ratio")
+            ratio = ratio or ratio_for_size(*post_edit.outpaint_size(width, height, padding), list(ratios))
+        if ratio:
+            code = ratios[ratio].code
+        ref = request.image if isinstance(request.image, ResultRef) else None
+        spec = DraftSpec(
+            kind=DraftKind.POST_EDIT, model_key=model.key, prompt="", width=0, height=0, ratio=ratio, resolution=tier,
+            ratio_code=code, count=count, tool=tool.value, padding=padding,
+            origin_history_id=ref.history_id if ref else "", origin_item_id=ref.item_id if ref else "",
+        )  # fmt: skip
+        sources: tuple[ImageSource, ...] = ()
+        if request.image is not None and not isinstance(request.image, ResultRef):
+            sources = (request.image,)
+        return Plan(
+            kind=GenerationKind.IMAGE, model_id=model.id, prompt="", specs=(spec,), sources=sources,
+            sources_param=request.image_param, n=count,
+            response_format=ResponseFormat.URL if request.stream else request.response_format,
+            output_format=output_format, output_compression=request.output_compression,
+        )  # fmt: skip
+
     # -- videos -----------------------------------------------------------------------------------------
 
     def _plan_video(self, request: VideoRequest, catalog: Catalog) -> Plan:
@@ -249,7 +303,7 @@ class Planner:
         match = _SIDE.fullmatch(resolution)
         return side if side is not None else int(match[1]) if match else 0
 
-    def _check_messages(self, request: GenerationRequest) -> None:
+    def _check_messages(self, request: ImageRequest | VideoRequest) -> None:
         """A chat's messages as a whole (after its prompt, so an overlong prompt is named by its message)."""
         if request.messages_chars > self.max_messages_chars:
             raise InvalidRequestError(
@@ -274,7 +328,7 @@ class Planner:
             raise InvalidRequestError(f"{param}: {what} contains {reason}", param=param)
         return text
 
-    def _check_texts(self, request: GenerationRequest) -> None:
+    def _check_texts(self, request: ImageRequest | VideoRequest) -> None:
         """Lengths first, before anything reads the text: the names and short values, the input images' URLs."""
         names = [("model", request.model), (request.ratio_param, request.ratio), ("resolution", request.resolution)]
         if isinstance(request, ImageRequest):
@@ -353,7 +407,11 @@ def _check_streaming(request: ImageRequest) -> None:
     """OpenAI's streaming parameters: ``partial_images`` in OpenAI's range (accepted with or without a stream:
     Jimeng makes no previews, so none are sent), and a stream is not also an ``async`` task."""
     _check_range("partial_images", request.partial_images, 0, MAX_PARTIAL_IMAGES)
-    if request.stream and request.run_async:
+    _check_streaming_flags(request.stream, request.run_async)
+
+
+def _check_streaming_flags(stream: bool, run_async: bool) -> None:
+    if stream and run_async:
         raise InvalidRequestError(
             "stream and async cannot be combined: a stream sends each image as it is ready, async answers 202 at "
             "once with the task",

@@ -42,6 +42,18 @@ class Upload:
 ImageSource = ImageUrl | DataUri | Upload
 
 
+@dataclass(frozen=True)
+class ResultRef:
+    """An image of an earlier generation of the same account (post edits take it without a re-upload):
+    ``history_id`` and the 0-based ``index`` of its image. The look-up fills ``item_id`` and the size."""
+
+    history_id: str
+    index: int = 0
+    item_id: str = ""
+    width: int = 0
+    height: int = 0
+
+
 def parse_image_source(value: object, *, param: str) -> ImageSource:
     """A JSON value (``"https://..."``, ``"data:image/..."`` or ``{"url": ...}``) as a source; 400 naming
     ``param`` for anything else."""

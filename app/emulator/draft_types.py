@@ -51,6 +51,7 @@ class DraftSpec:
     benefit_type: str = ""
     input_video: bool = False
     action: int | None = None  # 2: "continue generating" of the record ``history_id`` (3.3)
+    post_edit: dict[str, Any] | None = None  # the post-edit tools (8): tool, input, padding, tier
     history_id: str = ""
     draft: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
 
@@ -81,3 +82,14 @@ def string(parent: dict[str, Any], key: str, where: str, *, empty: bool = True) 
     if not isinstance(value, str) or (not empty and not value):
         raise DraftError(f"{where}{key} must be a {'' if empty else 'non-empty '}string")
     return value
+
+
+def gen_option(abilities: dict[str, Any], ability: str) -> tuple[object, str | None]:
+    """``gen_count`` and where it was found: ``abilities.gen_option`` is read, a nested one is not (3.3)."""
+    top = abilities.get("gen_option")
+    if isinstance(top, dict):
+        return top.get("gen_count"), "abilities"
+    nested = abilities.get(ability)
+    if isinstance(nested, dict) and isinstance(nested.get("gen_option"), dict):
+        return nested["gen_option"].get("gen_count"), ability
+    return None, None

@@ -1,4 +1,5 @@
-"""Validation of ``aigc_draft/generate`` bodies: JSON inside JSON, strictly checked (2026 notes 3.4, 3.5, 4.3).
+"""Validation of ``aigc_draft/generate`` bodies: JSON inside JSON, strictly checked (2026 notes 3.4, 3.5, 4.3;
+the post-edit tools of 8 in ``post_edit``).
 
 Every refusal is a ``DraftError`` whose message names the offending field. Its ``ret`` is None for invalid
 parameters (answered "1000" in strict mode, the baseline's "4002" otherwise) or a specific code: "3018"
@@ -11,10 +12,10 @@ import dataclasses
 import json
 from typing import Any
 
-from app.emulator import image_models, tables, video_drafts
-from app.emulator.draft_types import Committed, DraftError, DraftSpec, Parts, Rules, obj, string
+from app.emulator import image_models, post_edit, tables, video_drafts
+from app.emulator.draft_types import Committed, DraftError, DraftSpec, Parts, Rules, gen_option, obj, string
 
-__all__ = ["DraftError", "DraftSpec", "Rules", "parse_generate"]
+__all__ = ["DraftError", "DraftSpec", "Rules", "gen_option", "parse_generate"]
 
 MAX_BASELINE_BLEND = 10
 
@@ -62,6 +63,7 @@ def parse_generate(body: Any, committed: Committed, rules: Rules | None = None) 
     component = components[0]
     kind = component.get("generate_type") if isinstance(component, dict) else None
     parsers = {"generate": _parse_generate, "blend": _parse_blend, "gen_video": video_drafts.parse_video}
+    parsers |= dict.fromkeys(post_edit.TOOLS, post_edit.parse_post_edit)  # 8.1
     if kind not in parsers:
         raise DraftError(f"component_list[0].generate_type must be one of {', '.join(parsers)}, got {kind!r}")
     abilities = obj(component, "abilities", "component_list[0].")
@@ -98,17 +100,6 @@ def _check_size(parts: Parts, core: dict[str, Any], where: str) -> tuple[int, in
     if problem:
         raise DraftError(f"{where}{problem[1]}")
     return width, height, tier  # type: ignore[return-value]
-
-
-def gen_option(abilities: dict[str, Any], ability: str) -> tuple[object, str | None]:
-    """``gen_count`` and where it was found: ``abilities.gen_option`` is read, a nested one is not (3.3)."""
-    top = abilities.get("gen_option")
-    if isinstance(top, dict):
-        return top.get("gen_count"), "abilities"
-    nested = abilities.get(ability)
-    if isinstance(nested, dict) and isinstance(nested.get("gen_option"), dict):
-        return nested["gen_option"].get("gen_count"), ability
-    return None, None
 
 
 def _parse_generate(parts: Parts) -> DraftSpec:

@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from app.emulator import drafts, image_models, rets, sites
+from app.emulator import drafts, image_models, post_edit, rets, sites
 from app.emulator.context import Ctx, Refused
 from app.emulator.gate import cookies
 from app.emulator.markers import Markers, parse_markers, prompt_image_count
@@ -26,7 +26,8 @@ from app.emulator.timeline import Plan
 BASELINE_ITEMS = 4
 BATCH = 4  # images made before the upstream waits for "continue generating" (3.3)
 MULTI_IMAGE_MODEL = "high_aes_general_v40"
-KINDS = {"generate": "image", "blend": "blend", "gen_video": "video"}
+KINDS = {"generate": "image", "blend": "blend", "gen_video": "video", **{tool: tool for tool in post_edit.TOOLS}}
+FULL_MEDIA_SIDE = 1024  # a post edit's result no longer than this is served at its real size (tests check it)
 DEFAULT_FAIL = {"fail30": "2002", "reject10": "2038", "reject40": "2004"}
 
 
@@ -40,6 +41,9 @@ def counts(spec: drafts.DraftSpec, markers: Markers, ctx: Ctx) -> tuple[int, int
     config = ctx.config
     if spec.kind == "gen_video":
         return 1, 1
+    if spec.post_edit is not None:
+        made = post_edit.count(spec)
+        return made, made
     if markers.items is not None:
         items = max(1, min(markers.items, config.max_items))
         return items, items
@@ -99,6 +103,7 @@ def _builder(ctx: Ctx, account: Account, spec: drafts.DraftSpec, markers: Marker
             hash_prefix_ok=hash_ok, image_uris=spec.image_uris, prompt=spec.prompt, resolution=spec.resolution,
             benefit_type=spec.benefit_type, gen_count=spec.gen_count, gen_count_placement=spec.gen_count_placement,
             draft_content=_draft_content(spec, items),
+            full_media=spec.post_edit is not None and max(spec.width, spec.height) <= FULL_MEDIA_SIDE,
             forecast=_forecast(history_id, seconds * (1 - config.queue_share)),
         )  # fmt: skip
 
@@ -182,6 +187,16 @@ def _continue(ctx: Ctx, account: Account, spec: drafts.DraftSpec) -> Generation:
     return generation
 
 
+def _post_edit_result(ctx: Ctx, account: Account, spec: drafts.DraftSpec) -> drafts.DraftSpec:
+    """A post edit's result size from its input's (8.1); an input this account cannot use is ret 1000."""
+    info = spec.post_edit or {}
+    size = post_edit.source_size(ctx.state, account.session_id, info, ctx.now)
+    if isinstance(size, str):
+        raise _refused(ctx.invalid_ret(), "post_edit_source", f"{rets.message(ctx.invalid_ret())}: {size}")
+    width, height = post_edit.result_size(info["tool"], *size, info.get("padding"))
+    return dataclasses.replace(spec, width=width, height=height)
+
+
 def submit(ctx: Ctx, account: Account, body: Any) -> Response:
     """Validate, refuse or create; answer ``data.aigc_data`` (5.1)."""
     config = ctx.config
@@ -199,6 +214,8 @@ def submit(ctx: Ctx, account: Account, body: Any) -> Response:
         raise Refused(ret, message, err.reason, rets.generate_error_data(ret), f"{rets.message(ret)}: {err}") from err
     if not _offered(ctx.cluster, spec):
         raise _refused("1000", "model_not_offered", f"model {spec.model} is not offered on this site")
+    if spec.post_edit is not None:
+        spec = _post_edit_result(ctx, account, spec)
     markers = parse_markers(spec.prompt)
     if markers.ret is not None:
         raise _refused(markers.ret, "ret_marker")

@@ -82,5 +82,7 @@ def media_response(generation: Generation, name: str) -> Response:
         return Response(video_bytes(generation, name), content_type="video/mp4")
     longest = COVER_SIDE if "~tplv-cover" in name else media.THUMB_SIDE
     width, height = media.thumbnail_size(generation.width, generation.height, longest)
+    if generation.full_media and "~tplv-cover" not in name:
+        width, height = generation.width, generation.height
     seed = f"{generation.history_id}/{name.replace('~tplv-cover', '').removesuffix('.png')}"
     return Response(media.png_bytes(width, height, seed), content_type="image/png")

@@ -19,7 +19,15 @@ from app.emulator.mediahost import media_url, video_bytes
 from app.emulator.state import Generation
 from app.emulator.timeline import Snapshot
 
-GENERATE_TYPES = {"image": 1, "blend": 1, "video": 10}
+GENERATE_TYPES = {
+    "image": 1,
+    "blend": 1,
+    "video": 10,
+    "normal_hd": 1,
+    "pro_hd": 1,
+    "super_resolution": 1,
+    "painting": 1,
+}
 POLLING_CONFIG = {"interval_seconds": 30, "timeout_seconds": 86400}
 QUEUE_THRESHOLD = {"vip_queuing_time_threshold": 300, "waiting_time_threshold": 60}
 PRIORITY = 2

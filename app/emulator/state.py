@@ -40,7 +40,7 @@ class Generation:
     history_id: str
     submit_id: str
     session_id: str
-    kind: str  # "image", "blend" or "video"
+    kind: str  # "image", "blend", "video" or a post-edit tool ("normal_hd", "pro_hd", "super_resolution", "painting")
     model: str
     created: float
     plan: timeline.Plan
@@ -59,6 +59,7 @@ class Generation:
     gen_count_placement: str | None = None
     draft_content: str = ""  # as returned in records, with the executed gen_count
     forecast: int = 0  # forecast_generate_cost, seconds
+    full_media: bool = False  # a small post-edit result: its files have its real size, not a thumbnail's
     continued: float | None = None  # when the "continue generating" request arrived
     poll_count: int = 0
     first_terminal_answer: float | None = None

@@ -118,6 +118,8 @@ def _generation_stats(state: State, now: float) -> dict[str, Any]:
             "gen_count": g.gen_count,
             "gen_count_placement": g.gen_count_placement,
             "resolution": g.resolution,
+            "width": g.width,
+            "height": g.height,
             "benefit_type": g.benefit_type,
             "script": g.plan.script,
             "fail_code": g.fail_code,

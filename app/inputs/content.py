@@ -23,10 +23,16 @@ _DATA_URI = re.compile(r"data:(?P<mime>[^;,]*)(?P<params>(;[^;,]*)*),(?P<payload
 
 
 def sniff_image(data: bytes) -> str | None:
-    """The MIME type of PNG/JPEG/WebP/GIF/BMP bytes judged by content, or None.
+    """The MIME type of PNG/JPEG/WebP/GIF/BMP bytes judged by content, or None."""
+    facts = image_facts(data)
+    return facts[0] if facts else None
 
-    Pillow reads only the header to identify the format (no pixel decoding); ``verify()`` then walks the
-    chunk structure where the format has one (PNG CRCs), which is cheap and catches truncated files.
+
+def image_facts(data: bytes) -> tuple[str, int, int] | None:
+    """(MIME type, width, height) of PNG/JPEG/WebP/GIF/BMP bytes judged by content, or None.
+
+    Pillow reads only the header to identify the format and the size (no pixel decoding); ``verify()`` then
+    walks the chunk structure where the format has one (PNG CRCs), which is cheap and catches truncated files.
     """
     if not data:
         return None
@@ -34,21 +40,23 @@ def sniff_image(data: bytes) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we never decode the pixels
             with Image.open(io.BytesIO(data), formats=list(MIME_BY_FORMAT)) as image:
-                fmt = image.format
+                fmt, (width, height) = image.format, image.size
                 image.verify()
     except Exception:  # Pillow's parsers raise many types on hostile input; any of them means "not an image"
         return None
-    return MIME_BY_FORMAT.get(fmt or "")
+    mime = MIME_BY_FORMAT.get(fmt or "")
+    return (mime, width, height) if mime else None
 
 
 def checked(image: InputImage, name: str) -> InputImage:
     """The image with its MIME type judged by content; anything but the five formats is refused."""
-    mime = sniff_image(image.data)
-    if mime is None:
+    facts = image_facts(image.data)
+    if facts is None:
         raise InvalidRequestError(
             f"{name} is not a PNG, JPEG, WebP, GIF or BMP image", code="unsupported_image", param=name
         )
-    return replace(image, mime=mime)
+    mime, width, height = facts
+    return replace(image, mime=mime, width=width, height=height)
 
 
 def decode_data_uri(uri: str, *, max_bytes: int, param: str) -> InputImage:

@@ -32,7 +32,7 @@ from app.domain.errors import (
 from app.domain.models import Claim, Credits, DraftKind, DraftSpec, Phase, Snapshot, Submitted
 from app.domain.tokens import Credential, Region, parse_token, shown_proxy
 from app.http import BodyTooLargeError, succeeded
-from app.jimeng import catalog, drafts, records, signing, video_drafts
+from app.jimeng import catalog, drafts, post_edit_drafts, records, signing, video_drafts
 from app.jimeng.errors import TRANSIENT_RETS, content_refused, error_from_envelope, error_from_fail_code
 from app.jimeng.ids import new_seed, new_uuid
 from app.jimeng.transport import Backoff, TransientError, call, call_json, new_http_session, with_retries
@@ -71,6 +71,7 @@ class ClientConfig:
     submit_settle_seconds: float  # how long a lost submit's id is looked up before it is submitted again
     regions: Mapping[Region, RegionHosts] = field(default_factory=dict)
     default_proxy: str = ""
+    prefer_watermark_free: bool = True  # PREFER_WATERMARK_FREE: images' large images, videos' main_url [5.6]
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -284,7 +285,8 @@ class JimengClient:
         """One poll for many generations of one account, by submit id as the web app polls [5.4]; ids Jimeng
         does not show are absent. Queued records without queue details get them from one more call."""
         views = records.read_records(
-            self._read(self.calls.history, session_id, records.history_body(submit_ids=submit_ids))
+            self._read(self.calls.history, session_id, records.history_body(submit_ids=submit_ids)),
+            watermark_free=self.config.prefer_watermark_free,
         )
         views = {sid: views[sid] for sid in submit_ids if sid in views}
         waiting = [v.history_record_id for v in views.values() if _needs_queue_info(v)]
@@ -294,7 +296,8 @@ class JimengClient:
     def lookup(self, session_id: str, task_id: str) -> Snapshot | None:
         """A generation by history id or submit id (tasks endpoint), or None when the account has none."""
         body = records.history_body(history_ids=[task_id], submit_ids=[task_id])
-        view = records.read_records(self._read(self.calls.history, session_id, body)).get(task_id)
+        answer = self._read(self.calls.history, session_id, body)
+        view = records.read_records(answer, watermark_free=self.config.prefer_watermark_free).get(task_id)
         if view is None:
             return None
         if not view.history_record_id:
@@ -303,7 +306,10 @@ class JimengClient:
         return _snapshot(view, queues.get(view.history_record_id))
 
     def hd_video_url(self, session_id: str, item_id: str) -> str | None:
-        """The watermark-free file of a finished video [5.6], or None (the record's preview URL is then used)."""
+        """The watermark-free file of a finished video [5.6], or None (the record's preview URL is then used;
+        always with PREFER_WATERMARK_FREE off, without asking)."""
+        if not self.config.prefer_watermark_free:
+            return None
         body = {
             "item_id_list": [item_id],
             "pack_item_opt": {"scene": 1, "need_data_integrity": True},
@@ -370,6 +376,8 @@ class JimengClient:
             )
         if spec.kind is DraftKind.BLEND:
             return drafts.blend_body(self.upstream, spec, submit_id=submit_id, now_ms=now_ms)
+        if spec.kind is DraftKind.POST_EDIT:
+            return post_edit_drafts.post_edit_body(self.upstream, spec, submit_id=submit_id, now_ms=now_ms)
         return drafts.generate_body(self.upstream, spec, submit_id=submit_id, seed=seed, now_ms=now_ms)
 
     def _read(self, call: CallConfig, session_id: str, body: Any) -> Any:
@@ -458,6 +466,8 @@ def _snapshot(view: records.RecordView, queue: records.QueueView | None = None) 
         image_urls=view.image_urls,
         video_url=view.video_url or None,
         item_id=view.item_id,
+        item_ids=view.item_ids,
+        image_sizes=view.image_sizes,
         created_time=view.created_time,
         queue_position=queue.position,
         queue_length=queue.length,

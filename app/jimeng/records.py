@@ -39,6 +39,10 @@ _IMAGE_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [5.6] first non-empty
     ("image_url",),
     ("url",),
 )
+_STANDARD_IMAGE_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # PREFER_WATERMARK_FREE=0: the web's own links
+    ("common_attr", "item_urls", 0),
+    *_IMAGE_URL_PATHS,
+)
 _VIDEO_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [5.6] the watermarked preview; first item only
     ("video", "transcoded_video", "origin", "video_url"),
     ("common_attr", "transcoded_video", "origin", "video_url"),
@@ -46,6 +50,7 @@ _VIDEO_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [5.6] the watermarked
     ("video", "download_url"),
     ("video", "url"),
 )
+_LARGE = ("image", "large_images", 0)
 _ITEM_ID_PATHS: tuple[tuple[str | int, ...], ...] = (("common_attr", "id"), ("item_id",), ("id",), ("local_item_id",))
 
 
@@ -158,6 +163,8 @@ class RecordView:
     image_urls: tuple[str, ...] = ()
     video_url: str = ""
     item_id: str = ""  # the first item's id: the watermark-free video is looked up by it
+    item_ids: tuple[str, ...] = ()  # every item's id (a post edit names an earlier result's image by it, 8.3)
+    image_sizes: tuple[tuple[int, int], ...] = ()  # each image's large_images[0] width and height, when given
     history_record_id: str = ""
     submit_id: str = ""
     created_time: float | None = None
@@ -178,21 +185,27 @@ class RecordView:
         return STATUS_PHASES.get(self.status, Phase.RUNNING)
 
 
-def read_record(record: Any) -> RecordView:
-    """Read one record; anything that is not a dict reads as an empty, still-running record."""
+def read_record(record: Any, *, watermark_free: bool = True) -> RecordView:
+    """Read one record; anything that is not a dict reads as an empty, still-running record. Images come from
+    their large image (watermark-free, 5.6), or with ``watermark_free`` False from the web's watermarked
+    ``item_urls`` first."""
     if not isinstance(record, Mapping):
         return RecordView()
     items = record.get("item_list")
     items = items if isinstance(items, list) else []
+    image_paths = _IMAGE_URL_PATHS if watermark_free else _STANDARD_IMAGE_URL_PATHS
+    sizes = [(as_int(_dig(item, (*_LARGE, "width"))), as_int(_dig(item, (*_LARGE, "height")))) for item in items]
     return RecordView(
         status=_status(record),
         fail_code=_text(record.get("fail_code")),
         fail_message=_text(record.get("fail_starling_message")) or _text(record.get("fail_msg")),
         finished=as_int(record.get("finished_image_count")),
         total=as_int(record.get("total_image_count")),
-        image_urls=tuple(url for item in items if (url := _first(item, _IMAGE_URL_PATHS))),
+        image_urls=tuple(url for item in items if (url := _first(item, image_paths))),
         video_url=_first(items[0], _VIDEO_URL_PATHS) if items else "",
         item_id=_first(items[0], _ITEM_ID_PATHS) if items else "",
+        item_ids=tuple(ids) if all(ids := [_first(item, _ITEM_ID_PATHS) for item in items]) else (),
+        image_sizes=tuple(sizes) if sizes and all(w > 0 and h > 0 for w, h in sizes) else (),
         history_record_id=_text(record.get("history_record_id")),
         submit_id=_text(record.get("submit_id")),
         created_time=_number(record.get("created_time")),
@@ -201,11 +214,11 @@ def read_record(record: Any) -> RecordView:
     )
 
 
-def read_records(data: Any) -> dict[str, RecordView]:
+def read_records(data: Any, *, watermark_free: bool = True) -> dict[str, RecordView]:
     """Read a whole ``data`` object (keyed by submit or history id); a non-dict gives no records."""
     if not isinstance(data, Mapping):
         return {}
-    return {str(key): read_record(record) for key, record in data.items()}
+    return {str(key): read_record(record, watermark_free=watermark_free) for key, record in data.items()}
 
 
 def read_queues(data: Any) -> dict[str, QueueView]:

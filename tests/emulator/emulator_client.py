@@ -153,6 +153,28 @@ def blend_body(prompt: str, uris: list[str], *, model: str = V50, one_ability: b
     return draft_body(_component("blend", abilities, gen_type=12), model)
 
 
+def post_edit_body(tool: str, *, uri: str | None = None, item: tuple[int, int] | None = None, model: str = V50,
+                   count: int | None = 1, extra: dict[str, Any] | None = None,
+                   gen_type: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """2026 8.2 (an uploaded image) and 8.3 (an earlier result's item and record): one component whose
+    ``generate_type`` and ability key name the tool; ``extra`` goes beside ``postedit_param``."""
+    numbers = {"normal_hd": (13, 13), "pro_hd": (35, 35), "painting": (8, 8), "super_resolution": (None, 2)}[tool]
+    postedit: dict[str, Any] = {"type": "", "id": _u(), "generate_type": numbers[1]}
+    ability: dict[str, Any] = {"type": "", "id": _u()}
+    if uri is not None:
+        postedit["origin_image"] = _image_object(uri)
+    if item is not None:
+        postedit |= {"item_id": item[0], "origin_history_id": item[1]}
+        ability["core_param"] = {"type": "", "id": _u(), "generate_type": 0}
+    ability |= {"postedit_param": postedit, **(extra or {})}
+    abilities: dict[str, Any] = {tool: ability}
+    if count is not None:
+        abilities["gen_option"] = gen_option(count)
+    chosen = gen_type if gen_type is not None else numbers[0]
+    component = _component(tool, abilities, **({"gen_type": chosen} if chosen is not None else {}))
+    return draft_body(component, model, min_version="3.2.9")
+
+
 def commerce(benefit: str, amount: float | None = 5) -> dict[str, Any]:
     info: dict[str, Any] = {"benefit_type": benefit, "resource_id": "generate_video", "resource_id_type": "str",
                             "resource_sub_type": "aigc"}  # fmt: skip
