@@ -159,7 +159,8 @@ def register_state(app: Flask, settings: Settings) -> None:
 
 
 def region_hosts(settings: Settings) -> dict[Region, RegionHosts]:
-    """The international sites' base URLs (JIMENG_<REGION>_{BASE,COMMERCE,IMAGEX}_URL)."""
+    """The international sites' base URLs (JIMENG_<REGION>_{BASE,COMMERCE,IMAGEX}_URL; US also the alternative
+    host's JIMENG_US_ALT_{BASE,COMMERCE}_URL)."""
     hosts = {}
     for region in (Region.US, Region.HK, Region.JP, Region.SG):
         prefix = f"jimeng_{region.value}_"
@@ -167,6 +168,8 @@ def region_hosts(settings: Settings) -> dict[Region, RegionHosts]:
             base_url=getattr(settings, prefix + "base_url"),
             commerce_url=getattr(settings, prefix + "commerce_url"),
             imagex_url=getattr(settings, prefix + "imagex_url"),
+            alt_base_url=getattr(settings, prefix + "alt_base_url", ""),  # US only (2026 9.1)
+            alt_commerce_url=getattr(settings, prefix + "alt_commerce_url", ""),
         )
     return hosts
 
@@ -185,6 +188,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             regions=region_hosts(settings),
             default_proxy=settings.jimeng_proxy,
             prefer_watermark_free=settings.prefer_watermark_free,
+            workspace_ttl=settings.workspace_ttl_seconds,
         ),
     )
     timing = PollTiming(

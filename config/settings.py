@@ -192,6 +192,18 @@ class Settings:
     jimeng_us_imagex_url: str = setting(
         "JIMENG_US_IMAGEX_URL", _url, "https://imagex16-normal-us-ttp.capcutapi.us", "Dreamina US: ImageX OpenAPI"
     )
+    jimeng_us_alt_base_url: str = setting(
+        "JIMENG_US_ALT_BASE_URL",
+        _url,
+        "https://dreamina-api-us-ttp2.us.capcut.com",
+        "Dreamina US, the alternative host: a call answered ret 1015 on the other host is tried once here",
+    )
+    jimeng_us_alt_commerce_url: str = setting(
+        "JIMENG_US_ALT_COMMERCE_URL",
+        _url,
+        "https://commerce-us-ttp2.us.capcut.com",
+        "Dreamina US, the alternative host's /commerce calls",
+    )
     jimeng_hk_base_url: str = setting(
         "JIMENG_HK_BASE_URL", _url, "https://mweb-api-sg.capcut.com", "Dreamina HK: /mweb and /passport calls"
     )
@@ -331,6 +343,12 @@ class Settings:
         _float_range(10, 7 * 86400),
         3600.0,
         "how long an account's live model tables (Jimeng's get_common_config) are trusted",
+    )
+    workspace_ttl_seconds: float = setting(
+        "WORKSPACE_TTL_SECONDS",
+        _float_range(10, 7 * 86400),
+        21600.0,
+        "how long an international account's workspace id (workspace/list, sent in every draft) is trusted",
     )
     upstream_connect_timeout: float = setting(
         "UPSTREAM_CONNECT_TIMEOUT", _float_range(0.1, 120), 5.0, "connect timeout of upstream calls"

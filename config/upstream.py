@@ -94,6 +94,7 @@ class Calls:
     local_items: CallConfig
     image_config: CallConfig
     video_config: CallConfig
+    workspace_list: CallConfig  # [2026 9.3] international drafts carry the account's workspace id
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ class RegionConfig:
     web_id_query: bool
     imagex_region: str
     imagex_service_id: str
+    draft_workspace: bool  # [2026 9.3] drafts' extend carries workspace_id (from workspace/list)
+    image_scene_options: bool  # image drafts' metrics_extra with sceneOptions (false: the US capture's, 9.3)
 
 
 REGION_NAMES = ("cn", "us", "hk", "jp", "sg")

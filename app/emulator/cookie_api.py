@@ -11,7 +11,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from app.emulator import common_config, gate, generation_api, history_api, rets
+from app.emulator import common_config, gate, generation_api, history_api, rets, sites
 from app.emulator.context import Ctx, Refused, json_response, refusal_response
 from app.emulator.state import Account
 
@@ -115,6 +115,12 @@ def _upload_token(ctx: Ctx, account: Account, body: dict[str, Any]) -> Response:
     )
 
 
+def _workspaces(ctx: Ctx, account: Account, _: Any) -> Response:
+    """``workspace/list`` (9.3): the account's one workspace on this cluster, whose id drafts carry abroad."""
+    workspace = {"workspace_id": sites.workspace_id(ctx.cluster, account.session_id), "name": "My workspace"}
+    return ctx.ok({"workspaces": [workspace]})
+
+
 HANDLERS: dict[str, Handler] = {
     PASSPORT: _passport,
     "/commerce/v1/benefits/user_credit": _user_credit,
@@ -122,6 +128,7 @@ HANDLERS: dict[str, Handler] = {
     "/commerce/v1/benefits/user_credit_history": _credit_history,
     "/mweb/v1/get_upload_token": _upload_token,
     "/mweb/v1/update_settings": _update_settings,
+    sites.WORKSPACE_LIST: _workspaces,
     "/mweb/v1/aigc_draft/generate": generation_api.submit,
     "/mweb/v1/get_history_by_ids": history_api.history,
     "/mweb/v1/get_history_queue_info": history_api.queue_info,
@@ -139,7 +146,9 @@ def handle(ctx: Ctx) -> Response:
         session = gate.authenticate(ctx)
         body = None if path == PASSPORT else _json_body(ctx)
         account = ctx.state.account(session, _initial_credits(session, ctx))
-        return HANDLERS[path](ctx, account, body)
+        response = HANDLERS[path](ctx, account, body)
+        ctx.stats.served(ctx.cluster, session)
+        return response
     except Refused as refusal:
         ctx.refuse(refusal.reason, refusal.detail)
         if path == PASSPORT:

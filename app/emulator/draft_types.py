@@ -30,6 +30,8 @@ class Rules:
     iptag_4k: bool = False
     retired: frozenset[str] = frozenset()
     aid: int = AID  # the site's app id: 513641 on the international clusters (9.1)
+    workspace_id: int | None = None  # the account's workspace abroad, checked in strict mode (9.3); None: no check
+    us_metrics: bool = False  # a US host: image drafts' metrics_extra as the US capture (9.3)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ import dataclasses
 import json
 from typing import Any
 
-from app.emulator import image_models, post_edit, tables, video_drafts
+from app.emulator import image_models, intl_drafts, post_edit, tables, video_drafts
 from app.emulator.draft_types import Committed, DraftError, DraftSpec, Parts, Rules, gen_option, obj, string
 
 __all__ = ["DraftError", "DraftSpec", "Rules", "gen_option", "parse_generate"]
@@ -70,6 +70,7 @@ def parse_generate(body: Any, committed: Committed, rules: Rules | None = None) 
     action, history_id = _continuation(body)
     parts = Parts(body, draft, component, abilities, root_model, submit_id, committed, rules)
     spec = parsers[kind](parts)
+    intl_drafts.check(parts, kind)
     return dataclasses.replace(spec, action=action, history_id=history_id, draft=draft)
 
 

@@ -117,7 +117,7 @@ def authenticate(ctx: Ctx) -> str:
         raise Refused("1015", "not logged in: sessionid cookie missing", "session_missing")
     if "expired" in session:
         raise Refused("1015", "login expired, please log in again", "session_expired")
-    home = ctx.state.home_cluster(session, ctx.cluster)
+    home = ctx.state.home_cluster(session, sites.home_of(session, ctx.cluster))
     if home != ctx.cluster:  # 9.1: an account must use its own cluster
         raise Refused("1015", "not logged in on this cluster", "cluster_mismatch", detail=f"account of {home}")
     return session

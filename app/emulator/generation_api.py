@@ -201,9 +201,11 @@ def submit(ctx: Ctx, account: Account, body: Any) -> Response:
     """Validate, refuse or create; answer ``data.aigc_data`` (5.1)."""
     config = ctx.config
     cluster = sites.CLUSTERS[ctx.cluster]
+    abroad = config.strict and ctx.cluster != sites.CN  # 9.3's checks
     rules = drafts.Rules(
         config.strict, config.da_versions, config.accept_iptag_4k, frozenset(config.retired_models),
-        int(cluster.aid or config.aid),
+        int(cluster.aid or config.aid), sites.workspace_id(ctx.cluster, account.session_id) if abroad else None,
+        abroad and cluster.us,
     )  # fmt: skip
     try:
         spec = drafts.parse_generate(body, ctx.state.is_committed, rules)

@@ -53,6 +53,12 @@ class Stats:
                 if session_id:
                     self._via["by_session"][session_id] += 1
 
+    def served(self, cluster: str, session_id: str) -> None:
+        """A cookie-API call of ``session_id`` answered (not refused) by ``cluster``: ``sites.<c>.served``."""
+        with self._lock:
+            site = self._sites.setdefault(cluster, collections.defaultdict(collections.Counter))
+            site["served"][session_id] += 1
+
     def fault(self, group: str, kind: str) -> None:
         with self._lock:
             self._faults[group][kind] += 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,7 @@ SETTLE_MAX_DELAY = 5.0  # ... up to this
 # act, the record exists by the time the error arrives, so a short settle suffices. A late answer (read timeout,
 # a gateway's 504, a connection lost after sending) gets the whole SUBMIT_SETTLE_SECONDS.
 ANSWERED_SETTLE_SECONDS = 3.0
+WRONG_CLUSTER_RET = "1015"  # [2026 9.1] an account on another cluster's host; also an expired session's answer
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,18 @@ class RegionHosts:
     base_url: str  # /mweb and /passport
     commerce_url: str  # /commerce
     imagex_url: str  # ImageX OpenAPI; its scheme is used for upload hosts
+    alt_base_url: str = ""  # the region's alternative host (US: ...-ttp2, 2026 9.1); "" = none
+    alt_commerce_url: str = ""
+
+    @property
+    def alternative(self) -> RegionHosts | None:
+        """The same site on its alternative hosts (each of which knows its way back), or None."""
+        if not self.alt_base_url:
+            return None
+        return RegionHosts(
+            self.alt_base_url, self.alt_commerce_url or self.alt_base_url, self.imagex_url,
+            alt_base_url=self.base_url, alt_commerce_url=self.commerce_url,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,7 @@ class ClientConfig:
     regions: Mapping[Region, RegionHosts] = field(default_factory=dict)
     default_proxy: str = ""
     prefer_watermark_free: bool = True  # PREFER_WATERMARK_FREE: images' large images, videos' main_url [5.6]
+    workspace_ttl: float = 21600.0  # WORKSPACE_TTL_SECONDS: how long an account's workspace id is reused [9.3]
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -128,16 +143,57 @@ class JimengClient:
         self._rng = random.Random()
         self.calls = upstream.calls
         self.reading = reading or catalog.TableReading()
+        self._on_alternative: set[tuple[Region, str]] = set()  # accounts that answer on their region's other host
+        self._workspaces: dict[tuple[Region, str], tuple[int, float]] = {}  # account -> (workspace id, until)
+        self._workspace_locks: dict[tuple[Region, str], threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def site(self, token: str) -> Site:
-        """The token's session, region and proxy (its own, else JIMENG_PROXY); MissingSessionError if unusable."""
+        """The token's session, region and proxy (its own, else JIMENG_PROXY); MissingSessionError if unusable.
+        Its hosts are the region's, or its alternative ones once the account was found to answer only there."""
         credential = parse_token(token)
+        hosts = self.config.hosts(credential.region)
+        if (credential.region, credential.session_id) in self._on_alternative and hosts.alternative is not None:
+            hosts = hosts.alternative
         return Site(
             credential=credential,
             constants=self.upstream.regions[credential.region.value],
-            hosts=self.config.hosts(credential.region),
+            hosts=hosts,
             proxy=credential.proxy or self.config.default_proxy,
         )
+
+    def workspace_id(self, session_id: str) -> int:
+        """The account's workspace (``workspace/list`` → ``data.workspaces[0].workspace_id``, 2026 9.3), which
+        international drafts carry; one look-up per account per WORKSPACE_TTL_SECONDS (concurrent first submits
+        wait for one look-up). A failure is raised before anything is submitted: nothing is paid."""
+        site = self.site(session_id)
+        key = (site.region, site.session_id)
+        with self._locks_lock:
+            lock = self._workspace_locks.setdefault(key, threading.Lock())
+        with lock:
+            cached = self._workspaces.get(key)
+            if cached is not None and self._clock() < cached[1]:
+                return cached[0]
+            try:
+                data = self._read(self.calls.workspace_list, session_id, {})
+            except UpstreamUnavailableError as err:
+                raise UpstreamUnavailableError(
+                    f"Dreamina's workspace look-up failed, so nothing was submitted: {err.message}"
+                ) from err
+            workspace = records.first_workspace(data)
+            if workspace is None:
+                raise UpstreamUnavailableError(
+                    "Dreamina named no workspace for this account (workspace/list), so nothing was submitted"
+                )
+            self._workspaces[key] = (workspace, self._clock() + self.config.workspace_ttl)
+            return workspace
+
+    def _abroad(self, session_id: str) -> drafts.Abroad | None:
+        """What this account's drafts add on its site (9.3), or None on a site without workspaces (CN)."""
+        constants = self.site(session_id).constants
+        if not constants.draft_workspace:
+            return None
+        return drafts.Abroad(self.workspace_id(session_id), scene_options=constants.image_scene_options)
 
     # -- accounts ---------------------------------------------------------------------------------------
 
@@ -212,9 +268,12 @@ class JimengClient:
         """One submit, recovered by look-ups when its answer is lost; sent again (under a new submit id, so two
         records never share one) only when it cannot have created a generation or the settle period says none."""
         call = self.calls.video_generate if spec.kind is DraftKind.VIDEO else self.calls.image_generate
+        abroad = self._abroad(session_id)  # before any submit: a failed workspace look-up costs nothing
         for attempt in range(SUBMIT_ATTEMPTS):
             submit_id = new_uuid()
-            body = self._draft_body(spec, submit_id, benefit_type, aid=self.site(session_id).constants.aid)
+            body = self._draft_body(
+                spec, submit_id, benefit_type, aid=self.site(session_id).constants.aid, abroad=abroad
+            )
             try:
                 data = self._envelope(self._request(call, session_id, body))
                 history_id, queue = records.submitted_view(data)
@@ -360,25 +419,32 @@ class JimengClient:
     # -- plumbing ---------------------------------------------------------------------------------------
 
     def _draft_body(
-        self, spec: DraftSpec, submit_id: str, benefit_type: str | None = None, *, aid: int | None = None
+        self,
+        spec: DraftSpec,
+        submit_id: str,
+        benefit_type: str | None = None,
+        *,
+        aid: int | None = None,
+        abroad: drafts.Abroad | None = None,
     ) -> dict[str, Any]:
-        body = self._draft(spec, submit_id, benefit_type)
+        body = self._draft(spec, submit_id, benefit_type, abroad)
         if aid is not None:
             body["http_common_info"] = {"aid": aid}  # the site's app id [2026 9.1]
         return body
 
-    def _draft(self, spec: DraftSpec, submit_id: str, benefit_type: str | None) -> dict[str, Any]:
+    def _draft(
+        self, spec: DraftSpec, submit_id: str, benefit_type: str | None, abroad: drafts.Abroad | None = None
+    ) -> dict[str, Any]:
         now_ms = int(self._clock() * 1000)
         seed = spec.seed if spec.seed is not None else new_seed()
+        common: dict[str, Any] = {"submit_id": submit_id, "now_ms": now_ms, "abroad": abroad}
         if spec.kind is DraftKind.VIDEO:
-            return video_drafts.video_body(
-                self.upstream, spec, submit_id=submit_id, seed=seed, now_ms=now_ms, benefit_type=benefit_type
-            )
+            return video_drafts.video_body(self.upstream, spec, seed=seed, benefit_type=benefit_type, **common)
         if spec.kind is DraftKind.BLEND:
-            return drafts.blend_body(self.upstream, spec, submit_id=submit_id, now_ms=now_ms)
+            return drafts.blend_body(self.upstream, spec, **common)
         if spec.kind is DraftKind.POST_EDIT:
-            return post_edit_drafts.post_edit_body(self.upstream, spec, submit_id=submit_id, now_ms=now_ms)
-        return drafts.generate_body(self.upstream, spec, submit_id=submit_id, seed=seed, now_ms=now_ms)
+            return post_edit_drafts.post_edit_body(self.upstream, spec, **common)
+        return drafts.generate_body(self.upstream, spec, seed=seed, **common)
 
     def _read(self, call: CallConfig, session_id: str, body: Any) -> Any:
         return with_retries(lambda: self._envelope(self._request(call, session_id, body)), sleep=self._sleep)
@@ -387,9 +453,30 @@ class JimengClient:
         return with_retries(lambda: self._request(call, session_id, body), sleep=self._sleep)
 
     def _request(self, call: CallConfig, session_id: str, body: Any) -> Any:
-        """One signed POST of ``call`` as the account of the token ``session_id``: its site's host, query set,
-        headers and Referer, its cookie, through its proxy."""
+        """One signed POST of ``call`` as the account of the token ``session_id`` (see ``_post``). An answer
+        ``1015`` from a region with two hosts (US, 2026 9.1: an account must use its own cluster) is a definite
+        refusal, so the call, even a submit, is sent once more to the other host; when that one answers
+        otherwise, the account stays on it."""
         site = self.site(session_id)
+        payload = self._post(call, site, body)
+        other = site.hosts.alternative
+        if other is None or not _wrong_cluster(payload):
+            return payload
+        logger.info("{} of session {} answered 1015 on {}: trying {}", call.path, mask(session_id),
+                    site.hosts.base_url, other.base_url)  # fmt: skip
+        answer = self._post(call, replace(site, hosts=other), body)
+        if not _wrong_cluster(answer):
+            account = (site.region, site.session_id)
+            if site.hosts.base_url == self.config.hosts(site.region).base_url:
+                self._on_alternative.add(account)
+            else:
+                self._on_alternative.discard(account)
+            return answer
+        return payload
+
+    def _post(self, call: CallConfig, site: Site, body: Any) -> Any:
+        """One signed POST of ``call`` to ``site``'s host: its query set, headers and Referer, its cookie, through
+        its proxy."""
         now = int(self._clock())
         web_id = signing.web_id_for(site.session_id)
         cookie = signing.cookie_header(site.session_id, web_id=web_id, cookies=self.upstream.cookie)
@@ -399,7 +486,7 @@ class JimengClient:
         params = signing.query_params(self.upstream, call, web_id, region=site.constants)
         kw: dict[str, Any] = {"json": body} if body is not None else {}
         base = site.hosts.commerce_url if call.path.startswith("/commerce/") else site.hosts.base_url
-        logger.trace("upstream POST {} as session {} ({})", call.path, mask(session_id), site.region.label)
+        logger.trace("upstream POST {} as session {} ({})", call.path, mask(site.session_id), site.region.label)
         return call_json(
             self.http,
             "POST",
@@ -438,6 +525,15 @@ def _payload(envelope: dict[str, Any]) -> Any:
         return json.loads(response)
     except ValueError as err:
         raise TransientError("malformed JSON in the answer's response string") from err
+
+
+def _wrong_cluster(payload: Any) -> bool:
+    """Whether an answer is ret ``1015`` (passport calls answer ``data.error_code`` 1015 instead)."""
+    if not isinstance(payload, dict):
+        return False
+    data = payload.get("data")
+    passport = isinstance(data, dict) and str(data.get("error_code", "")) == WRONG_CLUSTER_RET
+    return str(payload.get("ret", "")) == WRONG_CLUSTER_RET or passport
 
 
 def _forecast(queue: records.QueueView) -> float | None:

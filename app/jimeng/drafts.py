@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from app.domain.models import DraftSpec
@@ -18,6 +19,30 @@ from app.jimeng.ids import new_uuid
 from config.upstream import UpstreamConfig
 
 NewId = Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Abroad:
+    """What an international site's drafts differ by (2026 9.3): ``extend.workspace_id`` (the account's, from
+    ``workspace/list``), and on US image ``metrics_extra`` without ``sceneOptions`` (``scene_options`` false).
+    ``m_image_commerce_info`` is never sent, here or on CN."""
+
+    workspace_id: int
+    scene_options: bool = True
+
+
+def extend(root_model: str, abroad: Abroad | None, **more: Any) -> dict[str, Any]:
+    """A draft's ``extend``: the root model, abroad the workspace id (9.3), then ``more`` (video commerce)."""
+    head: dict[str, Any] = {"root_model": root_model}
+    head |= {"workspace_id": abroad.workspace_id} if abroad is not None else {}
+    return head | more
+
+
+def us_metrics(submit_id: str) -> str:
+    """An image draft's ``metrics_extra`` as the working US capture (9.3): no ``sceneOptions``."""
+    metrics: dict[str, Any] = {"promptSource": "custom", "generateCount": 1, "enterFrom": "click"}
+    metrics |= {"position": "page_bottom_box", "isBoxSelect": False, "isCutout": False, "hasRejectedAudit": 0}
+    return as_json(metrics | {"generateId": submit_id, "isRegenerate": False})
 
 
 def as_json(value: Any) -> str:
@@ -59,8 +84,11 @@ def _gen_option(new_id: NewId, spec: DraftSpec) -> dict[str, Any]:
     return {"gen_option": node(new_id(), gen_count=spec.count, generate_all=False)} if spec.gen_option else {}
 
 
-def _metrics(spec: DraftSpec, submit_id: str, abilities: list[dict[str, Any]]) -> str:
-    """``metrics_extra`` (telemetry): ``generateCount`` 1 as the web app sends, ``benefitCount`` the count."""
+def _metrics(spec: DraftSpec, submit_id: str, abilities: list[dict[str, Any]], abroad: Abroad | None) -> str:
+    """``metrics_extra`` (telemetry): ``generateCount`` 1 as the web app sends, ``benefitCount`` the count; the
+    US capture's form on a site without ``sceneOptions``."""
+    if abroad is not None and not abroad.scene_options:
+        return us_metrics(submit_id)
     report: dict[str, Any] = {"enterSource": "generate", "vipSource": "generate"}
     report |= {"extraVipFunctionKey": f"{spec.model_key}-{spec.resolution}", "useVipFunctionDetailsReporterHoc": True}
     scene: dict[str, Any] = {"type": "image", "scene": "ImageBasicGenerate", "modelReqKey": spec.model_key}
@@ -76,9 +104,17 @@ def _large_image(node_id: str, spec: DraftSpec) -> dict[str, Any]:
 
 
 def generate_body(
-    config: UpstreamConfig, spec: DraftSpec, *, submit_id: str, seed: int, now_ms: int, new_id: NewId = new_uuid
+    config: UpstreamConfig,
+    spec: DraftSpec,
+    *,
+    submit_id: str,
+    seed: int,
+    now_ms: int,
+    new_id: NewId = new_uuid,
+    abroad: Abroad | None = None,
 ) -> dict[str, Any]:
-    """Text-to-image body (2026 3.4): ``gen_option`` beside ``generate``, ``generate_type`` 0, no history option."""
+    """Text-to-image body (2026 3.4): ``gen_option`` beside ``generate``, ``generate_type`` 0, no history option,
+    no ``gen_type``; ``abroad`` (9.3): the workspace in ``extend``, the site's ``metrics_extra``."""
     versions = config.image_draft
     component_id, draft_id, metadata_id = new_id(), new_id(), new_id()
     abilities_id, generate_id, core_id, large_id = new_id(), new_id(), new_id(), new_id()
@@ -90,8 +126,8 @@ def generate_body(
     component |= {"min_version": versions.min_version, "aigc_mode": "workbench"}
     component |= {"metadata": metadata(metadata_id, now_ms), "generate_type": "generate", "abilities": abilities}
     content = draft(draft_id, versions.min_version, config.app.draft_version, component, min_features=[])
-    metrics = _metrics(spec, submit_id, [])
-    return envelope({"root_model": spec.model_key}, submit_id, metrics, content, config.app.aid)
+    metrics = _metrics(spec, submit_id, [], abroad)
+    return envelope(extend(spec.model_key, abroad), submit_id, metrics, content, config.app.aid)
 
 
 def _image(node_id: str, uri: str) -> dict[str, Any]:
@@ -100,7 +136,13 @@ def _image(node_id: str, uri: str) -> dict[str, Any]:
 
 
 def blend_body(
-    config: UpstreamConfig, spec: DraftSpec, *, submit_id: str, now_ms: int, new_id: NewId = new_uuid
+    config: UpstreamConfig,
+    spec: DraftSpec,
+    *,
+    submit_id: str,
+    now_ms: int,
+    new_id: NewId = new_uuid,
+    abroad: Abroad | None = None,
 ) -> dict[str, Any]:
     """Image-to-image body (2026 3.5): one ``byte_edit`` ability listing every image, ``##`` per image before
     the prompt, each image at ``sample_strength``, the caller's ratio and tier; a negative prompt only when
@@ -122,5 +164,5 @@ def blend_body(
     component |= {"generate_type": "blend", "abilities": abilities}
     content = draft(draft_id, versions.blend_min_version, config.app.draft_version, component, min_features=[])
     scene_abilities = [{"abilityName": "byte_edit", "strength": spec.sample_strength} for _ in uris]
-    metrics = _metrics(spec, submit_id, scene_abilities)
-    return envelope({"root_model": spec.model_key}, submit_id, metrics, content, config.app.aid)
+    metrics = _metrics(spec, submit_id, scene_abilities, abroad)
+    return envelope(extend(spec.model_key, abroad), submit_id, metrics, content, config.app.aid)

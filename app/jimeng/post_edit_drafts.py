@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.domain.models import DraftSpec
-from app.jimeng.drafts import NewId, as_json, draft, envelope, metadata, node
+from app.jimeng.drafts import Abroad, NewId, as_json, draft, envelope, extend, metadata, node
 from app.jimeng.ids import new_uuid
 from config.upstream import UpstreamConfig
 
@@ -60,9 +60,16 @@ def _ability(spec: DraftSpec, new_id: NewId, postedit_type: int) -> dict[str, An
 
 
 def post_edit_body(
-    config: UpstreamConfig, spec: DraftSpec, *, submit_id: str, now_ms: int, new_id: NewId = new_uuid
+    config: UpstreamConfig,
+    spec: DraftSpec,
+    *,
+    submit_id: str,
+    now_ms: int,
+    new_id: NewId = new_uuid,
+    abroad: Abroad | None = None,
 ) -> dict[str, Any]:
-    """One post edit of one image (8.2; 8.1 for the other tools, 8.3 for an earlier result)."""
+    """One post edit of one image (8.2; 8.1 for the other tools, 8.3 for an earlier result); ``abroad``: the
+    workspace in ``extend`` (9.3; the captured post-edit ``metrics_extra`` already has no ``sceneOptions``)."""
     gen_type, postedit_type = TOOLS[spec.tool]
     if not spec.origin_item_id and len(spec.image_uris) != 1:
         raise ValueError("a post edit takes one uploaded image or an earlier result's item")
@@ -78,4 +85,4 @@ def post_edit_body(
     component |= {"gen_type": gen_type} if gen_type is not None else {}
     component |= {"metadata": metadata(metadata_id, now_ms), "generate_type": spec.tool, "abilities": abilities}
     content = draft(draft_id, versions.post_edit_min_version, config.app.draft_version, component, min_features=[])
-    return envelope({"root_model": spec.model_key}, submit_id, _metrics(submit_id), content, config.app.aid)
+    return envelope(extend(spec.model_key, abroad), submit_id, _metrics(submit_id), content, config.app.aid)

@@ -276,3 +276,16 @@ def _decode_url(value: Any) -> str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return ""
     return url if url.startswith(("https://", "http://")) else ""
+
+
+def first_workspace(data: Any) -> int | None:
+    """``data.workspaces[0].workspace_id`` of ``workspace/list`` (2026 9.3: the newest comes first) as a number,
+    or None when the answer names none."""
+    workspaces = data.get("workspaces") if isinstance(data, dict) else None
+    first = workspaces[0] if isinstance(workspaces, list) and workspaces else None
+    value = first.get("workspace_id") if isinstance(first, dict) else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.domain.models import DraftSpec
-from app.jimeng.drafts import NewId, as_json, draft, envelope, metadata, node
+from app.jimeng.drafts import Abroad, NewId, as_json, draft, envelope, extend, metadata, node
 from app.jimeng.ids import new_uuid
 from config.upstream import UpstreamConfig, VideoConfig
 
@@ -59,14 +59,15 @@ def _input(video: VideoConfig, spec: DraftSpec, node_id: str, new_id: NewId, min
     return entry | {"idip_meta_list": []}
 
 
-def _extend(config: UpstreamConfig, spec: DraftSpec, benefit_type: str) -> dict[str, Any]:
-    """``extend``: the root model and the commerce info, alone and as a one-element list (2026 4.2)."""
+def _extend(config: UpstreamConfig, spec: DraftSpec, benefit_type: str, abroad: Abroad | None) -> dict[str, Any]:
+    """``extend``: the root model, abroad the workspace (9.3), and the commerce info, alone and as a one-element
+    list (2026 4.2; kept abroad, where the US benefit names were seen, 9.4)."""
     video = config.video
     commerce: dict[str, Any] = {"amount": spec.duration_s} if video.send_amount else {}
     commerce |= {"benefit_type": benefit_type, "resource_id": video.commerce.resource_id}
     commerce |= {"resource_id_type": video.commerce.resource_id_type}
     commerce |= {"resource_sub_type": video.commerce.resource_sub_type}
-    return {"root_model": spec.model_key, "m_video_commerce_info": commerce, "m_video_commerce_info_list": [commerce]}
+    return extend(spec.model_key, abroad, m_video_commerce_info=commerce, m_video_commerce_info_list=[commerce])
 
 
 def video_body(
@@ -78,6 +79,7 @@ def video_body(
     now_ms: int,
     benefit_type: str | None = None,
     new_id: NewId = new_uuid,
+    abroad: Abroad | None = None,
 ) -> dict[str, Any]:
     """Video body (2026 4.3): ``process_type`` 1, the model's ``min_features``, first/last frames from
     ``spec.image_uris``, draft-mode fields for the preview model. ``benefit_type`` overrides the spec's (the
@@ -98,5 +100,5 @@ def video_body(
     component |= {"abilities": node(abilities_id, gen_video=gen_video), "process_type": 1}
     features = list(video.features_of(spec.model_key))
     content = draft(draft_id, min_version, config.app.draft_version, component, min_features=features)
-    extend = _extend(config, spec, benefit_type or spec.benefit_type)
-    return envelope(extend, submit_id, metrics, content, config.app.aid)
+    return envelope(_extend(config, spec, benefit_type or spec.benefit_type, abroad), submit_id, metrics, content,
+                    config.app.aid)  # fmt: skip

@@ -24,6 +24,8 @@ def intl_settings(emu: EmulatorServer) -> dict[str, Any]:
     for region, cluster in (("us", "us"), ("hk", "sg"), ("jp", "sg"), ("sg", "sg")):
         for kind in ("base", "commerce", "imagex"):
             settings[f"jimeng_{region}_{kind}_url"] = f"{emu.url}/{cluster}"
+    for kind in ("base", "commerce"):  # the US alternative host (2026 9.1)
+        settings[f"jimeng_us_alt_{kind}_url"] = f"{emu.url}/us-ttp2"
     return settings
 
 
@@ -133,3 +135,36 @@ def test_an_international_anti_bot_refusal_is_403_risk_control(intl_api: Api, em
     error = assert_error(response, 403, "risk_control")
     assert "anti-bot" in error["message"] and "-6" in error["message"]
     assert intl_api.stats()["refusals"] == {"risk_intl_shark": 1}
+
+
+WORKSPACES = "/mweb/v1/workspace/list"
+GENERATE = "/mweb/v1/aigc_draft/generate"
+
+
+def test_a_us_generation_sends_the_accounts_workspace_and_the_us_metrics(intl_api: Api, emu: EmulatorServer) -> None:
+    assert emu.configure()["strict"]  # the emulator checks workspace_id, m_image_commerce_info and metrics_extra (9.3)
+    session = bare()
+    for _ in range(2):
+        response = intl_api.post("/v1/images/generations", {"prompt": "a cat", "n": 1}, token=f"us-{session}")
+        assert response.status_code == 200, response.text
+    us = site(intl_api, "us")
+    assert us["by_path"][GENERATE] == 2 and us["by_path"][WORKSPACES] == 1  # looked up once, then cached
+    assert intl_api.stats()["refusals"] == {}, intl_api.stats()["recent_refusals"]
+
+
+def test_a_session_of_the_alternative_us_host_generates_after_one_1015(intl_api: Api) -> None:
+    session = f"ttp2-{bare()}"
+
+    def generate() -> list[dict[str, Any]]:
+        response = intl_api.post("/v1/images/generations", {"prompt": "a cat", "n": 1}, token=f"us-{session}")
+        assert response.status_code == 200, response.text
+        return list(intl_api.stats()["recent_refusals"])
+
+    first = generate()
+    assert {r["reason"] for r in first} == {"cluster_mismatch"}
+    paths = [r["path"] for r in first]  # calls made before the host was learnt (the tables load alongside)
+    assert len(paths) == len(set(paths)) and GENERATE not in paths  # each tried once on the US host
+    assert generate() == first  # then remembered: no more 1015s
+    alt = site(intl_api, "us-ttp2")
+    assert alt["by_path"][GENERATE] == 2 and alt["by_path"][WORKSPACES] == 1 and set(alt["served"]) == {session}
+    assert "served" not in site(intl_api, "us")

@@ -95,5 +95,7 @@ def test_post_edits_on_the_us_site_need_its_aid_and_a_model_it_lists(emulator: E
     assert answer["ret"] == "1000" and "aid" in answer["errmsg"]  # CN's aid in the body
     body = post_edit_body("normal_hd", item=(2559489855232300, 25594898552323), model="high_aes_general_v43")
     body["http_common_info"]["aid"] = 513641
+    workspaces = us.call("/mweb/v1/workspace/list", {}, params=params, headers=headers).json()["data"]["workspaces"]
+    body["extend"]["workspace_id"] = workspaces[0]["workspace_id"]  # 9.3: every international draft carries it
     answer = us.call("/mweb/v1/aigc_draft/generate", body, params=params, headers=headers).json()
     assert answer["ret"] == "1000" and "not offered on this site" in answer["errmsg"], answer  # v43: not in the US

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import requests
 
 from app.emulator import EmulatorServer
-from tests.emulator.emulator_client import QUERY_A, Wire
+from tests.emulator.emulator_client import GENERATE, GENERATE_EXTRA, QUERY_A, Wire, image_body
+
+WORKSPACES = "/mweb/v1/workspace/list"
 
 
 def intl_params(region: str) -> list[tuple[str, str]]:
@@ -53,3 +56,100 @@ def test_a_session_is_bound_to_the_cluster_it_called_first(emulator: EmulatorSer
     assert Wire(emulator.url + "/us", session, http).call("/commerce/v1/benefits/user_credit", {}).json()["ret"] == "0"
     answer = Wire(emulator.url, session, http).call("/commerce/v1/benefits/user_credit", {}).json()
     assert answer["ret"] == "1015" and emulator.stats()["refusals"] == {"cluster_mismatch": 1}
+
+
+def us_headers() -> dict[str, str]:
+    return {"Appid": "513641", "Loc": "US", "Lan": "en"}
+
+
+def workspace(wire: Wire, region: str = "US") -> int:
+    answer = wire.call(WORKSPACES, {}, params=intl_params(region), headers=us_headers()).json()
+    assert answer["ret"] == "0", answer
+    value = answer["data"]["workspaces"][0]["workspace_id"]
+    assert type(value) is int
+    return value
+
+
+def us_image_body(workspace_id: int | None, **changes: Any) -> dict[str, Any]:
+    """A text-to-image body as the working US capture (9.3): extend with the workspace, the US metrics_extra."""
+    body = image_body("a cat", count=1)
+    body["http_common_info"] = {"aid": 513641}
+    if workspace_id is not None:
+        body["extend"]["workspace_id"] = workspace_id
+    metrics = json.loads(body["metrics_extra"])
+    metrics = {**metrics, "hasRejectedAudit": 0, **changes.pop("metrics", {})}
+    body["metrics_extra"] = json.dumps(metrics)
+    body["extend"].update(changes.pop("extend", {}))
+    return body
+
+
+def us_generate(wire: Wire, body: dict[str, Any]) -> dict[str, Any]:
+    params = intl_params("US") + GENERATE_EXTRA
+    return wire.call(GENERATE, body, params=params, headers=us_headers()).json()
+
+
+def test_workspace_list_names_one_workspace_per_account_and_cluster(
+    emulator: EmulatorServer, http: requests.Session
+) -> None:
+    us, sg = Wire(emulator.url + "/us", uuid.uuid4().hex, http), Wire(emulator.url + "/sg", uuid.uuid4().hex, http)
+    first = workspace(us)
+    assert workspace(us) == first and workspace(sg, "SG") != first
+    assert workspace(Wire(emulator.url + "/us", uuid.uuid4().hex, http)) != first
+
+
+def test_a_us_draft_must_carry_the_accounts_workspace_and_the_us_metrics(
+    emulator: EmulatorServer, http: requests.Session
+) -> None:
+    wire = Wire(emulator.url + "/us", uuid.uuid4().hex, http)
+    own = workspace(wire)
+    assert us_generate(wire, us_image_body(own))["ret"] == "0"
+    refused = {
+        "workspace_missing": us_image_body(None),
+        "workspace_invalid": us_image_body(own + 1),
+    }
+    for reason, body in refused.items():
+        answer = us_generate(wire, body)
+        assert answer["ret"] == "1000" and "workspace_id" in answer["errmsg"], (reason, answer)
+    for body in (
+        us_image_body(own, extend={"m_image_commerce_info": {"benefit_type": "image_basic_v5_2k"}}),
+        us_image_body(own, metrics={"sceneOptions": "[]"}),
+        us_image_body(own, metrics={"generateId": "another"}),
+    ):
+        assert us_generate(wire, body)["ret"] == "1000"
+    no_audit = us_image_body(own)
+    no_audit["metrics_extra"] = json.dumps({k: v for k, v in json.loads(no_audit["metrics_extra"]).items()
+                                            if k != "hasRejectedAudit"})  # fmt: skip
+    assert "hasRejectedAudit" in us_generate(wire, no_audit)["errmsg"]
+    assert emulator.stats()["refusals"] == {"workspace_missing": 1, "workspace_invalid": 1, "intl_draft": 4}
+
+
+def test_lenient_mode_does_not_check_international_drafts(emulator: EmulatorServer, http: requests.Session) -> None:
+    emulator.configure(strict=False)
+    wire = Wire(emulator.url + "/us", uuid.uuid4().hex, http)
+    answer = us_generate(wire, us_image_body(None, metrics={"sceneOptions": "[]"}))
+    assert answer["ret"] == "0", answer
+
+
+def test_an_account_of_the_alternative_us_host_is_refused_1015_on_the_primary(
+    emulator: EmulatorServer, http: requests.Session
+) -> None:
+    session = f"ttp2-{uuid.uuid4().hex}"
+    primary, alternative = Wire(emulator.url + "/us", session, http), Wire(emulator.url + "/us-ttp2", session, http)
+    assert primary.call("/commerce/v1/benefits/user_credit", {}, headers=us_headers()).json()["ret"] == "1015"
+    answer = alternative.call("/commerce/v1/benefits/user_credit", {}, headers=us_headers()).json()
+    assert answer["ret"] == "0" and "response" in answer
+    assert us_generate(alternative, us_image_body(workspace(alternative)))["ret"] == "0"
+    stats = emulator.stats()
+    assert stats["refusals"] == {"cluster_mismatch": 1}
+    assert stats["sites"]["us-ttp2"]["served"] == {session: 3} and "served" not in stats["sites"]["us"]
+    assert stats["sites"]["us-ttp2"]["region"] == {"US": 2}
+
+
+def test_an_ordinary_us_account_is_refused_on_the_alternative_host(
+    emulator: EmulatorServer, http: requests.Session
+) -> None:
+    session = uuid.uuid4().hex
+    assert workspace(Wire(emulator.url + "/us", session, http))
+    answer = Wire(emulator.url + "/us-ttp2", session, http).call(WORKSPACES, {}, params=intl_params("US")).json()
+    assert answer["ret"] == "1015"
+    assert emulator.stats()["sites"]["us"]["served"] == {session: 1}
