@@ -26,4 +26,5 @@ def create_app(config: Any = None) -> Flask:
     wiring.register_generation(app, settings)
     wiring.register_ledger(app, settings)
     wiring.register_blueprints(app)
+    wiring.register_observability(app, settings)
     return app

@@ -33,6 +33,7 @@ from app.jimeng.client import ClientConfig, JimengClient, RegionHosts
 from app.jimeng.transport import new_http_session
 from app.jimeng.upload import ImageUploader
 from app.logging import configure_logging, register_own_secret, register_request_logging
+from app.metrics import PrometheusObserver, register_metrics
 from app.secrets import token_secrets, url_passwords
 from app.state import open_store
 from config.settings import Settings, SettingsError
@@ -174,6 +175,7 @@ def region_hosts(settings: Settings) -> dict[Region, RegionHosts]:
 def register_generation(app: Flask, settings: Settings) -> None:
     """One client, session pool and poller per app, i.e. per gunicorn worker (the app is built after fork)."""
     upstream = app.extensions["upstream"]
+    observer = app.extensions["observer"] = PrometheusObserver()  # GET /metrics (app/metrics.py)
     client = JimengClient(
         upstream,
         ClientConfig(
@@ -185,6 +187,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             regions=region_hosts(settings),
             default_proxy=settings.jimeng_proxy,
         ),
+        http=new_http_session(observer),
     )
     timing = PollTiming(
         first_image=settings.poll_first_seconds,
@@ -215,7 +218,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             default_image_count=settings.default_image_count,
         ),
         pool=pool,
-        poller=Poller(client, timing),
+        poller=Poller(client, timing, observer=observer),
         deadlines=Deadlines(image=settings.image_timeout_seconds, video=settings.video_timeout_seconds),
         max_lookups=asked,
         uploader=ImageUploader(client),
@@ -228,6 +231,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
         shutdown=shutdown,
         encoder=PillowEncoder(),
         capacity=capacity(app, settings),
+        observer=observer,
     )
 
 
@@ -238,7 +242,7 @@ def capacity(app: Flask, settings: Settings) -> Capacity:
         lease_seconds=settings.slot_lease_seconds,
         backoff_seconds=settings.cap_backoff_seconds,
     )
-    return Capacity(app.extensions["state"], caps)
+    return Capacity(app.extensions["state"], caps, observer=app.extensions["observer"])
 
 
 def image_aliases(settings: Settings, upstream: UpstreamConfig) -> dict[str, str]:
@@ -279,6 +283,13 @@ def begin_shutdown(app: Flask) -> None:
     still running shortly before the graceful window ends are answered with their history id, nothing new is
     submitted. Only stores a time, so it is safe in a signal handler."""
     app.extensions["shutdown"].begin()
+
+
+def register_observability(app: Flask, settings: Settings) -> None:
+    """``GET /metrics`` and the count of every answer (app/metrics.py); the metrics token is masked in logs."""
+    if settings.metrics_token:
+        register_own_secret(settings.metrics_token)
+    register_metrics(app)
 
 
 def register_blueprints(app: Flask) -> None:

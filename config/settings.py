@@ -143,6 +143,18 @@ def _state_db(raw: str) -> str:
     return value if value == ":memory:" else str(Path(value).expanduser())
 
 
+def _directory(raw: str) -> str:
+    return str(Path(raw.strip()).expanduser())
+
+
+def _secret_text(raw: str) -> str:
+    """A shared secret: at least 16 characters (its errors never quote it)."""
+    value = raw.strip()
+    if len(value) < 16:
+        raise ValueError("expected at least 16 characters (a random string, such as `openssl rand -hex 32`)")
+    return value
+
+
 def _redis_url(raw: str) -> str:
     """A redis-py URL. Its errors never quote the value: it may hold a password."""
     value = raw.strip()
@@ -403,6 +415,21 @@ class Settings:
         _float_range(1, 3600),
         60.0,
         "after Jimeng's own concurrency refusal (1010), the session's cap is one lower for this long",
+    )
+    metrics_token: str = setting(
+        "METRICS_TOKEN",
+        _secret_text,
+        "",
+        "GET /metrics needs Authorization: Bearer <this> when set; empty: /metrics is open (keep it off the "
+        "internet, e.g. behind the load balancer)",
+        secret=True,
+    )
+    prometheus_multiproc_dir: str = setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        _directory,
+        "",
+        "directory of prometheus-client's per-process metric files (gunicorn workers); its stale files are "
+        "removed at start; empty: with WEB_CONCURRENCY > 1 a fresh directory per run is made and removed",
     )
     web_concurrency: int = setting("WEB_CONCURRENCY", _int_range(1, 64), 2, "gunicorn worker processes")
     gunicorn_worker_connections: int = setting(
