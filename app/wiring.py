@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from flask import Flask, Response, request
@@ -14,10 +15,13 @@ from app.api.context import authenticate
 from app.api.paths import PathNormaliser
 from app.domain.accounts import AccountService
 from app.domain.capacity import Capacity, CapacitySettings
+from app.domain.errors import NotFoundError
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
 from app.domain.ledger import Ledger, LedgerSettings
 from app.domain.live_catalog import LiveCatalog, by_region, region_label
+from app.domain.models import Snapshot
+from app.domain.openai_shapes import task_object
 from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
@@ -26,8 +30,11 @@ from app.domain.shared_accounts import SharedAccounts
 from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
 from app.domain.tokens import Region
+from app.domain.webhooks import Webhooks, WebhookSettings
+from app.errors import describe
 from app.errors import register_error_handlers as _register_error_handlers
 from app.imaging import PillowEncoder
+from app.inputs.callback import GuardedCallbacks
 from app.inputs.loader import ImageFetcher
 from app.jimeng.client import ClientConfig, JimengClient, RegionHosts
 from app.jimeng.transport import new_http_session
@@ -283,6 +290,45 @@ def begin_shutdown(app: Flask) -> None:
     still running shortly before the graceful window ends are answered with their history id, nothing new is
     submitted. Only stores a time, so it is safe in a signal handler."""
     app.extensions["shutdown"].begin()
+
+
+def register_webhooks(app: Flask, settings: Settings) -> None:
+    """The webhook outbox (app/domain/webhooks.py) when WEBHOOK_SECRET is set. Its delivery thread starts with
+    the app (in each gunicorn worker, after the fork), so deliveries left by an earlier process go out."""
+    app.extensions["webhooks"] = None
+    if not settings.webhook_secret:
+        return
+    register_own_secret(settings.webhook_secret)
+    service: GenerationService = app.extensions["generation"]
+
+    def lookup(session_id: str, task_id: str) -> Snapshot | None:
+        try:
+            return service.lookup([session_id], task_id)
+        except NotFoundError:
+            return None
+
+    def render(snapshot: Snapshot) -> dict[str, Any]:  # the body of GET /v1/tasks/{id}
+        error = describe(snapshot.error)[1]["error"] if snapshot.error is not None else None
+        return task_object(snapshot, error, now=time.time())
+
+    hooks = Webhooks(
+        app.extensions["state"],
+        WebhookSettings(
+            secret=settings.webhook_secret,
+            max_attempts=settings.webhook_max_attempts,
+            retry_min_seconds=settings.webhook_retry_min_seconds,
+            retry_max_seconds=settings.webhook_retry_max_seconds,
+            check_seconds=settings.webhook_check_seconds,
+        ),
+        sender=GuardedCallbacks(
+            allow_private=settings.allow_private_callback_urls, timeout=settings.webhook_timeout_seconds
+        ),
+        lookup=lookup,
+        render=render,
+        observer=app.extensions["observer"],
+    )
+    app.extensions["webhooks"] = hooks
+    hooks.start()
 
 
 def register_observability(app: Flask, settings: Settings) -> None:

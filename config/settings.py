@@ -431,6 +431,37 @@ class Settings:
         "directory of prometheus-client's per-process metric files (gunicorn workers); its stale files are "
         "removed at start; empty: with WEB_CONCURRENCY > 1 a fresh directory per run is made and removed",
     )
+    webhook_secret: str = setting(
+        "WEBHOOK_SECRET",
+        _secret_text,
+        "",
+        "HMAC-SHA256 key that signs webhook deliveries (header Jimeng-Signature); empty: callback_url refused",
+        secret=True,
+    )
+    webhook_max_attempts: int = setting(
+        "WEBHOOK_MAX_ATTEMPTS", _int_range(1, 50), 8, "delivery attempts of one webhook before it is dropped"
+    )
+    webhook_retry_min_seconds: float = setting(
+        "WEBHOOK_RETRY_MIN_SECONDS",
+        _float_range(0.01, 86400),
+        30.0,
+        "wait after a webhook's first failed delivery; doubled after each failure up to WEBHOOK_RETRY_MAX_SECONDS",
+    )
+    webhook_retry_max_seconds: float = setting(
+        "WEBHOOK_RETRY_MAX_SECONDS", _float_range(0.01, 86400), 3600.0, "longest wait between two deliveries"
+    )
+    webhook_check_seconds: float = setting(
+        "WEBHOOK_CHECK_SECONDS",
+        _float_range(0.01, 3600),
+        10.0,
+        "how often a generation with a webhook that no worker watches (its worker died) is looked up",
+    )
+    webhook_timeout_seconds: float = setting(
+        "WEBHOOK_TIMEOUT_SECONDS", _float_range(0.1, 120), 10.0, "connect and read timeout of one delivery"
+    )
+    allow_private_callback_urls: bool = setting(
+        "ALLOW_PRIVATE_CALLBACK_URLS", _bool, False, "let callback_url reach private/loopback addresses"
+    )
     web_concurrency: int = setting("WEB_CONCURRENCY", _int_range(1, 64), 2, "gunicorn worker processes")
     gunicorn_worker_connections: int = setting(
         "GUNICORN_WORKER_CONNECTIONS", _int_range(1, 100_000), 1000, "connections per gevent worker"
@@ -469,6 +500,8 @@ class Settings:
             raise SettingsError("invalid POLL_MIN_SECONDS: larger than POLL_MAX_SECONDS")
         if self.max_messages_chars < self.max_prompt_chars:
             raise SettingsError("invalid MAX_MESSAGES_CHARS: smaller than MAX_PROMPT_CHARS")
+        if self.webhook_retry_min_seconds > self.webhook_retry_max_seconds:
+            raise SettingsError("invalid WEBHOOK_RETRY_MIN_SECONDS: larger than WEBHOOK_RETRY_MAX_SECONDS")
 
     def with_overrides(self, **overrides: Any) -> Settings:
         updated = replace(self, **overrides)

@@ -28,7 +28,6 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
             "app.wiring",
             "app.errors",
             "app.metrics",
-            "app.webhooks",
             "prometheus_client",
         ),
         "the domain is what a generation is: no web framework, no HTTP client, no concrete upstream",
