@@ -44,6 +44,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from app.api.openapi import documented
 from app.domain.errors import InvalidApiKeyError
 from app.domain.pool import SessionPool
 
@@ -116,6 +117,8 @@ bp = Blueprint("metrics", __name__)
 
 
 @bp.get("/metrics")
+@documented(summary="Prometheus metrics (Bearer METRICS_TOKEN when the operator set one)", response="text/plain",
+            errors=("401",))  # fmt: skip
 def scrape() -> Response:
     token = current_app.config["SETTINGS"].metrics_token
     if token:
