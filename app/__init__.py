@@ -25,5 +25,7 @@ def create_app(config: Any = None) -> Flask:
     wiring.register_state(app, settings)
     wiring.register_generation(app, settings)
     wiring.register_ledger(app, settings)
+    wiring.register_webhooks(app, settings)
     wiring.register_blueprints(app)
+    wiring.register_observability(app, settings)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from flask import Flask, Response, request
@@ -14,10 +15,13 @@ from app.api.context import authenticate
 from app.api.paths import PathNormaliser
 from app.domain.accounts import AccountService
 from app.domain.capacity import Capacity, CapacitySettings
+from app.domain.errors import NotFoundError
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
 from app.domain.ledger import Ledger, LedgerSettings
 from app.domain.live_catalog import LiveCatalog, by_region, region_label
+from app.domain.models import Snapshot
+from app.domain.openai_shapes import task_object
 from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
@@ -26,13 +30,17 @@ from app.domain.shared_accounts import SharedAccounts
 from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
 from app.domain.tokens import Region
+from app.domain.webhooks import Webhooks, WebhookSettings
+from app.errors import describe
 from app.errors import register_error_handlers as _register_error_handlers
 from app.imaging import PillowEncoder
+from app.inputs.callback import GuardedCallbacks
 from app.inputs.loader import ImageFetcher
 from app.jimeng.client import ClientConfig, JimengClient, RegionHosts
 from app.jimeng.transport import new_http_session
 from app.jimeng.upload import ImageUploader
 from app.logging import configure_logging, register_own_secret, register_request_logging
+from app.metrics import PrometheusObserver, register_metrics
 from app.secrets import token_secrets, url_passwords
 from app.state import open_store
 from config.settings import Settings, SettingsError
@@ -177,6 +185,7 @@ def region_hosts(settings: Settings) -> dict[Region, RegionHosts]:
 def register_generation(app: Flask, settings: Settings) -> None:
     """One client, session pool and poller per app, i.e. per gunicorn worker (the app is built after fork)."""
     upstream = app.extensions["upstream"]
+    observer = app.extensions["observer"] = PrometheusObserver()  # GET /metrics (app/metrics.py)
     client = JimengClient(
         upstream,
         ClientConfig(
@@ -190,6 +199,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             prefer_watermark_free=settings.prefer_watermark_free,
             workspace_ttl=settings.workspace_ttl_seconds,
         ),
+        http=new_http_session(observer),
     )
     timing = PollTiming(
         first_image=settings.poll_first_seconds,
@@ -220,7 +230,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
             default_image_count=settings.default_image_count,
         ),
         pool=pool,
-        poller=Poller(client, timing),
+        poller=Poller(client, timing, observer=observer),
         deadlines=Deadlines(image=settings.image_timeout_seconds, video=settings.video_timeout_seconds),
         max_lookups=asked,
         uploader=ImageUploader(client),
@@ -233,6 +243,7 @@ def register_generation(app: Flask, settings: Settings) -> None:
         shutdown=shutdown,
         encoder=PillowEncoder(),
         capacity=capacity(app, settings),
+        observer=observer,
     )
 
 
@@ -243,7 +254,7 @@ def capacity(app: Flask, settings: Settings) -> Capacity:
         lease_seconds=settings.slot_lease_seconds,
         backoff_seconds=settings.cap_backoff_seconds,
     )
-    return Capacity(app.extensions["state"], caps)
+    return Capacity(app.extensions["state"], caps, observer=app.extensions["observer"])
 
 
 def image_aliases(settings: Settings, upstream: UpstreamConfig) -> dict[str, str]:
@@ -284,6 +295,52 @@ def begin_shutdown(app: Flask) -> None:
     still running shortly before the graceful window ends are answered with their history id, nothing new is
     submitted. Only stores a time, so it is safe in a signal handler."""
     app.extensions["shutdown"].begin()
+
+
+def register_webhooks(app: Flask, settings: Settings) -> None:
+    """The webhook outbox (app/domain/webhooks.py) when WEBHOOK_SECRET is set. Its delivery thread starts with
+    the app (in each gunicorn worker, after the fork), so deliveries left by an earlier process go out."""
+    app.extensions["webhooks"] = None
+    if not settings.webhook_secret:
+        return
+    register_own_secret(settings.webhook_secret)
+    service: GenerationService = app.extensions["generation"]
+
+    def lookup(session_id: str, task_id: str) -> Snapshot | None:
+        try:
+            return service.lookup([session_id], task_id)
+        except NotFoundError:
+            return None
+
+    def render(snapshot: Snapshot) -> dict[str, Any]:  # the body of GET /v1/tasks/{id}
+        error = describe(snapshot.error)[1]["error"] if snapshot.error is not None else None
+        return task_object(snapshot, error, now=time.time())
+
+    hooks = Webhooks(
+        app.extensions["state"],
+        WebhookSettings(
+            secret=settings.webhook_secret,
+            max_attempts=settings.webhook_max_attempts,
+            retry_min_seconds=settings.webhook_retry_min_seconds,
+            retry_max_seconds=settings.webhook_retry_max_seconds,
+            check_seconds=settings.webhook_check_seconds,
+        ),
+        sender=GuardedCallbacks(
+            allow_private=settings.allow_private_callback_urls, timeout=settings.webhook_timeout_seconds
+        ),
+        lookup=lookup,
+        render=render,
+        observer=app.extensions["observer"],
+    )
+    app.extensions["webhooks"] = hooks
+    hooks.start()
+
+
+def register_observability(app: Flask, settings: Settings) -> None:
+    """``GET /metrics`` and the count of every answer (app/metrics.py); the metrics token is masked in logs."""
+    if settings.metrics_token:
+        register_own_secret(settings.metrics_token)
+    register_metrics(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -7,8 +7,12 @@ No preload: the app (and its poller thread) must be created after gevent patched
 SIGTERM (every deploy, a platform restart): see ``post_worker_init`` and ``GRACEFUL_TIMEOUT_SECONDS``.
 """
 
+import os
+import shutil
 import signal
 import sys
+import tempfile
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -56,3 +60,37 @@ def post_worker_init(worker: Any) -> None:
 
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn had it: do not break system calls in flight
+
+
+# Metrics of several workers: prometheus-client's multiprocess mode (app/metrics.py). The directory is set in
+# the master's environment before any worker starts (the workers import prometheus-client after the fork).
+_metrics_dir = _settings.prometheus_multiproc_dir
+_made_metrics_dir = False
+if not _metrics_dir and _settings.web_concurrency > 1:
+    _metrics_dir, _made_metrics_dir = tempfile.mkdtemp(prefix="jimeng-api-metrics-"), True
+if _metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def on_starting(server: Any) -> None:
+    """Once, in the master before the first worker: the metrics directory exists and holds no stale files
+    (values of an earlier run's processes would be added to this run's)."""
+    if _metrics_dir:
+        directory = Path(_metrics_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink(missing_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker ended (or was killed): its live gauges leave the sum (prometheus-client's multiprocess mode)."""
+    if _metrics_dir:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """The master stops: a metrics directory it made for this run goes with it."""
+    if _made_metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

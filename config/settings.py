@@ -143,6 +143,18 @@ def _state_db(raw: str) -> str:
     return value if value == ":memory:" else str(Path(value).expanduser())
 
 
+def _directory(raw: str) -> str:
+    return str(Path(raw.strip()).expanduser())
+
+
+def _secret_text(raw: str) -> str:
+    """A shared secret: at least 16 characters (its errors never quote it)."""
+    value = raw.strip()
+    if len(value) < 16:
+        raise ValueError("expected at least 16 characters (a random string, such as `openssl rand -hex 32`)")
+    return value
+
+
 def _redis_url(raw: str) -> str:
     """A redis-py URL. Its errors never quote the value: it may hold a password."""
     value = raw.strip()
@@ -429,6 +441,52 @@ class Settings:
         60.0,
         "after Jimeng's own concurrency refusal (1010), the session's cap is one lower for this long",
     )
+    metrics_token: str = setting(
+        "METRICS_TOKEN",
+        _secret_text,
+        "",
+        "GET /metrics needs Authorization: Bearer <this> when set; empty: /metrics is open (keep it off the "
+        "internet, e.g. behind the load balancer)",
+        secret=True,
+    )
+    prometheus_multiproc_dir: str = setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        _directory,
+        "",
+        "directory of prometheus-client's per-process metric files (gunicorn workers); its stale files are "
+        "removed at start; empty: with WEB_CONCURRENCY > 1 a fresh directory per run is made and removed",
+    )
+    webhook_secret: str = setting(
+        "WEBHOOK_SECRET",
+        _secret_text,
+        "",
+        "HMAC-SHA256 key that signs webhook deliveries (header Jimeng-Signature); empty: callback_url refused",
+        secret=True,
+    )
+    webhook_max_attempts: int = setting(
+        "WEBHOOK_MAX_ATTEMPTS", _int_range(1, 50), 8, "delivery attempts of one webhook before it is dropped"
+    )
+    webhook_retry_min_seconds: float = setting(
+        "WEBHOOK_RETRY_MIN_SECONDS",
+        _float_range(0.01, 86400),
+        30.0,
+        "wait after a webhook's first failed delivery; doubled after each failure up to WEBHOOK_RETRY_MAX_SECONDS",
+    )
+    webhook_retry_max_seconds: float = setting(
+        "WEBHOOK_RETRY_MAX_SECONDS", _float_range(0.01, 86400), 3600.0, "longest wait between two deliveries"
+    )
+    webhook_check_seconds: float = setting(
+        "WEBHOOK_CHECK_SECONDS",
+        _float_range(0.01, 3600),
+        10.0,
+        "how often a generation with a webhook that no worker watches (its worker died) is looked up",
+    )
+    webhook_timeout_seconds: float = setting(
+        "WEBHOOK_TIMEOUT_SECONDS", _float_range(0.1, 120), 10.0, "connect and read timeout of one delivery"
+    )
+    allow_private_callback_urls: bool = setting(
+        "ALLOW_PRIVATE_CALLBACK_URLS", _bool, False, "let callback_url reach private/loopback addresses"
+    )
     web_concurrency: int = setting("WEB_CONCURRENCY", _int_range(1, 64), 2, "gunicorn worker processes")
     gunicorn_worker_connections: int = setting(
         "GUNICORN_WORKER_CONNECTIONS", _int_range(1, 100_000), 1000, "connections per gevent worker"
@@ -467,6 +525,8 @@ class Settings:
             raise SettingsError("invalid POLL_MIN_SECONDS: larger than POLL_MAX_SECONDS")
         if self.max_messages_chars < self.max_prompt_chars:
             raise SettingsError("invalid MAX_MESSAGES_CHARS: smaller than MAX_PROMPT_CHARS")
+        if self.webhook_retry_min_seconds > self.webhook_retry_max_seconds:
+            raise SettingsError("invalid WEBHOOK_RETRY_MIN_SECONDS: larger than WEBHOOK_RETRY_MAX_SECONDS")
 
     def with_overrides(self, **overrides: Any) -> Settings:
         updated = replace(self, **overrides)

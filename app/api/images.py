@@ -6,7 +6,7 @@ import hashlib
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api import context, image_sse
+from app.api import callbacks, context, image_sse
 from app.api.body import read_json_body, read_json_or_form
 from app.api.openapi import documented
 from app.api.schemas import (
@@ -37,7 +37,10 @@ GENERATION_ERRORS = ("400", "401", "402", "413", "415", "422", "429", "502", "50
 def create_image() -> tuple[Response, int]:
     body = read_json_body(request)
     image_request = ImageGenerationSchema().load(body)
-    return respond_images(submit(image_request, context.intent(body)), image_request)
+    callback = callbacks.requested(
+        body, stream=image_request.stream, run_async=context.wants_async(image_request.run_async)
+    )
+    return respond_images(submit(image_request, context.intent(body)), image_request, callback=callback)
 
 
 @bp.post("/v1/images/compositions")
@@ -58,7 +61,10 @@ def create_composition() -> tuple[Response, int]:
         fields["images"] = [*_as_list(fields.get("images")), *uploads]
     schema = ImageCompositionFormSchema() if request.mimetype == "multipart/form-data" else ImageCompositionSchema()
     image_request = schema.load(fields)
-    return respond_images(submit(image_request, intent), image_request, composition=True)
+    callback = callbacks.requested(
+        fields, stream=image_request.stream, run_async=context.wants_async(image_request.run_async)
+    )
+    return respond_images(submit(image_request, intent), image_request, composition=True, callback=callback)
 
 
 def _as_list(value: object) -> list[object]:
@@ -79,18 +85,24 @@ def submit(generation: GenerationRequest, intent: Intent) -> Job:
     return context.ledger().start(intent, sessions, prepare_and_start, client_gone=gone)
 
 
-def respond_images(job: Job, image_request: ImageRequest, *, composition: bool = False) -> tuple[Response, int]:
+def respond_images(
+    job: Job, image_request: ImageRequest, *, composition: bool = False, callback: str | None = None
+) -> tuple[Response, int]:
     """The images as server-sent events while they arrive (``stream``), else as ``respond`` answers. A stream
     starts only once Jimeng accepted the job: every refusal before that is a plain HTTP error."""
     if image_request.stream:  # the body's explicit stream wins over a Prefer: respond-async preference
         return image_sse.stream_images(context.service(), job, edit=composition), 200
-    return respond(job, context.wants_async(image_request.run_async), composition=composition)
+    return respond(job, context.wants_async(image_request.run_async), composition=composition, callback=callback)
 
 
-def respond(job: Job, run_async: bool, *, composition: bool = False) -> tuple[Response, int]:
-    """202 with the task right after the submit, or wait and answer with every image (or the video)."""
+def respond(
+    job: Job, run_async: bool, *, composition: bool = False, callback: str | None = None
+) -> tuple[Response, int]:
+    """202 with the task right after the submit, or wait and answer with every image (or the video). A
+    ``callback_url`` (async only) is in the outbox before the 202."""
     if run_async:
-        context.service().detach(job)  # nobody follows it here: its slots are freed when it ends
+        on_end = callbacks.hurry(callbacks.register(callback, job)) if callback else None
+        context.service().detach(job, on_end)  # nobody follows it here: its slots are freed when it ends
         return jsonify(accepted_task(job.history_ids, job.created, job.model)), 202
     result = context.service().wait(job, request_id=context.request_id(), client_gone=context.client_gone())
     body = images_response(result, composition=composition, describe_failure=lambda err: describe(err)[1]["error"])

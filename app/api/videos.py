@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from app.api import context
+from app.api import callbacks, context
 from app.api.body import read_json_body
 from app.api.images import GENERATION_ERRORS, respond, submit
 from app.api.openapi import documented
@@ -21,4 +21,6 @@ bp = Blueprint("videos", __name__)
 def create_video() -> tuple[Response, int]:
     body = read_json_body(request)
     video_request = VideoGenerationSchema().load(body)
-    return respond(submit(video_request, context.intent(body)), context.wants_async(video_request.run_async))
+    run_async = context.wants_async(video_request.run_async)
+    callback = callbacks.requested(body, stream=False, run_async=run_async)
+    return respond(submit(video_request, context.intent(body)), run_async, callback=callback)

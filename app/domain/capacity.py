@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from loguru import logger
 
 from app.domain.errors import ClientGoneError, GenerationTimeoutError
+from app.domain.observe import Observer, Silent
 from app.domain.store import StateStore, StoreUnavailableError
 
 SEQ_KEY = "queue-seq"
@@ -166,8 +167,10 @@ class Capacity:
         settings: CapacitySettings,
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        observer: Observer | None = None,
     ) -> None:
         self.settings = settings
+        self._observer: Observer = observer or Silent()  # metrics: requests waiting, their wait
         self._store = store
         self._monotonic = monotonic
         self._lock = threading.Lock()
@@ -209,6 +212,7 @@ class Capacity:
             self._waiters.setdefault(pool, []).append(waiter)
         self._ensure_keeper()
         told: int | None = None
+        self._observer.queued(1)
         try:
             while True:
                 waiter.event.wait(timeout=self.settings.step_seconds * 4)
@@ -218,6 +222,7 @@ class Capacity:
                     grant = self._try(waiter, view, parts)
                     if grant is not None:
                         grant.waited = self._monotonic() - started
+                        self._observer.waited(grant.waited)
                         return grant
                 if view is not None and on_wait is not None and view.ahead != told:
                     told = view.ahead
@@ -230,6 +235,7 @@ class Capacity:
                         "nothing was submitted: try again later",
                     )
         finally:
+            self._observer.queued(-1)
             with self._lock:
                 local = self._waiters.get(pool, [])
                 if waiter in local:

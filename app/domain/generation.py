@@ -49,6 +49,7 @@ from app.domain.models import (
     Snapshot,
     Submitted,
 )
+from app.domain.observe import Observer, Silent
 from app.domain.planning import Plan, Planner
 from app.domain.poller import Poller, PollEvent, PollOutcome, Watch
 from app.domain.pool import SessionPool
@@ -75,6 +76,7 @@ class GenerationService:
         monotonic: Callable[[], float] = time.monotonic,
         max_lookups: int = 10,
         capacity: Capacity | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.backend = backend
         self.planner = planner
@@ -89,6 +91,7 @@ class GenerationService:
         self._monotonic = monotonic
         self._max_lookups = max_lookups
         self.capacity = capacity  # per-session caps and their fair queue (None or cap 0: submit at once)
+        self.observer: Observer = observer or Silent()  # metrics: generations ended, added latency
 
     # -- starting ---------------------------------------------------------------------------------------
 
@@ -282,10 +285,11 @@ class GenerationService:
         watches = [self._watch(job, part, request_id) for part in job.parts]
         results: list[GenerationResult] = []
         failed: list[DomainError] = []  # parts Jimeng accepted, each error with its history id
+        seen: list[float] = []  # when a poll saw each part end (the added latency runs from the last one)
         try:
             for index, watch in enumerate(watches):
                 try:
-                    result = yield from self._follow_part(job, index, watch, client_gone, idle_seconds)
+                    result = yield from self._follow_part(job, index, watch, client_gone, idle_seconds, seen)
                 except DomainError as err:
                     if len(job.parts) == 1:
                         raise
@@ -298,33 +302,42 @@ class GenerationService:
             if not results:  # every accepted part failed: the answer names them all, each may still be fetched
                 ids = ", ".join(job.history_ids)
                 raise failed[0].noting(f"; this request's generations: {ids} (GET /v1/tasks/{{id}} for each)")
-            yield Finished(_combined(job, results, (*failed, *job.refused)))
+            combined = _combined(job, results, (*failed, *job.refused))
+            if seen:
+                self.observer.added_latency(max(0.0, self._monotonic() - seen[-1]))
+            yield Finished(combined)
         finally:
             for watch in watches:
                 watch.cancel()
+            for _part in job.parts[len(seen) :]:  # never ended here: the client left (or the worker stops)
+                self.observer.generation_ended(model=job.model, kind=str(job.kind), outcome="abandoned")
             if self.capacity is not None:  # a client gone: nothing polls its parts; their slots run out
                 for part in job.parts:
                     self.capacity.abandon(part.history_id)
 
-    def detach(self, job: Job) -> None:
-        """Nobody follows ``job`` here (an async answer): a part holding a slot of the caps is watched in the
-        background until it ends, then its slot is freed."""
-        if self.capacity is None:
-            return
+    def detach(self, job: Job, on_end: Callable[[str], None] | None = None) -> None:
+        """Nobody follows ``job`` here (an async answer): a part holding a slot of the caps, or every part when
+        ``on_end`` wants to hear of its end (a webhook), is watched in the background until it ends; then its
+        slot is freed and ``on_end(history_id)`` called."""
         for part in job.parts:
-            if self.capacity.holds(part.history_id):
+            held = self.capacity is not None and self.capacity.holds(part.history_id)
+            if held or on_end is not None:
                 name = f"slot-{part.history_id}"
-                threading.Thread(target=self._free_when_done, args=(job, part), name=name, daemon=True).start()
+                args = (job, part, on_end)
+                threading.Thread(target=self._free_when_done, args=args, name=name, daemon=True).start()
 
-    def _free_when_done(self, job: Job, part: Part) -> None:
+    def _free_when_done(self, job: Job, part: Part, on_end: Callable[[str], None] | None = None) -> None:
         watch = self._watch(job, part, "slot")
         try:
             while (event := watch.next_event(timeout=None)) is None or not event.terminal:
                 pass
+            self.observer.generation_ended(model=job.model, kind=str(job.kind), outcome=str(event.outcome))
         finally:
             watch.cancel()
             if self.capacity is not None:
                 self.capacity.finish(part.history_id)
+            if on_end is not None:
+                on_end(part.history_id)
 
     def _watch(self, job: Job, part: Part, request_id: str) -> Watch:
         waited = self.capacity.waited(part.history_id) if self.capacity is not None else 0.0
@@ -342,6 +355,7 @@ class GenerationService:
         watch: Watch,
         client_gone: Callable[[], bool] | None,
         idle_seconds: float | None,
+        seen: list[float] | None = None,
     ) -> Generator[FollowEvent, None, GenerationResult | None]:
         """Follow part ``index`` until its result (returned), a failure (raised) or a client gone (None)."""
         part = job.parts[index]
@@ -359,6 +373,8 @@ class GenerationService:
                 last_news = now
                 yield Progress(event.snapshot, index)
             elif event is not None and event.terminal:
+                if seen is not None:
+                    seen.append(now)
                 return self._outcome(job, part, event)
             if self.shutdown.due():
                 raise _restarting(part.history_id)
@@ -391,6 +407,7 @@ class GenerationService:
         hid = part.history_id
         if self.capacity is not None:
             self.capacity.finish(hid)  # the part ended (or its deadline passed): its slot is free
+        self.observer.generation_ended(model=job.model, kind=str(job.kind), outcome=str(event.outcome))
         if event.outcome is PollOutcome.SUCCEEDED and event.snapshot is not None:
             return self._result(job, part, event.snapshot)
         if event.outcome is PollOutcome.TIMEOUT:

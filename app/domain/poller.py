@@ -25,6 +25,7 @@ from loguru import logger
 
 from app.domain.errors import DomainError, GenerationFailedError, JimengError, SessionExpiredError
 from app.domain.models import Phase, Snapshot
+from app.domain.observe import Observer, Silent
 from app.domain.schedule import DurationEstimator, PollTiming, next_delay
 
 BATCH_AHEAD = 1.0  # seconds: jobs of a polled session due this soon ride along in the same call
@@ -106,7 +107,9 @@ class Poller:
         clock: Callable[[], float] = time.monotonic,
         estimator: DurationEstimator | None = None,
         autostart: bool = True,
+        observer: Observer | None = None,
     ) -> None:
+        self._observer: Observer = observer or Silent()  # metrics: generations polled, polls per generation
         self._source = source
         self._timing = timing
         self._clock = clock
@@ -146,6 +149,7 @@ class Poller:
             job.next_poll = min(now + next_delay(0.0, estimate, self._timing), job.deadline)
         with self._wake:
             self._jobs[id(job)] = job
+            self._observer.in_flight(len(self._jobs))
             if self._autostart:
                 self._ensure_running()
             self._wake.notify()
@@ -155,6 +159,7 @@ class Poller:
         with self._wake:
             job.cancelled = True
             self._jobs.pop(id(job), None)
+            self._observer.in_flight(len(self._jobs))
             self._wake.notify()
 
     @property
@@ -293,6 +298,8 @@ class Poller:
 
     def _finish(self, job: _Job, event: PollEvent) -> None:
         self._jobs.pop(id(job), None)
+        self._observer.in_flight(len(self._jobs))
+        self._observer.polls(job.polls)
         job.events.put(event)
         logger.bind(request_id=job.request_id).debug(
             "generation {} {} after {} polls", job.history_id, event.outcome, job.polls

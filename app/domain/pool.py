@@ -160,6 +160,23 @@ class SessionPool:
             return ranked
         raise self._no_session_error(all_sessions or sessions, cost)
 
+    def census(self) -> dict[str, int]:
+        """The sessions this process's cache knows, by state, without asking anything: ``live`` (a balance
+        known), ``expired``, ``unverified`` (the credit check failed), ``unchecked`` (not asked yet)."""
+        counts = {"live": 0, "expired": 0, "unverified": 0, "unchecked": 0}
+        with self._guard:
+            states = list(self._states.values())
+        for state in states:
+            if state.expired:
+                counts["expired"] += 1
+            elif state.credits is not None:
+                counts["live"] += 1
+            elif state.unverified:
+                counts["unverified"] += 1
+            else:
+                counts["unchecked"] += 1
+        return counts
+
     def state(self, session_id: str, budget: Budget | None = None) -> AccountState | None:
         """Cached state, refreshed (one call per session at a time) when older than the cache period; None
         when it needs a refresh the ``budget`` has no call left for."""

@@ -16,11 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from app.domain.errors import JimengError, RateLimitedError, UpstreamUnavailableError
+from app.domain.observe import Observer
 from app.http import Reply, WireError, exchange
 from app.jimeng.errors import RATE_LIMIT_RETRY_SECONDS
 
@@ -34,8 +36,46 @@ class _RejectAllCookies(DefaultCookiePolicy):
         return False
 
 
-def new_http_session() -> requests.Session:
-    session = requests.Session()
+API_PREFIXES = ("/mweb/", "/commerce/", "/passport/")
+
+
+def upstream_path(url: str, params: Any = None) -> str:
+    """A bounded metrics label for an upstream URL: Jimeng's API paths as they are, ImageX's actions by name
+    (``/?Action=ApplyImageUpload``), uploads and result files as one label each (their paths are per file)."""
+    path = urlsplit(url).path or "/"
+    for api in API_PREFIXES:  # a site may serve them under a prefix of its own
+        if (at := path.find(api)) >= 0:
+            return path[at : at + 80]
+    if path == "/":
+        action = dict(params).get("Action") if isinstance(params, list | tuple | dict) else None
+        return f"/?Action={action}" if isinstance(action, str) and action.isalnum() else "/"
+    if path.startswith("/upload/"):
+        return "/upload/*"
+    return "result file"
+
+
+class ObservedSession(requests.Session):
+    """A requests session that tells an Observer about every exchange (path label and outcome)."""
+
+    def __init__(self, observer: Observer) -> None:
+        super().__init__()
+        self.observer = observer
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kw: Any) -> requests.Response:
+        path = upstream_path(url if isinstance(url, str) else url.decode("latin-1"), kw.get("params"))
+        try:
+            response = super().request(method, url, *args, **kw)  # type: ignore[arg-type]
+        except requests.RequestException:
+            self.observer.upstream_call(path, "error")
+            raise
+        status = response.status_code
+        self.observer.upstream_call(path, "ok" if 200 <= status < 300 else f"http_{status}")
+        return response
+
+
+def new_http_session(observer: Observer | None = None) -> requests.Session:
+    """A pooled session that keeps no cookies; with ``observer``, every exchange is reported to it."""
+    session = ObservedSession(observer) if observer is not None else requests.Session()
     session.cookies.set_policy(_RejectAllCookies())
     adapter = HTTPAdapter(pool_connections=8, pool_maxsize=POOL_SIZE, max_retries=0)
     session.mount("http://", adapter)

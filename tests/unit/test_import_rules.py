@@ -27,6 +27,8 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
             "app.emulator",
             "app.wiring",
             "app.errors",
+            "app.metrics",
+            "prometheus_client",
         ),
         "the domain is what a generation is: no web framework, no HTTP client, no concrete upstream",
     ),
@@ -36,6 +38,10 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "app/state": (
         (*WEB, "app.api", "app.jimeng", "app.inputs", "app.emulator", "app.wiring", "app.errors"),
         "the store is a plain library behind app.domain.store: no web framework, no upstream",
+    ),
+    "app/metrics.py": (
+        (*HTTP, "app.api.images", "app.api.chat", "app.jimeng", "app.inputs", "app.state", "app.emulator"),
+        "metrics keep the domain's events (its Observer) and answer /metrics; they reach nothing themselves",
     ),
     "app/emulator": (("app", "config"), "the emulator is an independent model of the upstream: it shares nothing"),
     "app/http.py": ((*WEB, "app.api", "app.domain", "app.jimeng", "app.inputs"), "one neutral HTTP exchange"),

@@ -1,0 +1,335 @@
+"""Webhooks: a generating request's ``callback_url`` hears the task object when its generation ends.
+
+The outbox is durable, in the shared ``StateStore``: an entry is written when Jimeng accepted the job (before
+the 202), so a worker that dies, a deploy or a restart loses nothing. Each entry (``webhook:<id>``, JSON) holds
+the URL, the history id, the session that submitted it (sealed: encrypted and authenticated with a key
+derived from ``WEBHOOK_SECRET``; the store never holds a session id in clear), its attempts and when it is due;
+the lease set ``webhooks`` lists the entries, so any process finds them.
+
+One delivery thread per process (``Webhooks.start``) takes due entries (a short claim in the store, so two
+processes never deliver one entry at once) and resolves the task itself with the task look-up, as
+``GET /v1/tasks/{id}`` does: still running, it looks again after ``check_seconds`` (a live worker that watches
+the generation makes it due at once when it ends: ``hurry``); ended, it POSTs the task object, signed. A 2xx
+answer delivers it; anything else (or no answer) is tried again after ``retry_min_seconds``, doubled each time
+up to ``retry_max_seconds``, at most ``max_attempts`` attempts in all.
+
+The signature (header ``Jimeng-Signature``) is Stripe's scheme: ``t=<unix seconds>,v1=<hex HMAC-SHA256 of
+"<t>.<body>">``; receivers check it and refuse timestamps older than five minutes (``verify``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Protocol
+
+from loguru import logger
+
+from app.domain.errors import DomainError, InvalidRequestError
+from app.domain.jobs import Job
+from app.domain.models import Snapshot
+from app.domain.observe import Observer, Silent
+from app.domain.store import StateStore, StoreUnavailableError
+
+INDEX = "webhooks"
+SIGNATURE_HEADER = "Jimeng-Signature"
+TOLERANCE_SECONDS = 300
+MAX_URL_CHARS = 2048
+
+
+class CallbackSender(Protocol):
+    def check(self, url: str) -> None:
+        """Refuse a URL that may not be called (scheme, private address: ValueError with the reason)."""
+        ...
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST ``body`` once; the HTTP status (OSError/ValueError when there was no answer)."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookSettings:
+    secret: str
+    max_attempts: int = 8
+    retry_min_seconds: float = 30.0
+    retry_max_seconds: float = 3600.0
+    check_seconds: float = 30.0
+    retention_seconds: float = 3 * 86400.0  # an entry older than this is gone, delivered or not
+    claim_seconds: float = 120.0  # one delivery's claim (look-up and POST fit well inside it)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    id: str
+    url: str
+    task_id: str
+    sealed: str
+    due: float  # unix seconds
+    attempts: int = 0
+    created: float = 0.0
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``Jimeng-Signature`` header of ``body`` sent at ``timestamp``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify(secret: str, header: str, body: bytes, *, now: float, tolerance: float = TOLERANCE_SECONDS) -> bool:
+    """A receiver's check (the snippet of docs/api.md): a v1 signature matches and the time stamp is recent."""
+    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        timestamp = int(fields.get("t", ""))
+    except ValueError:
+        return False
+    if abs(now - timestamp) > tolerance:
+        return False
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, fields.get("v1", ""))
+
+
+def backoff(attempts: int, settings: WebhookSettings) -> float:
+    """The wait after ``attempts`` failed attempts: the minimum, doubled each time, at most the maximum."""
+    return min(settings.retry_max_seconds, settings.retry_min_seconds * 2 ** max(0, attempts - 1))
+
+
+class Sealer:
+    """Session ids in the store, encrypted and authenticated: HMAC-SHA256 in counter mode as the key stream,
+    then an HMAC-SHA256 tag over nonce and cipher text (encrypt-then-MAC), keys derived from the secret."""
+
+    def __init__(self, secret: str) -> None:
+        self._enc = hmac.new(secret.encode(), b"jimeng-api webhook seal: encryption", hashlib.sha256).digest()
+        self._mac = hmac.new(secret.encode(), b"jimeng-api webhook seal: authentication", hashlib.sha256).digest()
+
+    def _stream(self, nonce: bytes, size: int) -> bytes:
+        count = (size + 31) // 32
+        blocks = (hmac.new(self._enc, nonce + i.to_bytes(4, "big"), hashlib.sha256).digest() for i in range(count))
+        return b"".join(blocks)[:size]
+
+    def seal(self, text: str) -> str:
+        data, nonce = text.encode(), os.urandom(16)
+        cipher = bytes(a ^ b for a, b in zip(data, self._stream(nonce, len(data)), strict=True))
+        tag = hmac.new(self._mac, nonce + cipher, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(nonce + tag + cipher).decode()
+
+    def unseal(self, sealed: str) -> str | None:
+        """The text, or None when it was not sealed with this secret (a changed WEBHOOK_SECRET)."""
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+        except ValueError:
+            return None
+        nonce, tag, cipher = raw[:16], raw[16:48], raw[48:]
+        if not hmac.compare_digest(tag, hmac.new(self._mac, nonce + cipher, hashlib.sha256).digest()):
+            return None
+        return bytes(a ^ b for a, b in zip(cipher, self._stream(nonce, len(cipher)), strict=True)).decode()
+
+
+class Outbox:
+    """The deliveries in the store: add, list the due ones, claim one, reschedule or remove it."""
+
+    def __init__(self, store: StateStore, settings: WebhookSettings, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+
+    def add(self, delivery: Delivery) -> bool:
+        """Write a new entry (False when one with its id exists: the same task and URL)."""
+        ttl = self._settings.retention_seconds
+        created = self._store.create(f"webhook:{delivery.id}", _dump(delivery), ttl)
+        self._store.lease(INDEX, delivery.id, ttl)
+        return created
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        raw = self._store.get(f"webhook:{delivery_id}")
+        return _load(raw) if raw is not None else None
+
+    def due(self) -> list[Delivery]:
+        """Entries due now, earliest first (entries gone from the store leave the index)."""
+        now, found = self._clock(), []
+        for delivery_id in self._store.leases(INDEX):
+            delivery = self.get(delivery_id)
+            if delivery is None:
+                self._store.unlease(INDEX, delivery_id)
+            elif delivery.due <= now:
+                found.append(delivery)
+        return sorted(found, key=lambda d: d.due)
+
+    def claim(self, delivery: Delivery) -> bool:
+        return self._store.create(f"webhook-claim:{delivery.id}", "1", self._settings.claim_seconds)
+
+    def unclaim(self, delivery: Delivery) -> None:
+        self._store.delete(f"webhook-claim:{delivery.id}")
+
+    def update(self, before: Delivery, after: Delivery) -> bool:
+        return self._store.swap(f"webhook:{before.id}", _dump(before), _dump(after), self._settings.retention_seconds)
+
+    def remove(self, delivery: Delivery) -> None:
+        self._store.delete(f"webhook:{delivery.id}")
+        self._store.unlease(INDEX, delivery.id)
+
+    def hurry(self, delivery_id: str) -> None:
+        """Due now (its generation ended here): when another process changed it meanwhile, its own check runs."""
+        delivery = self.get(delivery_id)
+        if delivery is not None and delivery.attempts == 0:
+            self.update(delivery, replace(delivery, due=self._clock()))
+
+
+class Webhooks:
+    """Registers callbacks of accepted jobs and delivers them (one thread per process)."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        settings: WebhookSettings,
+        *,
+        sender: CallbackSender,
+        lookup: Callable[[str, str], Snapshot | None],
+        render: Callable[[Snapshot], dict[str, Any]],
+        observer: Observer | None = None,
+        clock: Callable[[], float] = time.time,
+        autostart: bool = True,
+    ) -> None:
+        """``lookup(session_id, task_id)``: the task's snapshot (None: not known or not readable now);
+        ``render(snapshot)``: its task object, as ``GET /v1/tasks/{id}`` answers it."""
+        self.settings = settings
+        self.outbox = Outbox(store, settings, clock)
+        self._sealer = Sealer(settings.secret)
+        self._sender = sender
+        self._lookup = lookup
+        self._render = render
+        self._observer: Observer = observer or Silent()
+        self._clock = clock
+        self._poke = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._autostart = autostart  # False: nothing delivers but ``deliver_due`` (unit tests)
+
+    # -- the request's side ---------------------------------------------------------------------------------
+
+    def check(self, url: object) -> str:
+        """A request's ``callback_url``, refused (400) before anything is submitted when it may not be called."""
+        if not isinstance(url, str) or not url or len(url) > MAX_URL_CHARS:
+            raise InvalidRequestError(
+                f"callback_url must be an http or https URL of at most {MAX_URL_CHARS} characters",
+                param="callback_url",
+            )
+        try:
+            self._sender.check(url)
+        except ValueError as err:
+            raise InvalidRequestError(f"callback_url cannot be called: {err}", param="callback_url") from None
+        return url
+
+    def register(self, url: str, job: Job) -> list[str]:
+        """One delivery per part of an accepted job, due after ``check_seconds`` (sooner when ``hurry`` hears
+        its end); the delivery ids."""
+        now, ids = self._clock(), []
+        for history_id in job.history_ids:
+            delivery_id = hashlib.sha256(f"{history_id}\n{url}".encode()).hexdigest()[:24]
+            sealed = self._sealer.seal(job.session_id)
+            due = now + self.settings.check_seconds
+            self.outbox.add(Delivery(id=delivery_id, url=url, task_id=history_id, sealed=sealed, due=due, created=now))
+            ids.append(delivery_id)
+        if self._autostart:
+            self.start()
+        return ids
+
+    def hurry(self, delivery_id: str) -> None:
+        try:
+            self.outbox.hurry(delivery_id)
+        except StoreUnavailableError as err:
+            logger.warning("webhook {}: could not mark it due: {}", delivery_id, err)
+        self._poke.set()
+
+    # -- the delivery side ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        step = min(1.0, self.settings.check_seconds, self.settings.retry_min_seconds)
+        while True:
+            self._poke.wait(timeout=step)
+            self._poke.clear()
+            try:
+                self.deliver_due()
+            except Exception as err:  # a bug or a store that is down must not end the thread
+                logger.opt(exception=err).warning("webhook deliveries failed this round")
+
+    def deliver_due(self) -> int:
+        """Every due delivery this process can claim, once; how many were attempted."""
+        attempted = 0
+        for delivery in self.outbox.due():
+            if not self.outbox.claim(delivery):
+                continue
+            try:
+                current = self.outbox.get(delivery.id)
+                if current is not None and current.due <= self._clock():
+                    attempted += self._handle(current)
+            finally:
+                self.outbox.unclaim(delivery)
+        return attempted
+
+    def _handle(self, delivery: Delivery) -> int:
+        session_id = self._sealer.unseal(delivery.sealed)
+        if session_id is None:
+            logger.warning("webhook {}: sealed with another WEBHOOK_SECRET, dropped", delivery.id)
+            self.outbox.remove(delivery)
+            return 0
+        try:
+            snapshot = self._lookup(session_id, delivery.task_id)
+        except DomainError as err:
+            logger.info("webhook {}: task {} not readable now: {}", delivery.id, delivery.task_id, err.message)
+            snapshot = None
+        if snapshot is None or not snapshot.phase.terminal:
+            self.outbox.update(delivery, replace(delivery, due=self._clock() + self.settings.check_seconds))
+            return 0
+        body = json.dumps(self._render(snapshot), ensure_ascii=False, separators=(",", ":")).encode()
+        timestamp = int(self._clock())
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: signature(self.settings.secret, timestamp, body),
+            "Webhook-Id": delivery.id,
+            "User-Agent": "jimeng-api-webhooks",
+        }
+        try:
+            status: int | None = self._sender.post(delivery.url, body, headers)
+            reason = f"HTTP {status}"
+        except (OSError, ValueError) as err:
+            status, reason = None, str(err) or type(err).__name__
+        attempts = delivery.attempts + 1
+        if status is not None and 200 <= status < 300:
+            self._observer.webhook("delivered")
+            logger.info("webhook {} of task {} delivered (attempt {})", delivery.id, delivery.task_id, attempts)
+            self.outbox.remove(delivery)
+        elif attempts >= self.settings.max_attempts:
+            self._observer.webhook("dropped")
+            logger.warning("webhook {} of task {} dropped after {} attempts: {}", delivery.id, delivery.task_id,
+                           attempts, reason)  # fmt: skip
+            self.outbox.remove(delivery)
+        else:
+            self._observer.webhook("retry")
+            wait = backoff(attempts, self.settings)
+            logger.info("webhook {} attempt {} failed ({}): again in {:.1f}s", delivery.id, attempts, reason, wait)
+            self.outbox.update(delivery, replace(delivery, attempts=attempts, due=self._clock() + wait))
+        return 1
+
+
+def _dump(delivery: Delivery) -> str:
+    return json.dumps(asdict(delivery), sort_keys=True, separators=(",", ":"))
+
+
+def _load(raw: str) -> Delivery | None:
+    try:
+        return Delivery(**json.loads(raw))
+    except (ValueError, TypeError):
+        return None
