@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -34,6 +35,14 @@ class LiveServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def missing(reason: str) -> None:
+    """A real component the test needs is not installed: fail under CI (``.ci/run`` installs it, so a skip
+    would hide a broken test), skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set and {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def free_port() -> int:

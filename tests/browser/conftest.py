@@ -21,7 +21,7 @@ import pytest
 from app import create_app
 from app.emulator import EmulatorServer, start_emulator
 from config.settings import settings_for_tests
-from tests.support import LiveServer
+from tests.support import LiveServer, missing
 
 MISSING = "chromium not installed; .ci/run installs it (apt-get install chromium)"
 NO_PLAYWRIGHT = "the playwright package is missing: pip install -e '.[test]'"
@@ -34,12 +34,6 @@ def chromium_binary() -> str | None:
         if name and (found := shutil.which(name)):
             return found
     return None
-
-
-def require(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set and {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @dataclass
@@ -66,11 +60,11 @@ def site() -> Iterator[Site]:
 def browser() -> Iterator[Any]:
     binary = chromium_binary()
     if binary is None:
-        require(MISSING)
+        missing(MISSING)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        require(NO_PLAYWRIGHT)
+        missing(NO_PLAYWRIGHT)
     args = ["--no-sandbox"] if os.geteuid() == 0 else []  # chromium refuses to run as root with its sandbox
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=binary, args=args)

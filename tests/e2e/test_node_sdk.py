@@ -25,7 +25,7 @@ from flask import Flask
 
 from app.emulator import EmulatorServer
 from tests.e2e.conftest import FAST_POLLING, SESSION_IDS_SEEN
-from tests.support import LiveServer
+from tests.support import LiveServer, missing
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "tests" / "node"
@@ -33,13 +33,6 @@ SDK_DIR = ROOT / ".cache" / "node-sdk"
 MIN_NODE_MAJOR = 18  # global fetch; the SDK documents Node 20 LTS or later, Debian 12 ships 18
 INSTALL_SECONDS = 300.0
 CALL_SECONDS = 90.0
-
-
-def unavailable(reason: str) -> None:
-    """Fail under CI, where a skipped SDK test would hide a broken retry story; skip elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set and {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @dataclass(frozen=True)
@@ -75,10 +68,10 @@ def node_sdk() -> NodeSdk:
     """node, and the openai package installed into .cache/node-sdk (again only when package.json changed)."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
-        unavailable("node or npm is not installed; .ci/run installs them (apt-get install nodejs npm)")
+        missing("node or npm is not installed; .ci/run installs them (apt-get install nodejs npm)")
     assert node is not None and npm is not None
     if (major := node_major(node)) < MIN_NODE_MAJOR:
-        unavailable(f"node {major} is too old for the openai SDK (need {MIN_NODE_MAJOR} or later)")
+        missing(f"node {major} is too old for the openai SDK (need {MIN_NODE_MAJOR} or later)")
     SDK_DIR.mkdir(parents=True, exist_ok=True)
     wanted = (NODE_DIR / "package.json").read_text()
     with open(SDK_DIR / ".lock", "w") as lock:  # two test runs at once install once
@@ -92,10 +85,10 @@ def node_sdk() -> NodeSdk:
                 done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_SECONDS, check=False)
             except subprocess.TimeoutExpired:
                 manifest.unlink(missing_ok=True)
-                unavailable(f"npm install of the openai SDK took over {INSTALL_SECONDS:.0f} s")
+                missing(f"npm install of the openai SDK took over {INSTALL_SECONDS:.0f} s")
             if done.returncode != 0:
                 manifest.unlink(missing_ok=True)  # the next session tries again
-                unavailable(f"npm install of the openai SDK failed: {done.stderr[-1000:]}")
+                missing(f"npm install of the openai SDK failed: {done.stderr[-1000:]}")
     return NodeSdk(node, SDK_DIR)
 
 
