@@ -101,7 +101,7 @@ def register_proxy_fix(app: Flask, settings: Settings) -> None:
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Expose-Headers": "x-request-id, x-should-retry, retry-after",
+    "Access-Control-Expose-Headers": "x-request-id, x-should-retry, retry-after, callback-status",
     "Access-Control-Max-Age": "600",
 }
 # Always allowed, whatever a preflight asks: a bare "*" would not cover Authorization, so it is named.

@@ -226,16 +226,25 @@ class Webhooks:
             raise InvalidRequestError(f"callback_url cannot be called: {err}", param="callback_url") from None
         return url
 
-    def register(self, url: str, job: Job) -> list[str]:
+    def register(self, url: str, job: Job) -> dict[str, str]:
         """One delivery per part of an accepted job, due after ``check_seconds`` (sooner when ``hurry`` hears
-        its end); the delivery ids."""
-        now, ids = self._clock(), []
+        its end): history id -> delivery id of each one written. Jimeng has accepted the job, so a store that
+        fails here must not cost the caller its history ids: the part is logged as an error (its callback
+        will not be sent) and left out, and the caller answers as usual (``GET /v1/tasks/{id}`` still works)."""
+        now, ids = self._clock(), {}
         for history_id in job.history_ids:
             delivery_id = hashlib.sha256(f"{history_id}\n{url}".encode()).hexdigest()[:24]
             sealed = self._sealer.seal(job.session_id)
             due = now + self.settings.check_seconds
-            self.outbox.add(Delivery(id=delivery_id, url=url, task_id=history_id, sealed=sealed, due=due, created=now))
-            ids.append(delivery_id)
+            delivery = Delivery(id=delivery_id, url=url, task_id=history_id, sealed=sealed, due=due, created=now)
+            try:
+                self.outbox.add(delivery)
+            except StoreUnavailableError as err:
+                self._observer.webhook("unregistered")
+                logger.error("webhook of task {}: the state store failed ({}); its callback will not be sent "
+                             "(the task is accepted: GET /v1/tasks/{} answers it)", history_id, err, history_id)  # fmt: skip
+                continue
+            ids[history_id] = delivery_id
         if self._autostart:
             self.start()
         return ids

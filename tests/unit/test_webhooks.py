@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loguru import logger
 
 from app.domain.jobs import Job, Part
 from app.domain.models import GenerationKind, Phase, ResponseFormat, Snapshot, Submitted
-from app.domain.store import StateStore
+from app.domain.store import StateStore, StoreUnavailableError
 from app.domain.webhooks import Sealer, Webhooks, WebhookSettings, backoff, signature, verify
 from app.state import RedisStore, SqliteStore
 
@@ -93,7 +94,7 @@ def test_the_fourth_delivery_arrives_signed_after_three_failures_and_a_new_proce
 ) -> None:
     clock, receiver, state = Clock(), Receiver(failures=3), {}
     first = hooks(new_store(), receiver, clock, state)
-    (delivery_id,) = first.register("https://hooks.example/cb", job())
+    (delivery_id,) = first.register("https://hooks.example/cb", job()).values()
     stored = new_store().get(f"webhook:{delivery_id}") or ""
     assert SESSION not in stored  # sealed, never in clear
     clock.now += 5
@@ -122,7 +123,7 @@ def test_the_fourth_delivery_arrives_signed_after_three_failures_and_a_new_proce
 def test_a_delivery_is_dropped_after_its_last_attempt(new_store: Callable[[], StateStore]) -> None:
     clock, receiver = Clock(), Receiver(failures=100)
     webhooks = hooks(new_store(), receiver, clock, {"7001": Phase.FAILED}, max_attempts=3)
-    (delivery_id,) = webhooks.register("https://hooks.example/cb", job())
+    (delivery_id,) = webhooks.register("https://hooks.example/cb", job()).values()
     for _ in range(10):
         clock.now += 3600
         webhooks.deliver_due()
@@ -173,3 +174,32 @@ def test_a_sealed_session_opens_only_with_its_secret() -> None:
     assert Sealer("another-secret-0123456").unseal(sealed) is None
     tampered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
     assert Sealer(SECRET).unseal(tampered) is None
+
+
+class FailingStore:
+    """A store that is down for the outbox's writes (the job was accepted just before)."""
+
+    def __init__(self, inner: StateStore) -> None:
+        self._inner = inner
+
+    def create(self, key: str, value: str, ttl: float) -> bool:
+        if key.startswith("webhook:"):
+            raise StoreUnavailableError("redis: connection refused")
+        return self._inner.create(key, value, ttl)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_store_that_fails_after_the_submit_leaves_the_history_id_and_an_error_log(
+    new_store: Callable[[], StateStore],
+) -> None:
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="ERROR", format="{level} {message}")
+    try:
+        webhooks = hooks(FailingStore(new_store()), Receiver(0), Clock(), {})  # type: ignore[arg-type]
+        assert webhooks.register("https://hooks.example/cb", job("7002")) == {}
+    finally:
+        logger.remove(sink)
+    (line,) = lines
+    assert line.startswith("ERROR") and "7002" in line and "will not be sent" in line
