@@ -21,7 +21,8 @@ What is counted (names start with ``jimeng_api_``):
 - ``added_latency_seconds``: from the poll that first saw a generation finished to its complete result
   handed to the answer (downloads and re-encoding of ``b64_json`` included; writing the response not);
 - ``webhook_deliveries_total{outcome}``: ``delivered``, ``retry`` (a failed attempt, tried again later),
-  ``dropped`` (the last attempt failed);
+  ``dropped`` (the last attempt failed), ``unregistered`` (the store failed when the accepted job's entry was
+  written: its callback is never sent);
 - ``sessions{state}``: the sessions the answering worker's account cache knows, by state (read at scrape
   time, nothing asked upstream).
 """

@@ -41,6 +41,7 @@ from app.jimeng.transport import new_http_session
 from app.jimeng.upload import ImageUploader
 from app.logging import configure_logging, register_own_secret, register_request_logging
 from app.metrics import PrometheusObserver, register_metrics
+from app.sealing import FernetSealer
 from app.secrets import token_secrets, url_passwords
 from app.state import open_store
 from config.settings import Settings, SettingsError
@@ -101,7 +102,7 @@ def register_proxy_fix(app: Flask, settings: Settings) -> None:
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Expose-Headers": "x-request-id, x-should-retry, retry-after",
+    "Access-Control-Expose-Headers": "x-request-id, x-should-retry, retry-after, callback-status",
     "Access-Control-Max-Age": "600",
 }
 # Always allowed, whatever a preflight asks: a bare "*" would not cover Authorization, so it is named.
@@ -328,6 +329,7 @@ def register_webhooks(app: Flask, settings: Settings) -> None:
         sender=GuardedCallbacks(
             allow_private=settings.allow_private_callback_urls, timeout=settings.webhook_timeout_seconds
         ),
+        sealer=FernetSealer(settings.webhook_secret),
         lookup=lookup,
         render=render,
         observer=app.extensions["observer"],

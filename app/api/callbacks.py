@@ -11,6 +11,8 @@ from app.domain.errors import InvalidRequestError
 from app.domain.jobs import Job
 from app.domain.webhooks import Webhooks
 
+CALLBACK_HEADER = "Callback-Status"
+
 
 def requested(body: Any, *, stream: bool, run_async: bool) -> str | None:
     """The request's callback URL (None without one); 400 when webhooks are off, the request does not run in
@@ -33,12 +35,25 @@ def requested(body: Any, *, stream: bool, run_async: bool) -> str | None:
 
 
 def register(url: str, job: Job) -> dict[str, str]:
-    """The job's deliveries in the outbox: history id -> delivery id."""
+    """The job's deliveries in the outbox: history id -> delivery id (a part the store failed to write is
+    missing: logged, and the 202 says so in ``CALLBACK_HEADER``)."""
     hooks: Webhooks = current_app.extensions["webhooks"]
-    return dict(zip(job.history_ids, hooks.register(url, job), strict=True))
+    return hooks.register(url, job)
+
+
+def status(job: Job, deliveries: dict[str, str]) -> dict[str, str]:
+    """The 202's ``Callback-Status`` header: ``registered``, or ``not-registered`` when the state store failed
+    to write a part's delivery (the task is accepted all the same; its callback will not be sent)."""
+    whole = all(history_id in deliveries for history_id in job.history_ids)
+    return {CALLBACK_HEADER: "registered" if whole else "not-registered"}
 
 
 def hurry(deliveries: dict[str, str]) -> Any:
-    """``on_end`` of ``GenerationService.detach``: a part ended here, its delivery is due now."""
+    """``on_end`` of ``GenerationService.detach``: a part ended here, its delivery (if it has one) is due now."""
     hooks: Webhooks = current_app.extensions["webhooks"]
-    return lambda history_id: hooks.hurry(deliveries[history_id])
+
+    def on_end(history_id: str) -> None:
+        if history_id in deliveries:
+            hooks.hurry(deliveries[history_id])
+
+    return on_end

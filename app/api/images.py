@@ -101,9 +101,13 @@ def respond(
     """202 with the task right after the submit, or wait and answer with every image (or the video). A
     ``callback_url`` (async only) is in the outbox before the 202."""
     if run_async:
-        on_end = callbacks.hurry(callbacks.register(callback, job)) if callback else None
+        deliveries = callbacks.register(callback, job) if callback else None
+        on_end = callbacks.hurry(deliveries) if deliveries else None
         context.service().detach(job, on_end)  # nobody follows it here: its slots are freed when it ends
-        return jsonify(accepted_task(job.history_ids, job.created, job.model)), 202
+        accepted = jsonify(accepted_task(job.history_ids, job.created, job.model))
+        if deliveries is not None:
+            accepted.headers.update(callbacks.status(job, deliveries))
+        return accepted, 202
     result = context.service().wait(job, request_id=context.request_id(), client_gone=context.client_gone())
     body = images_response(result, composition=composition, describe_failure=lambda err: describe(err)[1]["error"])
     return jsonify(body), 200

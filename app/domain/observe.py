@@ -40,7 +40,7 @@ class Observer(Protocol):
         ...
 
     def webhook(self, outcome: str) -> None:
-        """One webhook delivery attempt: delivered, retry or dropped."""
+        """One webhook delivery attempt: delivered, retry or dropped; or one not registered (store down)."""
         ...
 
 

@@ -2,8 +2,9 @@
 
 The outbox is durable, in the shared ``StateStore``: an entry is written when Jimeng accepted the job (before
 the 202), so a worker that dies, a deploy or a restart loses nothing. Each entry (``webhook:<id>``, JSON) holds
-the URL, the history id, the session that submitted it (sealed: encrypted and authenticated with a key
-derived from ``WEBHOOK_SECRET``; the store never holds a session id in clear), its attempts and when it is due;
+the URL, the history id, the session that submitted it (sealed by a ``Sealer``: Fernet, keyed from
+``WEBHOOK_SECRET`` through HKDF, ``app/sealing.py``; the store never holds a session id in clear, and a changed
+secret makes the pending entries unreadable: they are dropped), its attempts and when it is due;
 the lease set ``webhooks`` lists the entries, so any process finds them.
 
 One delivery thread per process (``Webhooks.start``) takes due entries (a short claim in the store, so two
@@ -19,11 +20,9 @@ The signature (header ``Jimeng-Signature``) is Stripe's scheme: ``t=<unix second
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -100,35 +99,15 @@ def backoff(attempts: int, settings: WebhookSettings) -> float:
     return min(settings.retry_max_seconds, settings.retry_min_seconds * 2 ** max(0, attempts - 1))
 
 
-class Sealer:
-    """Session ids in the store, encrypted and authenticated: HMAC-SHA256 in counter mode as the key stream,
-    then an HMAC-SHA256 tag over nonce and cipher text (encrypt-then-MAC), keys derived from the secret."""
+class Sealer(Protocol):
+    """Session ids in the store, encrypted and authenticated with a key derived from ``WEBHOOK_SECRET``
+    (``FernetSealer`` of ``app/sealing.py``, wired in ``app/wiring.py``)."""
 
-    def __init__(self, secret: str) -> None:
-        self._enc = hmac.new(secret.encode(), b"jimeng-api webhook seal: encryption", hashlib.sha256).digest()
-        self._mac = hmac.new(secret.encode(), b"jimeng-api webhook seal: authentication", hashlib.sha256).digest()
-
-    def _stream(self, nonce: bytes, size: int) -> bytes:
-        count = (size + 31) // 32
-        blocks = (hmac.new(self._enc, nonce + i.to_bytes(4, "big"), hashlib.sha256).digest() for i in range(count))
-        return b"".join(blocks)[:size]
-
-    def seal(self, text: str) -> str:
-        data, nonce = text.encode(), os.urandom(16)
-        cipher = bytes(a ^ b for a, b in zip(data, self._stream(nonce, len(data)), strict=True))
-        tag = hmac.new(self._mac, nonce + cipher, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(nonce + tag + cipher).decode()
+    def seal(self, text: str) -> str: ...
 
     def unseal(self, sealed: str) -> str | None:
-        """The text, or None when it was not sealed with this secret (a changed WEBHOOK_SECRET)."""
-        try:
-            raw = base64.urlsafe_b64decode(sealed.encode())
-        except ValueError:
-            return None
-        nonce, tag, cipher = raw[:16], raw[16:48], raw[48:]
-        if not hmac.compare_digest(tag, hmac.new(self._mac, nonce + cipher, hashlib.sha256).digest()):
-            return None
-        return bytes(a ^ b for a, b in zip(cipher, self._stream(nonce, len(cipher)), strict=True)).decode()
+        """The text, or None when it was not sealed with this secret (a changed WEBHOOK_SECRET) or was altered."""
+        ...
 
 
 class Outbox:
@@ -190,6 +169,7 @@ class Webhooks:
         settings: WebhookSettings,
         *,
         sender: CallbackSender,
+        sealer: Sealer,
         lookup: Callable[[str, str], Snapshot | None],
         render: Callable[[Snapshot], dict[str, Any]],
         observer: Observer | None = None,
@@ -200,7 +180,7 @@ class Webhooks:
         ``render(snapshot)``: its task object, as ``GET /v1/tasks/{id}`` answers it."""
         self.settings = settings
         self.outbox = Outbox(store, settings, clock)
-        self._sealer = Sealer(settings.secret)
+        self._sealer = sealer
         self._sender = sender
         self._lookup = lookup
         self._render = render
@@ -226,16 +206,25 @@ class Webhooks:
             raise InvalidRequestError(f"callback_url cannot be called: {err}", param="callback_url") from None
         return url
 
-    def register(self, url: str, job: Job) -> list[str]:
+    def register(self, url: str, job: Job) -> dict[str, str]:
         """One delivery per part of an accepted job, due after ``check_seconds`` (sooner when ``hurry`` hears
-        its end); the delivery ids."""
-        now, ids = self._clock(), []
+        its end): history id -> delivery id of each one written. Jimeng has accepted the job, so a store that
+        fails here must not cost the caller its history ids: the part is logged as an error (its callback
+        will not be sent) and left out, and the caller answers as usual (``GET /v1/tasks/{id}`` still works)."""
+        now, ids = self._clock(), {}
         for history_id in job.history_ids:
             delivery_id = hashlib.sha256(f"{history_id}\n{url}".encode()).hexdigest()[:24]
             sealed = self._sealer.seal(job.session_id)
             due = now + self.settings.check_seconds
-            self.outbox.add(Delivery(id=delivery_id, url=url, task_id=history_id, sealed=sealed, due=due, created=now))
-            ids.append(delivery_id)
+            delivery = Delivery(id=delivery_id, url=url, task_id=history_id, sealed=sealed, due=due, created=now)
+            try:
+                self.outbox.add(delivery)
+            except StoreUnavailableError as err:
+                self._observer.webhook("unregistered")
+                logger.error("webhook of task {}: the state store failed ({}); its callback will not be sent "
+                             "(the task is accepted: GET /v1/tasks/{} answers it)", history_id, err, history_id)  # fmt: skip
+                continue
+            ids[history_id] = delivery_id
         if self._autostart:
             self.start()
         return ids

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from app.domain.store import StoreUnavailableError
+from app.domain.webhooks import Delivery, Outbox
 from app.emulator import EmulatorServer
 from tests.e2e.conftest import Api, assert_error
 from tests.e2e.test_idempotency import service_env
@@ -128,3 +130,27 @@ def test_callback_url_is_refused_when_webhooks_are_off(api: Api) -> None:
     error = assert_error(api.post("/v1/images/generations", body), 400, "invalid_value")
     assert "WEBHOOK_SECRET" in error["message"]
     assert api.submits() == 0
+
+
+def test_an_accepted_job_is_answered_202_with_its_history_id_when_the_store_fails_on_the_outbox(
+    start_api: object, log_lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The money principle: Jimeng accepted (and will bill) the job, so the caller gets its history id even
+    though the callback could not be written; the header says so and an error line names the history id."""
+    api: Api = start_api(webhook_secret=SECRET, allow_private_callback_urls=True)  # type: ignore[operator]
+    body = {"prompt": "store down", "async": True, "callback_url": "http://127.0.0.1:9/hook"}
+    registered = api.post("/v1/images/generations", body)
+    assert registered.status_code == 202 and registered.headers["Callback-Status"] == "registered"
+
+    def down(self: Outbox, delivery: Delivery) -> bool:
+        raise StoreUnavailableError("redis: connection refused")
+
+    monkeypatch.setattr(Outbox, "add", down)
+    accepted = api.post("/v1/images/generations", {**body, "prompt": "store down again"})
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.headers["Callback-Status"] == "not-registered"
+    history_id = accepted.json()["history_id"]
+    assert history_id and api.submits() == 2
+    errors = [line for line in log_lines if history_id in line and "will not be sent" in line]
+    assert errors, log_lines[-5:]
+    assert api.get(f"/v1/tasks/{history_id}").status_code == 200

@@ -29,6 +29,8 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
             "app.errors",
             "app.metrics",
             "prometheus_client",
+            "cryptography",
+            "app.sealing",
         ),
         "the domain is what a generation is: no web framework, no HTTP client, no concrete upstream",
     ),
@@ -44,6 +46,10 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
         "metrics keep the domain's events (its Observer) and answer /metrics; they reach nothing themselves",
     ),
     "app/emulator": (("app", "config"), "the emulator is an independent model of the upstream: it shares nothing"),
+    "app/sealing.py": (
+        (*WEB, *HTTP, "app.api", "app.domain", "app.jimeng", "app.inputs", "app.state"),
+        "sealing secrets at rest is a plain library behind the domain's Sealer protocol",
+    ),
     "app/http.py": ((*WEB, "app.api", "app.domain", "app.jimeng", "app.inputs"), "one neutral HTTP exchange"),
     "app/imaging.py": (
         (*WEB, *HTTP, "app.api", "app.domain", "app.jimeng", "app.inputs", "app.http"),

@@ -3,6 +3,7 @@ with back-off, signatures, the sealed session, and a second process taking over 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from collections.abc import Callable, Iterator
@@ -10,11 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from loguru import logger
 
 from app.domain.jobs import Job, Part
 from app.domain.models import GenerationKind, Phase, ResponseFormat, Snapshot, Submitted
-from app.domain.store import StateStore
-from app.domain.webhooks import Sealer, Webhooks, WebhookSettings, backoff, signature, verify
+from app.domain.store import StateStore, StoreUnavailableError
+from app.domain.webhooks import Webhooks, WebhookSettings, backoff, signature, verify
+from app.sealing import INFO, SALT, FernetSealer, derive_key
 from app.state import RedisStore, SqliteStore
 
 SECRET = "whsec-0123456789abcdef"
@@ -75,7 +81,9 @@ def job(history_id: str = "7001") -> Job:
     )  # fmt: skip
 
 
-def hooks(store: StateStore, sender: Receiver, clock: Clock, state: dict[str, Phase], **kw: Any) -> Webhooks:
+def hooks(
+    store: StateStore, sender: Receiver, clock: Clock, state: dict[str, Phase], secret: str = SECRET, **kw: Any
+) -> Webhooks:
     seen_sessions: list[str] = []
 
     def lookup(session_id: str, task_id: str) -> Snapshot | None:
@@ -83,9 +91,10 @@ def hooks(store: StateStore, sender: Receiver, clock: Clock, state: dict[str, Ph
         assert session_id == SESSION
         return Snapshot(history_id=task_id, phase=state.get(task_id, Phase.RUNNING), status=0)
 
-    settings = WebhookSettings(secret=SECRET, retry_min_seconds=30, retry_max_seconds=3600, check_seconds=5, **kw)
-    return Webhooks(store, settings, sender=sender, lookup=lookup, render=lambda s: {"id": s.history_id,
-                    "status": str(s.phase)}, clock=clock, autostart=False)  # fmt: skip
+    settings = WebhookSettings(secret=secret, retry_min_seconds=30, retry_max_seconds=3600, check_seconds=5, **kw)
+    return Webhooks(store, settings, sender=sender, sealer=FernetSealer(secret), lookup=lookup,
+                    render=lambda s: {"id": s.history_id, "status": str(s.phase)}, clock=clock,
+                    autostart=False)  # fmt: skip
 
 
 def test_the_fourth_delivery_arrives_signed_after_three_failures_and_a_new_process(
@@ -93,7 +102,7 @@ def test_the_fourth_delivery_arrives_signed_after_three_failures_and_a_new_proce
 ) -> None:
     clock, receiver, state = Clock(), Receiver(failures=3), {}
     first = hooks(new_store(), receiver, clock, state)
-    (delivery_id,) = first.register("https://hooks.example/cb", job())
+    (delivery_id,) = first.register("https://hooks.example/cb", job()).values()
     stored = new_store().get(f"webhook:{delivery_id}") or ""
     assert SESSION not in stored  # sealed, never in clear
     clock.now += 5
@@ -122,7 +131,7 @@ def test_the_fourth_delivery_arrives_signed_after_three_failures_and_a_new_proce
 def test_a_delivery_is_dropped_after_its_last_attempt(new_store: Callable[[], StateStore]) -> None:
     clock, receiver = Clock(), Receiver(failures=100)
     webhooks = hooks(new_store(), receiver, clock, {"7001": Phase.FAILED}, max_attempts=3)
-    (delivery_id,) = webhooks.register("https://hooks.example/cb", job())
+    (delivery_id,) = webhooks.register("https://hooks.example/cb", job()).values()
     for _ in range(10):
         clock.now += 3600
         webhooks.deliver_due()
@@ -167,9 +176,59 @@ def test_signatures_follow_the_documented_scheme_and_old_ones_are_refused() -> N
 
 
 def test_a_sealed_session_opens_only_with_its_secret() -> None:
-    sealed = Sealer(SECRET).seal(SESSION)
-    assert SESSION not in sealed and Sealer(SECRET).seal(SESSION) != sealed  # a fresh nonce each time
-    assert Sealer(SECRET).unseal(sealed) == SESSION
-    assert Sealer("another-secret-0123456").unseal(sealed) is None
+    sealed = FernetSealer(SECRET).seal(SESSION)
+    assert SESSION not in sealed and FernetSealer(SECRET).seal(SESSION) != sealed  # a fresh IV each time
+    assert Fernet(derive_key(SECRET)).decrypt(sealed.encode()) == SESSION.encode()  # a plain Fernet token
+    assert FernetSealer(SECRET).unseal(sealed) == SESSION
+    assert FernetSealer("another-secret-0123456").unseal(sealed) is None
     tampered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
-    assert Sealer(SECRET).unseal(tampered) is None
+    assert FernetSealer(SECRET).unseal(tampered) is None
+    assert FernetSealer(SECRET).unseal("not a token") is None
+    old_scheme = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJCrze8SNFZ4kKvN7xI0VniQ"  # the hand-made cipher's shape
+    assert FernetSealer(SECRET).unseal(old_scheme) is None
+
+
+def test_the_sealing_key_comes_from_hkdf_and_differs_from_the_secret() -> None:
+    key = base64.urlsafe_b64decode(derive_key(SECRET))
+    expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=SALT, info=INFO).derive(SECRET.encode())
+    assert key == expected and SECRET.encode() not in key
+    assert derive_key(SECRET) != derive_key("another-secret-0123456")
+
+
+def test_a_changed_secret_drops_the_pending_deliveries(new_store: Callable[[], StateStore]) -> None:
+    clock, receiver, state = Clock(), Receiver(failures=0), {"7001": Phase.SUCCEEDED}
+    store = new_store()
+    (delivery_id,) = hooks(store, receiver, clock, state).register("https://hooks.example/cb", job()).values()
+    rotated = hooks(new_store(), receiver, clock, state, secret="a-rotated-secret-0123456")
+    clock.now += 5
+    assert rotated.deliver_due() == 0 and receiver.posts == []
+    assert rotated.outbox.get(delivery_id) is None  # unreadable with the new key: dropped, not retried forever
+
+
+class FailingStore:
+    """A store that is down for the outbox's writes (the job was accepted just before)."""
+
+    def __init__(self, inner: StateStore) -> None:
+        self._inner = inner
+
+    def create(self, key: str, value: str, ttl: float) -> bool:
+        if key.startswith("webhook:"):
+            raise StoreUnavailableError("redis: connection refused")
+        return self._inner.create(key, value, ttl)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_store_that_fails_after_the_submit_leaves_the_history_id_and_an_error_log(
+    new_store: Callable[[], StateStore],
+) -> None:
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="ERROR", format="{level} {message}")
+    try:
+        webhooks = hooks(FailingStore(new_store()), Receiver(0), Clock(), {})  # type: ignore[arg-type]
+        assert webhooks.register("https://hooks.example/cb", job("7002")) == {}
+    finally:
+        logger.remove(sink)
+    (line,) = lines
+    assert line.startswith("ERROR") and "7002" in line and "will not be sent" in line
