@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 DELIVERY_MARGIN = 0.2  # seconds of a look's round trip and delivery, kept out of the lateness bound
-CORE_MAX_SPACING = 0.6  # seconds: looks inside the core at least this dense (a median lateness below 0.4 s)
-DENSITY = 0.45  # core spacing = DENSITY * sqrt(core width / jobs of the session in their core), clamped
+CORE_MAX_SPACING = 0.5  # seconds: looks inside the core at least this dense (a median lateness below 0.4 s)
+DENSITY = 0.4  # core spacing = DENSITY * sqrt(core width / jobs of the session in their core), clamped
 LATE_GROWTH = 0.5  # past the core, the spacing grows by half the time past it (up to the tail spacing)
 PREFER_FORECAST = 0.7  # the forecast's core wins only when this much narrower than the durations'
 MIN_MARGIN = 0.1  # share of the lowest sample that ``start`` keeps below it at least

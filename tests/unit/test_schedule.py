@@ -6,6 +6,7 @@ import pytest
 
 from app.domain.schedule import (
     CORE_MAX_SPACING,
+    DENSITY,
     JobClass,
     Learner,
     PollPolicy,
@@ -50,8 +51,8 @@ def test_the_core_is_denser_when_narrow_or_shared_and_never_sparser_than_its_cap
         (7.0, Window(7.0, 7.8, 8.2), 0.8),  # could be done: at most the tail spacing, approaching the core
         (7.6, Window(7.0, 7.8, 8.1), 0.25),  # never overshoot the core's start by more than a core look
         (7.8, Window(7.0, 7.8, 8.1), 0.25),  # inside the core: dense
-        (8.2, Window(7.0, 7.8, 8.2), 0.45 * 0.4**0.5),  # later than the core: sparser and sparser ...
-        (8.6, Window(7.0, 7.8, 8.2), 0.45 * 0.4**0.5 + 0.2),
+        (8.2, Window(7.0, 7.8, 8.2), DENSITY * 0.4**0.5),  # later than the core: sparser and sparser ...
+        (8.6, Window(7.0, 7.8, 8.2), DENSITY * 0.4**0.5 + 0.2),
         (9.4, Window(7.0, 7.8, 8.2), 0.8),  # ... up to the tail spacing, forever
         (300.0, Window(7.0, 7.8, 8.2), 0.8),
         (0.0, Window(), 0.8),  # nothing known: the tail spacing from the submit
