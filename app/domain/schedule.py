@@ -132,14 +132,26 @@ def next_delay(elapsed: float, window: Window, timing: PollTiming, kind: str, sh
         left = window.start - elapsed
         return left / math.ceil(left / timing.max_interval)
     tail = timing.tail_spacing(kind)
-    core = timing.core_spacing(kind, window.core_width, sharing)
-    if where is Zone.CORE:
-        return core
-    if elapsed < window.core_start:  # approaching the core: never overshoot its start by more than a core look
-        return min(tail, max(window.core_start - elapsed, core))
     if window.core_end <= 0:  # nothing known
         return tail
-    return min(tail, core + LATE_GROWTH * (elapsed - window.core_end))  # later than the core: sparser and sparser
+    core = timing.core_spacing(kind, window.core_width, sharing)
+    if elapsed < window.core_end and sharing <= 1:  # alone: looks on a grid that ends on the core's end
+        target = _grid_point(elapsed, window, core, timing.min_interval / 2)
+        if target is not None:
+            return min(tail, target - elapsed)
+    if where is Zone.CORE:  # shared: each look one spacing after the last, so the session's jobs stay aligned
+        return core
+    if elapsed < window.core_start:
+        return min(tail, max(window.core_start - elapsed, core))
+    return min(tail, core + LATE_GROWTH * max(elapsed - window.core_end, 0.0))  # later: sparser and sparser
+
+
+def _grid_point(elapsed: float, window: Window, spacing: float, gap: float) -> float | None:
+    """The first point of ``core_end - k * spacing`` (inside the core) at least ``gap`` after ``elapsed``: the
+    last look of a core lands on its end, where the jobs it was learned from had all ended."""
+    steps = math.floor(window.core_width / spacing + 1e-9)
+    k = min(steps, math.floor((window.core_end - elapsed - gap) / spacing + 1e-9))
+    return window.core_end - k * spacing if k >= 0 else None
 
 
 def every_second(elapsed: float) -> float:
@@ -207,7 +219,8 @@ def _seconds(value: float, sample: Sample) -> float:
 
 def _spread(samples: Sequence[Sample], scale: Callable[[float, Sample], float]) -> Window | None:
     """``start`` lies below every sample by their spread over (n + 1) / 2, and at least MIN_MARGIN of the
-    lowest; the core spans the sharpest samples (those known about as well as the best one)."""
+    lowest. The core comes from the sharpest samples (those known about as well as the best one): where they
+    all ended when they agree (the durations are steady: each job narrows it), else the span of them all."""
     if not samples:
         return None
     low = min(scale(sample.earliest, sample) for sample in samples)
@@ -215,9 +228,11 @@ def _spread(samples: Sequence[Sample], scale: Callable[[float, Sample], float]) 
     margin = max((high - low) * 2 / (len(samples) + 1), MIN_MARGIN * low)
     sharpest = min(sample.width for sample in samples)
     sharp = [sample for sample in samples if sample.width <= max(SHARP_SECONDS, 2 * sharpest)]
-    core_start = min(scale(sample.earliest, sample) for sample in sharp)
-    core_end = max(scale(sample.latest, sample) for sample in sharp)
-    return Window(max(0.0, low - margin), core_start, core_end)
+    earliest = [scale(sample.earliest, sample) for sample in sharp]
+    latest = [scale(sample.latest, sample) for sample in sharp]
+    if max(earliest) < min(latest):  # they agree: every one ended in this interval
+        return Window(max(0.0, low - margin), max(earliest), min(latest))
+    return Window(max(0.0, low - margin), min(earliest), max(latest))
 
 
 @dataclass

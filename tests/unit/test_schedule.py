@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from app.domain.schedule import (
@@ -49,8 +51,9 @@ def test_the_core_is_denser_when_narrow_or_shared_and_never_sparser_than_its_cap
         (9.0, Window(18.0, 20.0, 21.0), 9.0),
         (0.0, Window(95.0, 100.0, 110.0), 9.5),
         (7.0, Window(7.0, 7.8, 8.2), 0.8),  # could be done: at most the tail spacing, approaching the core
-        (7.6, Window(7.0, 7.8, 8.1), 0.25),  # never overshoot the core's start by more than a core look
-        (7.8, Window(7.0, 7.8, 8.1), 0.25),  # inside the core: dense
+        (7.6, Window(7.0, 7.8, 8.1), 0.25),  # alone: looks on a grid ending on the core's end (7.85, 8.1)
+        (7.85, Window(7.0, 7.8, 8.1), 0.25),  # inside the core: dense
+        (7.9, Window(7.0, 7.8, 8.1), 0.2),  # ... and the last look on its end
         (8.2, Window(7.0, 7.8, 8.2), DENSITY * 0.4**0.5),  # later than the core: sparser and sparser ...
         (8.6, Window(7.0, 7.8, 8.2), DENSITY * 0.4**0.5 + 0.2),
         (9.4, Window(7.0, 7.8, 8.2), 0.8),  # ... up to the tail spacing, forever
@@ -72,15 +75,14 @@ def test_zones() -> None:
 def test_from_the_start_on_looks_are_never_further_apart_than_the_tail_spacing() -> None:
     """The bound: whatever the window, once a job could be done, the next look is at most tail spacing away."""
     windows = [Window(), Window(2.0, 6.0, 9.0), Window(7.0, 7.9, 8.1), Window(10.0, 10.0, 60.0), Window(0, 0, 400)]
-    for window in windows:
-        for kind in ("image", "video"):
-            elapsed = 0.0
-            while elapsed < 120.0:
-                delay = next_delay(elapsed, window, TIMING, kind, sharing=3)
-                assert delay > 0
-                if elapsed + delay > window.start:  # this look may find a finished job
-                    assert elapsed + delay - max(elapsed, window.start) <= TIMING.tail_spacing(kind) + 1e-9
-                elapsed += delay
+    for window, kind, sharing in itertools.product(windows, ("image", "video"), (1, 3)):
+        elapsed = 0.0
+        while elapsed < 120.0:
+            delay = next_delay(elapsed, window, TIMING, kind, sharing)
+            assert delay > 0
+            if elapsed + delay > window.start:  # this look may find a finished job
+                assert elapsed + delay - max(elapsed, window.start) <= TIMING.tail_spacing(kind) + 1e-9
+            elapsed += delay
 
 
 def test_the_reference_policy_looks_every_second_from_the_submit() -> None:
@@ -107,8 +109,15 @@ def test_a_forecast_alone_gives_the_wide_prior_band() -> None:
 def test_durations_learned_give_a_tight_window_below_the_fastest_sample() -> None:
     samples = [Sample(7.85, 8.15, None), Sample(7.8, 8.1, None), Sample(7.9, 8.2, None)]
     window = plan_window(samples, None)
-    assert (window.core_start, window.core_end) == pytest.approx((7.8, 8.2))
+    assert (window.core_start, window.core_end) == pytest.approx((7.9, 8.1))  # where all of them ended
     assert window.start == pytest.approx(7.8 * 0.9)  # at least a tenth below the fastest
+    drifting = plan_window([*samples, Sample(8.3, 8.6, None)], None)  # they no longer agree: the span of all
+    assert (drifting.core_start, drifting.core_end) == pytest.approx((7.8, 8.6))
+
+
+def test_a_core_shared_with_other_jobs_of_the_session_is_looked_at_in_step_with_them() -> None:
+    window = Window(7.0, 7.8, 8.1)
+    assert next_delay(7.9, window, TIMING, "image", sharing=2) == pytest.approx(0.25)  # one spacing, no grid
 
 
 def test_a_biased_forecast_is_corrected_by_what_happened() -> None:
