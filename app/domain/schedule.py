@@ -42,7 +42,8 @@ DELIVERY_MARGIN = 0.2  # seconds of a look's round trip and delivery, kept out o
 CORE_MAX_SPACING = 0.5  # seconds: looks inside the core at least this dense (a median lateness below 0.4 s)
 DENSITY = 0.4  # core spacing = DENSITY * sqrt(core width / jobs of the session in their core), clamped
 LATE_GROWTH = 0.5  # past the core, the spacing grows by half the time past it (up to the tail spacing)
-PREFER_FORECAST = 0.7  # the forecast's core wins only when this much narrower than the durations'
+PREFER = 0.7  # one predictor wins when its samples spread this much less than the other's
+TRUSTED = 3  # ... and it has at least this many samples; else the earlier start of the two is kept
 MIN_MARGIN = 0.1  # share of the lowest sample that ``start`` keeps below it at least
 PRIOR_START = 0.3  # before any ratio was learned: a job may end at 0.3 x its forecast (videos ran 0.37-0.6 x)
 PRIOR_CORE = (0.85, 1.15)  # ... and most likely within 15 % of it
@@ -205,7 +206,13 @@ def plan_window(samples: Sequence[Sample], forecast: float | None) -> Window:
     by_forecast = by_forecast or prior_window(forecast)
     if by_duration is None:
         return by_forecast
-    narrower = by_forecast if by_forecast.core_width < PREFER_FORECAST * by_duration.core_width else by_duration
+    durations = _relative_spread(alike, _seconds)
+    ratios = _relative_spread(rated, lambda value, sample: value / (sample.forecast or 1.0))
+    if len(alike) >= TRUSTED and durations <= PREFER * ratios:  # steady durations, a noisy forecast
+        return by_duration
+    if len(rated) >= TRUSTED and ratios <= PREFER * durations:  # the forecast knows each job's duration
+        return by_forecast
+    narrower = by_forecast if by_forecast.core_width < PREFER * by_duration.core_width else by_duration
     return Window(min(by_duration.start, by_forecast.start), narrower.core_start, narrower.core_end)
 
 
@@ -215,6 +222,12 @@ def prior_window(forecast: float) -> Window:
 
 def _seconds(value: float, sample: Sample) -> float:
     return value
+
+
+def _relative_spread(samples: Sequence[Sample], scale: Callable[[float, Sample], float]) -> float:
+    """How far apart the samples lie, as a share of the longest (durations or ratios alike)."""
+    high = max(scale(sample.latest, sample) for sample in samples)
+    return (high - min(scale(sample.earliest, sample) for sample in samples)) / high if high > 0 else math.inf
 
 
 def _spread(samples: Sequence[Sample], scale: Callable[[float, Sample], float]) -> Window | None:

@@ -144,6 +144,14 @@ def test_the_narrower_window_wins() -> None:
     assert plan_window(tracking, 20.0).core_width == pytest.approx(20.0 * 0.03)
 
 
+def test_steady_durations_under_a_noisy_forecast_decide_alone_and_a_knowing_forecast_alike() -> None:
+    steady = [Sample(29.7, 30.0, f) for f in (26.0, 34.0, 30.0, 28.0)]  # the forecast jitters by 15 %
+    assert plan_window(steady, 26.0).start == pytest.approx(29.7 * 0.9)  # not 0.9 x 29.7 / 34 x 26
+    assert plan_window(steady[:2], 26.0).start < 20.0  # two samples prove nothing: the earlier start stays
+    knowing = [Sample(0.98 * d, 1.01 * d, d) for d in (12.0, 25.0, 18.0, 31.0, 22.0)]
+    assert plan_window(knowing, 20.0).start == pytest.approx(0.9 * 0.98 * 20.0)
+
+
 def test_imprecise_samples_give_way_to_precise_ones() -> None:
     samples = [Sample(0.0, 8.0, None), Sample(7.9, 8.2, None)]
     assert plan_window(samples, None).core_start == pytest.approx(7.9)
