@@ -25,7 +25,7 @@ from app.domain.openai_shapes import task_object
 from app.domain.planning import Planner
 from app.domain.poller import Poller
 from app.domain.pool import SessionPool
-from app.domain.schedule import PollTiming
+from app.domain.schedule import PollPolicy, PollTiming
 from app.domain.shared_accounts import SharedAccounts
 from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
@@ -203,11 +203,12 @@ def register_generation(app: Flask, settings: Settings) -> None:
         http=new_http_session(observer),
     )
     timing = PollTiming(
-        first_image=settings.poll_first_seconds,
-        first_video=settings.poll_first_video_seconds,
+        max_late_image=settings.poll_max_late_seconds_image,
+        max_late_video=settings.poll_max_late_seconds_video,
         min_interval=settings.poll_min_seconds,
         max_interval=settings.poll_max_seconds,
         stall_seconds=settings.stall_timeout_seconds,
+        policy=PollPolicy(settings.poll_policy),
     )
     asked = settings.sessions_asked_per_request  # per request, whatever the size of the caller's pool
     shared = SharedAccounts(app.extensions["state"], settings.credit_cache_seconds)

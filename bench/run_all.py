@@ -15,7 +15,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 # first, in this order; any other bench/<name>.py with a main() follows
-ORDER = ("latency", "load", "faults", "retries", "sse", "hostile")
+ORDER = ("latency", "poller", "load", "faults", "retries", "sse", "hostile")
 NOT_BENCHMARKS = {"__init__", "harness", "run_all"}
 TIMEOUT_SECONDS = 3 * 3600  # per benchmark: a hung run must not hang `make bench` forever
 

@@ -374,20 +374,36 @@ class Settings:
         60.0,
         "after a submit whose answer was lost, how long its submit id is looked up before it is submitted again",
     )
-    poll_first_seconds: float = setting(
-        "POLL_FIRST_SECONDS", _float_range(0.05, 600), 4.0, "first poll of an image job without a learned estimate"
+    poll_max_late_seconds_image: float = setting(
+        "POLL_MAX_LATE_SECONDS_IMAGE",
+        _float_range(0.05, 60),
+        1.0,
+        "the longest an image result that is ready waits before the poller sees it (the bound its looks keep)",
     )
-    poll_first_video_seconds: float = setting(
-        "POLL_FIRST_VIDEO_SECONDS",
-        _float_range(0.05, 3600),
-        15.0,
-        "first poll of a video job without a learned estimate",
+    poll_max_late_seconds_video: float = setting(
+        "POLL_MAX_LATE_SECONDS_VIDEO",
+        _float_range(0.05, 600),
+        2.0,
+        "the longest a video result that is ready waits before the poller sees it",
     )
     poll_min_seconds: float = setting(
-        "POLL_MIN_SECONDS", _float_range(0.05, 60), 0.3, "shortest poll interval (around the expected finish)"
+        "POLL_MIN_SECONDS",
+        _float_range(0.05, 60),
+        0.25,
+        "densest spacing of looks at a job (where it most likely ends, with many jobs of its session waiting)",
     )
     poll_max_seconds: float = setting(
-        "POLL_MAX_SECONDS", _float_range(0.1, 600), 10.0, "longest poll interval (long jobs back off to it)"
+        "POLL_MAX_SECONDS",
+        _float_range(0.1, 600),
+        10.0,
+        "longest gap between two looks at a job (while it cannot be done yet)",
+    )
+    poll_policy: str = setting(
+        "POLL_POLICY",
+        _choice("schedule", "every-second"),
+        "schedule",
+        "schedule: the poller's windows; every-second: a look every second from the submit (the reference "
+        "gateway's policy; for the latency benchmark's comparison only)",
     )
     stall_timeout_seconds: float = setting(
         "STALL_TIMEOUT_SECONDS",
@@ -521,8 +537,10 @@ class Settings:
     def check(self) -> None:
         if self.api_keys and not self.jimeng_session_ids:
             raise SettingsError("invalid API_KEYS: it needs JIMENG_SESSION_IDS, the pool the keys give access to")
-        if self.poll_min_seconds > self.poll_max_seconds:
-            raise SettingsError("invalid POLL_MIN_SECONDS: larger than POLL_MAX_SECONDS")
+        if self.poll_min_seconds > min(
+            self.poll_max_seconds, self.poll_max_late_seconds_image, self.poll_max_late_seconds_video
+        ):
+            raise SettingsError("invalid POLL_MIN_SECONDS: larger than POLL_MAX_SECONDS or a POLL_MAX_LATE_SECONDS_*")
         if self.max_messages_chars < self.max_prompt_chars:
             raise SettingsError("invalid MAX_MESSAGES_CHARS: smaller than MAX_PROMPT_CHARS")
         if self.webhook_retry_min_seconds > self.webhook_retry_max_seconds:

@@ -206,7 +206,7 @@ class GenerationService:
             parts=tuple(parts), session_id=session_id, kind=plan.kind, model=plan.model_id, prompt=plan.prompt,
             created=int(self._clock()), response_format=plan.response_format, input_images=len(inputs),
             output_format=plan.output_format, output_compression=plan.output_compression, size=plan.size,
-            refused=tuple(refused),
+            tier=plan.tier, refused=tuple(refused),
         )  # fmt: skip
 
     def _submit_rest(
@@ -343,7 +343,8 @@ class GenerationService:
         waited = self.capacity.waited(part.history_id) if self.capacity is not None else 0.0
         return self.poller.watch(
             job.session_id, part.history_id, poll_id=part.submit_id, kind=job.kind, model=job.model,
-            timeout=max(1.0, self.deadlines.of(job.kind) - waited), forecast=part.forecast_seconds,
+            tier=job.tier, count=part.count, timeout=max(1.0, self.deadlines.of(job.kind) - waited),
+            forecast=part.forecast_seconds,
             request_id=request_id,
             age=max(0.0, self._clock() - job.created) if job.resumed else None,
         )  # fmt: skip

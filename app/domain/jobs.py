@@ -71,6 +71,7 @@ class Job:
     output_format: str | None = None  # b64_json images re-encoded as png, jpeg or webp
     output_compression: int | None = None
     size: str | None = None  # images: the drafts' pixel size, "2048x2048"
+    tier: str = ""  # images: the tier ("2k"); videos: resolution and length ("720p 5s"): how long it takes
     refused: tuple[DomainError, ...] = ()  # later parts Jimeng refused at submit (the first part was accepted)
     resumed: bool = False  # submitted by an earlier request with the same intent (from the shared store)
 
@@ -98,6 +99,7 @@ class Job:
             "output_format": self.output_format,
             "output_compression": self.output_compression,
             "size": self.size,
+            "tier": self.tier,
             "refused": [error_record(err) for err in self.refused],
         }
 
@@ -117,7 +119,7 @@ class Job:
             prompt=record["prompt"], created=int(record["created"]),
             response_format=ResponseFormat(record["response_format"]), input_images=int(record["input_images"]),
             output_format=record.get("output_format"), output_compression=record.get("output_compression"),
-            size=record.get("size"),
+            size=record.get("size"), tier=str(record.get("tier") or ""),
             refused=tuple(restore_error(err) for err in record.get("refused", ())), resumed=True,
         )  # fmt: skip
 

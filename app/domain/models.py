@@ -213,6 +213,7 @@ class Snapshot:
     queue_position: int | None = None  # 0-based place in Jimeng's queue while queued
     queue_length: int | None = None
     forecast_seconds: float | None = None  # Jimeng's forecast of queue + generation time, from creation
+    forecast_generate_seconds: float | None = None  # its generation part alone
     executed_count: int | None = None  # images Jimeng says it ran for this draft (read on finished records)
     must_progress: bool = False  # items arriving or an unknown state: standing still too long is a failure
     error: DomainError | None = None  # why a failed record failed (carries its history id)

@@ -68,6 +68,14 @@ class Plan:
         return f"{self.spec.width}x{self.spec.height}" if image else None
 
     @property
+    def tier(self) -> str:
+        """What a job's duration depends on besides its model and count: images the tier (``2k``), videos the
+        resolution and length (``720p 5s``)."""
+        if self.kind is GenerationKind.VIDEO:
+            return f"{self.spec.resolution} {self.spec.duration_s}s"
+        return self.spec.resolution
+
+    @property
     def job_counts(self) -> tuple[int, ...]:
         """Images each job makes (a video job: 1)."""
         return tuple(spec.count for spec in self.specs)

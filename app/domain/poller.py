@@ -1,8 +1,10 @@
 """One poller per worker process owns every in-flight generation.
 
 Each tick asks the backend once per session for all of that session's due generations (one
-``get_history_by_ids`` for many ids), pushes what changed to the waiting requests, and sleeps until the next
-job is due (``schedule.next_delay``). Under gevent the loop and its calls are greenlets; without it, threads.
+``get_history_by_ids`` for many ids; jobs of a polled session due within ``BATCH_AHEAD`` ride along, so the
+looks of a busy session align), pushes what changed to the waiting requests, and sleeps until the next job is
+due (``schedule.next_delay`` over the job's ``schedule.Window``). Under gevent the loop and its calls are
+greenlets; without it, threads.
 
 A waiter (``Watch``) reads events from its own queue: progress, then exactly one terminal event
 (succeeded, failed, or timed out). ``Watch.cancel`` (client gone, request over) removes the job before the
@@ -26,7 +28,18 @@ from loguru import logger
 from app.domain.errors import DomainError, GenerationFailedError, JimengError, SessionExpiredError
 from app.domain.models import Phase, Snapshot
 from app.domain.observe import Observer, Silent
-from app.domain.schedule import DurationEstimator, PollTiming, next_delay
+from app.domain.schedule import (
+    PRIOR_START,
+    JobClass,
+    Learner,
+    PollPolicy,
+    PollTiming,
+    Sample,
+    Window,
+    Zone,
+    next_delay,
+    zone,
+)
 
 BATCH_AHEAD = 1.0  # seconds: jobs of a polled session due this soon ride along in the same call
 MAX_IDS_PER_CALL = 100
@@ -60,12 +73,11 @@ class _Job:
     history_id: str
     poll_id: str  # the id Jimeng's poll answer is keyed by (the submit id)
     session_id: str
-    kind: str
-    model: str
+    job_class: JobClass
     created: float
     deadline: float
     next_poll: float
-    forecast: float | None = None
+    forecast: float | None = None  # Jimeng's forecast of queue + generation, seconds from submit
     changed_at: float = 0.0
     events: queue.Queue[PollEvent] = field(default_factory=queue.Queue)
     cancelled: bool = False
@@ -75,6 +87,14 @@ class _Job:
     last: Snapshot | None = None
     request_id: str = "-"
     resumed: bool = False  # submitted by an earlier request: its first poll cannot time it
+    window: Window | None = None  # cached until its class learns something (``learned``) or its forecast changes
+    learned: int = -1
+    floor: float = 0.0  # seconds from submit before which it cannot be done (seen still queued)
+    zone: Zone = Zone.BEFORE  # where its last look placed it
+
+    @property
+    def kind(self) -> str:
+        return self.job_class.kind
 
 
 class Watch:
@@ -105,7 +125,7 @@ class Poller:
         source: HistorySource,
         timing: PollTiming,
         clock: Callable[[], float] = time.monotonic,
-        estimator: DurationEstimator | None = None,
+        learner: Learner | None = None,
         autostart: bool = True,
         observer: Observer | None = None,
     ) -> None:
@@ -113,8 +133,10 @@ class Poller:
         self._source = source
         self._timing = timing
         self._clock = clock
-        self.estimator = estimator or DurationEstimator(timing)
+        self.learner = learner or Learner()
         self._jobs: dict[int, _Job] = {}
+        self._in_core: defaultdict[str, int] = defaultdict(int)  # per session: its jobs in their window's core
+        self._batch_ahead = 0.0 if timing.policy is PollPolicy.EVERY_SECOND else BATCH_AHEAD  # the reference's
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -132,22 +154,25 @@ class Poller:
         kind: str,
         model: str,
         timeout: float,
+        tier: str = "",
+        count: int = 0,
         forecast: float | None = None,
         request_id: str = "-",
         age: float | None = None,
     ) -> Watch:
-        """Follow one generation; ``poll_id`` keys it in poll answers, ``forecast`` is Jimeng's estimate of
-        its duration in seconds (used until such jobs were timed here). ``age``: the generation was submitted
-        that many seconds ago by an earlier request (a repeat resumes it): it is looked at at once, since it
-        may well be done, and its schedule runs from its submit."""
+        """Follow one generation; ``poll_id`` keys it in poll answers; ``kind``, ``model``, ``tier`` and ``count``
+        its class (what it is timed against); ``forecast`` is Jimeng's estimate of its duration in seconds.
+        ``age``: the generation was submitted that many seconds ago by an earlier request (a repeat resumes
+        it): it is looked at at once, since it may well be done, and its schedule runs from its submit."""
         now = self._clock()
         created = now - age if age is not None else now
-        job = _Job(history_id, poll_id, session_id, kind, model, created, now + timeout, now, forecast, now,
-                   request_id=request_id, resumed=age is not None)  # fmt: skip
-        if not job.resumed:
-            estimate = self.estimator.estimate(kind, model, forecast)
-            job.next_poll = min(now + next_delay(0.0, estimate, self._timing), job.deadline)
+        job_class = JobClass(kind, model, tier, count)
+        job = _Job(history_id, poll_id, session_id, job_class, created, now + timeout, now,
+                   forecast if forecast is not None and forecast > 0 else None, now, request_id=request_id,
+                   resumed=age is not None)  # fmt: skip
         with self._wake:
+            if not job.resumed:
+                self._reschedule(job, now, failed=False)
             self._jobs[id(job)] = job
             self._observer.in_flight(len(self._jobs))
             if self._autostart:
@@ -158,8 +183,7 @@ class Poller:
     def cancel(self, job: _Job) -> None:
         with self._wake:
             job.cancelled = True
-            self._jobs.pop(id(job), None)
-            self._observer.in_flight(len(self._jobs))
+            self._drop(job)
             self._wake.notify()
 
     @property
@@ -222,7 +246,7 @@ class Poller:
             return []
         grouped: defaultdict[str, list[_Job]] = defaultdict(list)
         for job in idle:
-            if job.session_id in due_sessions and job.next_poll <= now + BATCH_AHEAD:
+            if job.session_id in due_sessions and job.next_poll <= now + self._batch_ahead:
                 grouped[job.session_id].append(job)
         batches = []
         for session_id, jobs in grouped.items():
@@ -269,6 +293,8 @@ class Poller:
             return self._finish(job, PollEvent(outcome, snapshot))
         if now >= job.deadline:
             return self._finish(job, PollEvent(PollOutcome.TIMEOUT, snapshot or job.last))
+        if snapshot is not None:
+            self._note(job, now, snapshot)
         if snapshot is not None and _progressed(job.last, snapshot):
             job.changed_at, job.last = now, snapshot
             job.events.put(PollEvent(PollOutcome.PROGRESS, snapshot))
@@ -281,24 +307,52 @@ class Poller:
             return self._finish(job, PollEvent(PollOutcome.FAILED, snapshot, stalled))
         self._reschedule(job, now, failed=snapshots is None)
 
+    def _note(self, job: _Job, now: float, snapshot: Snapshot) -> None:
+        """What a look tells the schedule: a forecast the submit answer lacked; a job still queued cannot be
+        done before its generation ran (at least PRIOR_START of its forecast generation time)."""
+        if job.forecast is None and snapshot.forecast_seconds:
+            job.forecast, job.window = snapshot.forecast_seconds, None
+        if snapshot.phase is Phase.QUEUED and snapshot.forecast_generate_seconds:
+            job.floor = max(job.floor, now - job.created + PRIOR_START * snapshot.forecast_generate_seconds)
+
+    def _window(self, job: _Job) -> Window:
+        version = self.learner.version(job.job_class)
+        if job.window is None or job.learned != version:
+            job.window, job.learned = self.learner.window(job.job_class, job.forecast), version
+        return job.window.not_before(job.floor)
+
     def _reschedule(self, job: _Job, now: float, failed: bool) -> None:
-        if failed:
-            delay = self._timing.error_interval
-        else:
-            estimate = self.estimator.estimate(job.kind, job.model, job.forecast)
-            delay = next_delay(now - job.created, estimate, self._timing)
+        elapsed = now - job.created
+        window = self._window(job)
+        where = zone(elapsed, window, self._timing)
+        self._place(job, where)
+        delay = next_delay(elapsed, window, self._timing, job.kind, max(self._in_core[job.session_id], 1))
+        if failed:  # not sooner than error_interval, unless that would break the bound
+            delay = max(delay, min(self._timing.error_interval, self._timing.tail_spacing(job.kind)))
         job.next_poll = min(now + delay, job.deadline)
+
+    def _place(self, job: _Job, where: Zone) -> None:
+        """Count the session's jobs in their core (the more there are, the denser its looks: one call serves
+        them all)."""
+        if (job.zone is Zone.CORE) != (where is Zone.CORE):
+            self._in_core[job.session_id] += 1 if where is Zone.CORE else -1
+        job.zone = where
 
     def _learn(self, job: _Job, previous_poll: float | None, now: float, snapshot: Snapshot) -> None:
         if job.resumed and previous_poll is None:
             return  # found finished on a resumed job's first look: when it finished is not known
         if snapshot.phase is Phase.SUCCEEDED:
             earliest = (previous_poll if previous_poll is not None else job.created) - job.created
-            self.estimator.record(job.kind, job.model, earliest, now - job.created)
+            sample = Sample(earliest, now - job.created, job.forecast)
+            self.learner.record(job.job_class, sample, missed=job.zone is Zone.BEFORE)
+
+    def _drop(self, job: _Job) -> None:
+        if self._jobs.pop(id(job), None) is not None:
+            self._place(job, Zone.BEFORE)
+        self._observer.in_flight(len(self._jobs))
 
     def _finish(self, job: _Job, event: PollEvent) -> None:
-        self._jobs.pop(id(job), None)
-        self._observer.in_flight(len(self._jobs))
+        self._drop(job)
         self._observer.polls(job.polls)
         job.events.put(event)
         logger.bind(request_id=job.request_id).debug(

@@ -209,9 +209,12 @@ class SessionPool:
         if self._shared is None:
             self._refresh(session_id, state)
             return
-        if not self._shared.take_check(session_id) and self._adopt(
-            session_id, state, self._shared.wait_for_check(session_id)
-        ):
+        taken = self._shared.take_check(session_id)
+        if not taken:
+            if self._adopt(session_id, state, self._shared.wait_for_check(session_id)):
+                return
+        elif self._adopt(session_id, state):  # another worker published between our look and our lease
+            self._shared.done_checking(session_id)
             return
         try:
             self._refresh(session_id, state)
@@ -220,7 +223,8 @@ class SessionPool:
             elif state.credits is not None and not state.unverified:
                 self._shared.publish_credits(session_id, state.credits)
         finally:
-            self._shared.done_checking(session_id)
+            if taken:  # a lease of our own (not one whose holder we gave up waiting for)
+                self._shared.done_checking(session_id)
 
     def _remembered(self, session_id: str) -> AccountState:
         """The cached state of a session (a new one when unknown), kept as the most recently used."""

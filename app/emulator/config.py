@@ -68,6 +68,8 @@ class Config:
     benefit_models: tuple[str, ...] = BENEFIT_MODELS
     continuation: bool = True
     queue_share: float = 0.1
+    image_forecast_factor: float = 1.1  # forecast_generate_cost / generation time (5.1: 23 s forecast, ~21 s run)
+    video_forecast_factor: float = 2.0  # (5.1: 156 -> 93 s, 453 -> 167 s, 316 -> 156 s)
     queue_position: int = 2
     poll_2008_share: float = 0.0
     url_u0026_share: float = 0.0

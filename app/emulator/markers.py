@@ -9,6 +9,7 @@ _SECONDS = r"(\d+(?:\.\d+)?)(ms|s)"
 _GEN_RE = re.compile(rf"\[gen={_SECONDS}\]")
 _QUEUE_RE = re.compile(rf"\[queue={_SECONDS}\]")
 _QPOS_RE = re.compile(r"\[qpos=(\d+)\]")
+_SIGMA_RE = re.compile(r"\[sigma=(\d+(?:\.\d+)?)\]")
 _N_RE = re.compile(r"\[n=(\d+)\]")
 _FILTER_RE = re.compile(r"\[filter\]")
 _FAIL_RE = re.compile(r"\[fail=([0-9A-Za-z_.-]+)\]")
@@ -34,6 +35,7 @@ class Markers:
     script: str | None = None  # reject10, fail30, reject40, deleted100, stall45
     queue_seconds: float | None = None
     queue_position: int | None = None
+    sigma: float | None = None  # lognormal spread of the generation time around its median
 
 
 def _seconds(match: re.Match[str] | None) -> float | None:
@@ -51,6 +53,7 @@ def parse_markers(prompt: str) -> Markers:
     status = _STATUS_RE.search(prompt)
     script = SCRIPTS[status[1]] if status else ("stall45" if _STALL_RE.search(prompt) else None)
     qpos = _QPOS_RE.search(prompt)
+    sigma = _SIGMA_RE.search(prompt)
     return Markers(
         seconds=_seconds(_GEN_RE.search(prompt)),
         items=int(items[1]) if items else None,
@@ -60,6 +63,7 @@ def parse_markers(prompt: str) -> Markers:
         script=script,
         queue_seconds=_seconds(_QUEUE_RE.search(prompt)),
         queue_position=int(qpos[1]) if qpos else None,
+        sigma=float(sigma[1]) if sigma else None,
     )
 
 

@@ -543,6 +543,11 @@ def _forecast(queue: records.QueueView) -> float | None:
     return queue.forecast_generate + (queue.forecast_queue or 0.0)
 
 
+def _generate_forecast(queue: records.QueueView, record: records.QueueView) -> float | None:
+    """Jimeng's forecast of the generation alone (seconds): the queue answer's, else the record's."""
+    return queue.forecast_generate if queue.forecast_generate is not None else record.forecast_generate
+
+
 def _needs_queue_info(view: records.RecordView) -> bool:
     return view.phase is Phase.QUEUED and view.queue.position is None and bool(view.history_record_id)
 
@@ -568,6 +573,7 @@ def _snapshot(view: records.RecordView, queue: records.QueueView | None = None) 
         queue_position=queue.position,
         queue_length=queue.length,
         forecast_seconds=_forecast(queue) if queue.forecast_generate is not None else _forecast(view.queue),
+        forecast_generate_seconds=_generate_forecast(queue, view.queue),
         executed_count=view.executed_count if view.phase is Phase.SUCCEEDED else None,
         must_progress=view.status == records.PARTIAL or view.status not in records.KNOWN_STATUSES,
         error=_failure(view) if view.phase is Phase.FAILED else None,

@@ -26,7 +26,7 @@ from tests.support import LiveServer, missing
 MISSING = "chromium not installed; .ci/run installs it (apt-get install chromium)"
 NO_PLAYWRIGHT = "the playwright package is missing: pip install -e '.[test]'"
 BINARIES = ("chromium", "chromium-browser", "google-chrome")
-FAST = {"poll_first_seconds": 0.2, "poll_min_seconds": 0.05, "poll_max_seconds": 0.5}
+FAST = {"poll_min_seconds": 0.05, "poll_max_seconds": 0.5}
 
 
 def chromium_binary() -> str | None:

@@ -48,7 +48,7 @@ def target() -> Iterator[tuple[str, EmulatorServer]]:
                     jimeng_base_url=emulator.url,
                     jimeng_imagex_url=emulator.url,
                     allow_private_image_urls=False,
-                    poll_first_seconds=0.05,
+                    poll_max_late_seconds_image=0.1,
                     poll_min_seconds=0.05,
                     log_level="WARNING",
                 )

@@ -13,7 +13,12 @@ from loguru import logger
 
 from app.emulator import EmulatorServer, start_emulator
 
-FAST_POLLING = {"poll_first_seconds": 0.2, "poll_min_seconds": 0.05, "poll_max_seconds": 0.5}
+FAST_POLLING = {
+    "poll_max_late_seconds_image": 0.2,
+    "poll_max_late_seconds_video": 0.2,
+    "poll_min_seconds": 0.05,
+    "poll_max_seconds": 0.5,
+}
 EMULATOR_TIMES = {"image_seconds": 0.5, "video_seconds": 0.8}
 
 

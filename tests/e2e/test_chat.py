@@ -45,9 +45,9 @@ SUBMIT_PATH = "/mweb/v1/aigc_draft/generate"
 IMAGE_LINE = re.compile(r"^!\[image_(\d)\]\((http://127\.0\.0\.1:\d+/media/(\d+)/(\d)\.png\?[^)]+)\)$")
 VIDEO_LINE = re.compile(r"^\[video\]\((http://127\.0\.0\.1:\d+/media/(\d+)/video\.mp4\?[^)]+)\)$")
 HISTORY_IN_CHUNK = re.compile(rb'"history_id":"(\d+)"')
-FAST_VIDEO = {"poll_first_video_seconds": 0.1, "poll_max_seconds": 0.2}
+FAST_VIDEO = {"poll_max_late_seconds_video": 0.2, "poll_max_seconds": 0.2}
 # Polls at least every 0.2 s: a generation still polled after a disconnect shows up within a second.
-DISCONNECT_POLLING = {"poll_first_seconds": 0.1, "poll_min_seconds": 0.05, "poll_max_seconds": 0.2}
+DISCONNECT_POLLING = {"poll_max_late_seconds_image": 0.15, "poll_min_seconds": 0.05, "poll_max_seconds": 0.2}
 
 
 THREE_FRAMES = [{"type": "text", "text": "x"}, *[{"type": "image_url", "image_url": "https://x/a.png"}] * 3]

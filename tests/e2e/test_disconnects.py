@@ -76,7 +76,7 @@ def test_hundred_streams_hanging_up_leave_no_poll_and_no_connection(emu: Emulato
         "JIMENG_BASE_URL": emu.url,
         "JIMENG_IMAGEX_URL": emu.url,
         "WEB_CONCURRENCY": "1",
-        "POLL_FIRST_SECONDS": "0.2",
+        "POLL_MAX_LATE_SECONDS_IMAGE": "0.3",
         "POLL_MIN_SECONDS": "0.1",
         "POLL_MAX_SECONDS": "0.3",
         "SSE_KEEPALIVE_SECONDS": "0.3",
@@ -99,7 +99,7 @@ def test_hundred_streams_hanging_up_leave_no_poll_and_no_connection(emu: Emulato
 
 
 def test_a_waiting_request_whose_client_hangs_up_stops_polling(start_api: Callable[..., Api]) -> None:
-    api = start_api(poll_first_seconds=0.1, poll_min_seconds=0.05, poll_max_seconds=0.2)
+    api = start_api(poll_max_late_seconds_image=0.15, poll_min_seconds=0.05, poll_max_seconds=0.2)
     port = int(api.url.rsplit(":", 1)[1])
     body = json.dumps({"prompt": "cat [gen=30s]"})
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:

@@ -23,7 +23,7 @@ def test_procfile_server_generates_images_and_keeps_session_ids_out_of_logs(
         "JIMENG_IMAGEX_URL": emu.url,
         "WEB_CONCURRENCY": "1",
         "LOG_LEVEL": "DEBUG",
-        "POLL_FIRST_SECONDS": "0.2",
+        "POLL_MAX_LATE_SECONDS_IMAGE": "0.3",
     }
     with gunicorn_server(env, log_path=log) as url:
         headers = {"Authorization": f"Bearer {SECRET}"}

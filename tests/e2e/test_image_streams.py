@@ -22,7 +22,7 @@ from tests.e2e.test_compositions import data_uri, png_bytes
 GENERATIONS = "/v1/images/generations"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Polls at most 0.2 s apart, so an image that arrives is seen (and sent) long before the next one arrives.
-STREAM_POLLING = {"poll_first_seconds": 0.1, "poll_min_seconds": 0.05, "poll_max_seconds": 0.2}
+STREAM_POLLING = {"poll_max_late_seconds_image": 0.15, "poll_min_seconds": 0.05, "poll_max_seconds": 0.2}
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def test_sigterm_answers_every_waiting_request_and_stream_with_its_history_id(
         "JIMENG_IMAGEX_URL": emu.url,
         "WEB_CONCURRENCY": "2",
         "GRACEFUL_TIMEOUT_SECONDS": str(GRACE),
-        "POLL_FIRST_SECONDS": "0.2",
+        "POLL_MAX_LATE_SECONDS_IMAGE": "0.3",
         "POLL_MIN_SECONDS": "0.1",
         "POLL_MAX_SECONDS": "0.5",
         "SSE_KEEPALIVE_SECONDS": "1",

@@ -68,6 +68,8 @@ def test_values_are_typed() -> None:
         ("REDIS_URL", "http://redis.internal:6379"),
         ("REDIS_URL", "redis://redis.internal:port/0"),
         ("REDIS_URL", "unix://"),
+        ("POLL_POLICY", "sometimes"),
+        ("POLL_MAX_LATE_SECONDS_IMAGE", "0"),
     ],
 )
 def test_a_bad_value_names_its_key(key: str, value: str) -> None:
@@ -98,6 +100,15 @@ def test_a_bad_redis_url_is_refused_without_its_password(url: str) -> None:
 def test_the_redis_url_stays_out_of_the_repr() -> None:
     settings = Settings.from_env({"REDIS_URL": "redis://:hunter2-Secret@redis.internal:6379/0"})
     assert "hunter2" not in repr(settings)
+
+
+def test_the_poller_settings_default_to_the_issue_s_bound_and_hold_together() -> None:
+    settings = Settings.from_env({})
+    assert (settings.poll_max_late_seconds_image, settings.poll_max_late_seconds_video) == (1.0, 2.0)
+    assert settings.poll_policy == "schedule"
+    assert Settings.from_env({"POLL_POLICY": "Every-Second"}).poll_policy == "every-second"
+    with pytest.raises(SettingsError, match="POLL_MIN_SECONDS"):
+        Settings.from_env({"POLL_MIN_SECONDS": "0.5", "POLL_MAX_LATE_SECONDS_IMAGE": "0.3"})
 
 
 def test_api_keys_need_a_server_pool() -> None:
