@@ -88,3 +88,25 @@ def test_the_api_reference_s_error_table_covers_every_code_a_request_can_get() -
     never_sent = {"client_closed_request"}  # logged only: the client is gone
     missing = sorted(code for code in answerable_codes() - never_sent if f"| `{code}` |" not in text)
     assert missing == []
+
+
+def test_the_api_reference_documents_every_operation_of_openapi_json_and_every_request_field() -> None:
+    """docs/api.md is kept by hand; /openapi.json is built from the schemas that validate requests. Every
+    operation of the one is named in the other (`POST /v1/images/upscale`), and every field a request body
+    takes appears in it as `field`."""
+    from app import create_app
+    from config.settings import settings_for_tests
+
+    spec = create_app(settings_for_tests(log_level="WARNING")).test_client().get("/openapi.json").get_json()
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    missing = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if f"{method.upper()} {path}" not in text:
+                missing.append(f"{method.upper()} {path}")
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                schema = media.get("schema", {})
+                if "$ref" in schema:
+                    schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+                missing += [f"{path}: `{field}`" for field in schema.get("properties", {}) if f"`{field}`" not in text]
+    assert missing == []
