@@ -47,7 +47,14 @@ def test_a_body_that_stops_inside_a_value_is_malformed_at_its_end() -> None:
 
 
 def test_deep_nesting_is_a_400_not_a_crash() -> None:
-    assert refusal(b"[" * 200_000 + b"]" * 200_000) == "Malformed JSON body: nested too deeply"
+    with pytest.raises(InvalidJsonError, match=r"^Malformed JSON body: nested too deeply$"):
+        require_strict_json(b"[" * 200_000 + b"]" * 200_000, lenient_max_bytes=LENIENT, max_values=10**6)
+
+
+def test_a_body_over_the_bound_is_refused_before_its_syntax_is_walked() -> None:
+    raw = b"[" * 200_000  # malformed too: the bound speaks first, after one megabyte at most
+    assert refusal(raw).startswith(f"Request body holds more than {VALUES} JSON values")
+    assert count_values(b"{}," * 2_000_000, stop_after=VALUES) < 2_000_000  # stopped early
 
 
 def test_a_valid_body_of_many_tiny_values_is_refused_before_it_is_built() -> None:
