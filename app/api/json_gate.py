@@ -4,12 +4,13 @@ it holds.
 Python's ``json`` needs the body decoded to a ``str`` (a second copy) and builds every value before it can say
 a body is malformed: a 16 MB body with a trailing comma at its end costs two more 16 MB copies, and a valid
 16 MB ``[{},{},…]`` builds five million dicts (400 MB, a third of a second of the event loop). So a body
-larger than ``LENIENT_JSON_MAX_BYTES`` is first read by ``msgspec`` into a ``Raw`` value, which walks the
-bytes in C and builds nothing, and then its values are bounded. Every value but the first of its array or
-object follows a comma, and every array or object starts with a bracket, so commas + opening brackets + 1
-bound the values (and the keys) a parser would build. They are counted in the whole body, inside strings too:
-three scans in C, and no way for a crafted body to make the count slow (telling string contents apart costs a
-pass of Python's ``re`` that escapes stretch to seconds). Only a body that passes both is decoded.
+larger than ``LENIENT_JSON_MAX_BYTES`` first has its values bounded: every value but the first of its array
+or object follows a comma, and every array or object starts with a bracket, so commas + opening brackets + 1
+bound the values (and the keys) a parser would build. They are counted inside strings too, by C scans a
+megabyte at a time that stop past the bound, so no crafted body can make the count slow (telling string
+contents apart costs a pass of Python's ``re`` that escapes stretch to seconds). Then ``msgspec`` reads the
+body into a ``Raw`` value, which checks strict syntax in C and builds nothing. Only a body that passes both
+is decoded.
 """
 
 from __future__ import annotations
