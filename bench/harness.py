@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +210,28 @@ def percentile(values: Sequence[float], pct: float) -> float | None:
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass
+class Lateness:
+    """Where each generation's added latency went, against the emulator's record of it: ``added`` (ready to
+    the client), ``detect`` (ready to the first poll answer showing it finished), ``deliver`` (from there to the
+    client) and the polls that asked about it."""
+
+    added: list[float] = field(default_factory=list)
+    detect: list[float] = field(default_factory=list)
+    deliver: list[float] = field(default_factory=list)
+    looks: list[int] = field(default_factory=list)
+
+    def add(self, completed: float, record: Mapping[str, Any]) -> float:
+        """One generation the client had at ``completed``; its added latency."""
+        late = completed - record["ready"]
+        self.added.append(late)
+        self.looks.append(record["poll_count"])
+        if record.get("first_terminal_answer"):
+            self.detect.append(record["first_terminal_answer"] - record["ready"])
+            self.deliver.append(completed - record["first_terminal_answer"])
+        return late
 
 
 def summary(values: Sequence[float]) -> dict[str, float | int | None]:

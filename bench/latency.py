@@ -172,16 +172,11 @@ def measure(
 ) -> dict[str, Any]:
     """Per-generation timings against the emulator's clock, and the upstream traffic of the scenario."""
     generations = after.get("generations", {})
-    added, detect, deliver, poll_counts = [], [], [], []
+    late = harness.Lateness()
     for outcome in outcomes:
         record = generations.get(outcome.history_id or "")
-        if not outcome.ok or not record:
-            continue
-        added.append(outcome.completed - record["ready"])
-        poll_counts.append(record["poll_count"])
-        if record.get("first_terminal_answer"):
-            detect.append(record["first_terminal_answer"] - record["ready"])
-            deliver.append(outcome.completed - record["first_terminal_answer"])
+        if outcome.ok and record:
+            late.add(outcome.completed, record)
     return {
         "name": scenario.name,
         "kind": scenario.kind,
@@ -191,11 +186,11 @@ def measure(
         "succeeded": sum(outcome.ok for outcome in outcomes),
         "errors": [outcome.error for outcome in outcomes if not outcome.ok][:5],
         "wall_seconds": round(wall, 2),
-        "added_latency": harness.summary(added),
-        "added_latency_samples": [round(value, 3) for value in added],  # in completion order per client
-        "ready_to_terminal_poll": harness.summary(detect),
-        "terminal_poll_to_client": harness.summary(deliver),
-        "upstream": upstream_calls(before, after, len(outcomes), poll_counts),
+        "added_latency": harness.summary(late.added),
+        "added_latency_samples": [round(value, 3) for value in late.added],  # in completion order per client
+        "ready_to_terminal_poll": harness.summary(late.detect),
+        "terminal_poll_to_client": harness.summary(late.deliver),
+        "upstream": upstream_calls(before, after, len(outcomes), late.looks),
     }
 
 

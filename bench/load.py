@@ -236,16 +236,13 @@ def measure(
 ) -> dict[str, Any]:
     """Timings of each successful generation against the emulator's clock (same machine)."""
     generations = stats.get("generations", {})
-    added, submit_lag, detect, deliver = [], [], [], []
+    late, submit_lag = harness.Lateness(), []
     for reply in replies:
         record = generations.get(reply.history_id or "")
         if not is_ok(reply) or not record:
             continue
-        added.append(reply.completed - record["ready"])
+        late.add(reply.completed, record)
         submit_lag.append(record["created"] - reply.submitted)
-        if record.get("first_terminal_answer"):
-            detect.append(record["first_terminal_answer"] - record["ready"])
-            deliver.append(reply.completed - record["first_terminal_answer"])
     errors = sorted({reply.error[:160] for reply in replies if not is_ok(reply)})
     return {
         "name": scenario.name,
@@ -255,10 +252,10 @@ def measure(
         "succeeded": sum(is_ok(reply) for reply in replies),
         "errors": errors[:5],
         "wall_seconds": round(ended - started, 2),
-        "added_latency": harness.summary(added),
+        "added_latency": harness.summary(late.added),
         "submit_to_created": harness.summary(submit_lag),
-        "ready_to_terminal_poll": harness.summary(detect),
-        "terminal_poll_to_client": harness.summary(deliver),
+        "ready_to_terminal_poll": harness.summary(late.detect),
+        "terminal_poll_to_client": harness.summary(late.deliver),
     }
 
 

@@ -165,7 +165,7 @@ def run_policy(emulator_url: str, log_dir: Path, scenario: Scenario, policy: str
     return result
 
 
-def _run(calls: list[Callable[[], harness.Reply]], at_once: int) -> list[harness.Reply]:
+def _run(calls: Sequence[Callable[[], harness.Reply]], at_once: int) -> list[harness.Reply]:
     if at_once >= len(calls) > 1:
         return harness.run_all_at_once(calls)
     if at_once <= 1:
@@ -184,7 +184,7 @@ def measure(
 ) -> dict[str, Any]:
     generations = after.get("generations", {})
     expected = EXPECTED_ITEMS[scenario.kind]
-    added, looks, errors, detect, deliver = [], [], [], [], []
+    late, errors = harness.Lateness(), []
     first = min(replies, key=lambda item: item[1].submitted)[1] if replies else None
     cold: float | None = None
     for _, reply in replies:
@@ -192,13 +192,9 @@ def measure(
         if reply.status != 200 or reply.items != expected or not record or record.get("ready") is None:
             errors.append(reply.error or f"HTTP {reply.status}, {reply.items} items")
             continue
-        added.append(reply.completed - record["ready"])
-        looks.append(record["poll_count"])
-        if record.get("first_terminal_answer"):
-            detect.append(record["first_terminal_answer"] - record["ready"])
-            deliver.append(reply.completed - record["first_terminal_answer"])
+        added = late.add(reply.completed, record)
         if reply is first:
-            cold = round(reply.completed - record["ready"], 3)
+            cold = round(added, 3)
     counted = [reply for phase, reply in replies if phase >= scenario.calls_from_phase]
     calls = _session_calls(after, tokens) - _session_calls(marks[scenario.calls_from_phase], tokens)
     return {
@@ -207,17 +203,17 @@ def measure(
         "kind": scenario.kind,
         "policy": policy,
         "generations": len(replies),
-        "succeeded": len(added),
+        "succeeded": len(late.added),
         "errors": errors[:5],
-        "added_latency": harness.summary(added),
+        "added_latency": harness.summary(late.added),
         "cold_first": cold,
-        "added_latency_samples": [round(value, 3) for value in added],
-        "ready_to_terminal_poll": harness.summary(detect),
-        "terminal_poll_to_client": harness.summary(deliver),
+        "added_latency_samples": [round(value, 3) for value in late.added],
+        "ready_to_terminal_poll": harness.summary(late.detect),
+        "terminal_poll_to_client": harness.summary(late.deliver),
         "calls_per_generation": round(calls / max(len(counted), 1), 2),
         "calls_counted_over": "second phase" if scenario.calls_from_phase else "all generations",
         "calls_per_generation_all": round(_session_calls(after, tokens) / max(len(replies), 1), 2),
-        "looks_per_generation": round(sum(looks) / len(looks), 2) if looks else None,
+        "looks_per_generation": round(sum(late.looks) / len(late.looks), 2) if late.looks else None,
     }
 
 

@@ -219,15 +219,11 @@ def measure(
     scenario: Scenario, outcomes: list[Outcome], before: dict[str, Any], after: dict[str, Any], wall: float
 ) -> dict[str, Any]:
     generations = after.get("generations", {})
-    ready_to_client, ready_to_poll, poll_to_client = [], [], []
+    late = harness.Lateness()
     for outcome in outcomes:
         record = generations.get(outcome.history_id or "")
-        if not outcome.ok or not record or outcome.result_at is None:
-            continue
-        ready_to_client.append(outcome.result_at - record["ready"])
-        if record.get("first_terminal_answer"):
-            ready_to_poll.append(record["first_terminal_answer"] - record["ready"])
-            poll_to_client.append(outcome.result_at - record["first_terminal_answer"])
+        if outcome.ok and record and outcome.result_at is not None:
+            late.add(outcome.result_at, record)
     first_bytes = [o.first_byte for o in outcomes if o.first_byte is not None]
     old, new = before["requests"]["by_path"], after["requests"]["by_path"]
     per = max(len(outcomes), 1)
@@ -242,9 +238,9 @@ def measure(
         "wall_seconds": round(wall, 2),
         "first_byte": harness.summary(first_bytes),
         "role_chunk": harness.summary([o.role_chunk for o in outcomes if o.role_chunk is not None]),
-        "ready_to_client": harness.summary(ready_to_client),
-        "ready_to_terminal_poll": harness.summary(ready_to_poll),
-        "terminal_poll_to_client": harness.summary(poll_to_client),
+        "ready_to_client": harness.summary(late.added),
+        "ready_to_terminal_poll": harness.summary(late.detect),
+        "terminal_poll_to_client": harness.summary(late.deliver),
         "keepalives_per_stream": round(sum(o.keepalives for o in outcomes) / per, 2),
         "submits_per_stream": round((new.get(SUBMIT_PATH, 0) - old.get(SUBMIT_PATH, 0)) / per, 2),
         "polls_per_stream": round((new.get(POLL_PATH, 0) - old.get(POLL_PATH, 0)) / per, 2),
