@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import pytest
 import requests
 from loguru import logger
+from PIL import Image
 
 from app.emulator import EmulatorServer, start_emulator
 
@@ -108,3 +114,47 @@ def assert_error(response: requests.Response, status: int, code: str) -> dict[st
     assert set(error) == {"message", "type", "param", "code", "history_id"}
     assert error["code"] == code, error
     return error
+
+
+def png_bytes(width: int = 8, height: int = 6) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 80, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def data_uri(data: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+class _ImageHost(BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        if self.path.startswith("/missing"):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        size = re.match(r"^/(\d+)x(\d+)/", self.path)  # /40x30/cat.png: an image of that size
+        body = png_bytes(int(size[1]), int(size[2])) if size else png_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def image_host() -> Iterator[tuple[str, list[str]]]:
+    """A user's image host on loopback, counting every fetch."""
+    _ImageHost.hits = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ImageHost)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", _ImageHost.hits
+    server.shutdown()
+    server.server_close()

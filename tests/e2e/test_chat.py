@@ -24,8 +24,7 @@ from openai import OpenAI
 
 from app.domain.chat import approximate_tokens, usage
 from app.emulator import EmulatorServer
-from tests.e2e.conftest import Api, assert_error
-from tests.e2e.test_compositions import data_uri, png_bytes
+from tests.e2e.conftest import Api, assert_error, data_uri, png_bytes
 from tests.e2e.test_images import png_size
 from tests.e2e.test_videos import is_mp4
 from tests.support import gunicorn_server

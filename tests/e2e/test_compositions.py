@@ -2,67 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from openai import OpenAI
-from PIL import Image
 
-from tests.e2e.conftest import Api, assert_error
+from tests.e2e.conftest import Api, assert_error, data_uri, png_bytes
 from tests.local_http import answer, scripted_server
-
-
-def png_bytes(width: int = 8, height: int = 6) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 80, 40)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def data_uri(data: bytes, mime: str = "image/png") -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
-
-
-class _ImageHost(BaseHTTPRequestHandler):
-    hits: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        self.hits.append(self.path)
-        if self.path.startswith("/missing"):
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        body = png_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def image_host() -> Iterator[tuple[str, list[str]]]:
-    """A user's image host on loopback, counting every fetch."""
-    _ImageHost.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ImageHost)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", _ImageHost.hits
-    server.shutdown()
-    server.server_close()
 
 
 def test_data_uri_and_url_make_one_composition_with_both_uploads(api: Api, image_host: tuple[str, list[str]]) -> None:

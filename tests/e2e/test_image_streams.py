@@ -16,8 +16,7 @@ import pytest
 import requests
 from openai import OpenAI
 
-from tests.e2e.conftest import Api, assert_error
-from tests.e2e.test_compositions import data_uri, png_bytes
+from tests.e2e.conftest import Api, assert_error, data_uri, png_bytes
 
 GENERATIONS = "/v1/images/generations"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -7,9 +7,8 @@ import base64
 import io
 import json
 import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
@@ -17,51 +16,15 @@ from openai import OpenAI
 from openai.types import ImagesResponse
 from PIL import Image
 
-from tests.e2e.conftest import Api, assert_error
+from tests.e2e.conftest import Api, assert_error, data_uri, png_bytes
 
 GENERATE = "/mweb/v1/aigc_draft/generate"
 HISTORY = "/mweb/v1/get_history_by_ids"
 
 
-def png_bytes(width: int, height: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (30, 120, 200)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def data_uri(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode()
-
-
 def image_size(b64: str) -> tuple[int, int]:
     with Image.open(io.BytesIO(base64.b64decode(b64))) as image:
         return image.size
-
-
-class _Host(BaseHTTPRequestHandler):
-    hits: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        self.hits.append(self.path)
-        body = png_bytes(40, 30)
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def image_host() -> Iterator[str]:
-    _Host.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Host)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -73,8 +36,9 @@ def calls(api: Api, path: str) -> int:
     return int(api.stats().get("requests", {}).get("by_path", {}).get(path, 0))
 
 
-def test_upscale_of_a_url_makes_the_image_twice_as_large(api: Api, image_host: str) -> None:
-    response = api.post("/v1/images/upscale", {"image": f"{image_host}/cat.png", "response_format": "b64_json"})
+def test_upscale_of_a_url_makes_the_image_twice_as_large(api: Api, image_host: tuple[str, list[str]]) -> None:
+    host, hits = image_host
+    response = api.post("/v1/images/upscale", {"image": f"{host}/40x30/cat.png", "response_format": "b64_json"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert len(body["data"]) == 1
@@ -83,7 +47,7 @@ def test_upscale_of_a_url_makes_the_image_twice_as_large(api: Api, image_host: s
     generation = api.generations()[body["history_id"]]
     assert (generation["kind"], generation["width"], generation["height"]) == ("normal_hd", 80, 60)
     assert len(generation["image_uris"]) == 1
-    assert _Host.hits == ["/cat.png"]
+    assert hits == ["/40x30/cat.png"]
 
 
 def test_upscale_of_a_multipart_file_with_mode_pro_hd(api: Api) -> None:

@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.e2e.conftest import Api, assert_error
-from tests.e2e.test_compositions import data_uri, png_bytes
+from tests.e2e.conftest import Api, assert_error, data_uri, png_bytes
 
 VIDEOS = "/v1/videos/generations"
 VIDEO_POLLING = {"poll_max_late_seconds_video": 0.2, "poll_max_seconds": 0.2}
