@@ -174,6 +174,12 @@ class GenerationService:
             _stop_if_gone(gone)
             self._refuse_if_shutting_down()
 
+        def gone_while_queued() -> bool:
+            """While the request waits for a slot: gone (True), or a worker shutting down answers it now
+            (ServiceRestartingError, nothing submitted) instead of holding it past its grace window."""
+            self._refuse_if_shutting_down()
+            return gone()
+
         def submit_on(session_id: str) -> tuple[tuple[str, ...], Submitted]:
             video = plan.kind is GenerationKind.VIDEO
             may_submit()
@@ -186,7 +192,7 @@ class GenerationService:
         if self.capacity is not None and self.capacity.enabled:
             grant, session_id, (uris, first) = run_capped(
                 self.pool, self.capacity, sessions, cost, len(plan.specs), submit_on, caller=caller,
-                timeout=self.deadlines.of(plan.kind), monotonic=self._monotonic, chosen=chosen, client_gone=gone,
+                timeout=self.deadlines.of(plan.kind), monotonic=self._monotonic, chosen=chosen, client_gone=gone_while_queued,
                 on_wait=on_wait,
             )  # fmt: skip
         else:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.domain.capacity import Capacity, CapacitySettings, pool_key
 from app.domain.errors import ClientGoneError, ServiceRestartingError
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines, Prepared
 from app.domain.models import DraftKind, DraftSpec, GenerationKind, InputImage, Submitted
 from app.domain.planning import Plan
 from app.domain.shutdown import Shutdown
+from app.state import SqliteStore
 
 SPEC = DraftSpec(
     kind=DraftKind.GENERATE, model_key="high_aes_general_v40", prompt="cats", width=2048, height=2048, ratio="1:1",
@@ -46,6 +51,12 @@ class Fakes:
     def run(self, sessions: list[str], cost: int, action: Any, *, chosen: str | None = None) -> tuple[str, Any]:
         return sessions[0], action(sessions[0])
 
+    def budget(self) -> None:
+        return None
+
+    def ranked(self, sessions: list[str], cost: int, **_: Any) -> list[str]:
+        return sessions
+
     def upload_images(self, session_id: str, images: list[InputImage], *, video: bool) -> list[str]:
         self.uploads += 1
         if self.sigterm_in_upload:
@@ -64,10 +75,10 @@ class Fakes:
         return self.gone_after_submits is not None and len(self.submits) >= self.gone_after_submits
 
 
-def start(fakes: Fakes, parts: int, inputs: int = 0) -> Any:
+def start(fakes: Fakes, parts: int, inputs: int = 0, capacity: Capacity | None = None) -> Any:
     svc = GenerationService(
         backend=fakes, planner=fakes, pool=fakes, poller=None, deadlines=Deadlines(image=600, video=1500),  # type: ignore[arg-type]
-        uploader=fakes, loader=None, shutdown=fakes.shutdown,  # type: ignore[arg-type]
+        uploader=fakes, loader=None, shutdown=fakes.shutdown, capacity=capacity,  # type: ignore[arg-type]
     )  # fmt: skip
     plan = Plan(kind=GenerationKind.IMAGE, model_id="jimeng-4.0", prompt="cats", specs=(SPEC,) * parts)
     images = tuple(InputImage(data=b"png", source="upload", mime="image/png") for _ in range(inputs))
@@ -123,3 +134,30 @@ def test_a_sigterm_after_the_first_part_keeps_it_and_reports_the_rest_as_not_sub
     job = start(fakes, parts=3)
     assert job.history_ids == ("h1",) and len(fakes.submits) == 1
     assert [type(err) for err in job.refused] == [ServiceRestartingError]
+
+
+def test_a_sigterm_while_queued_for_a_slot_answers_at_once_with_nothing_submitted(tmp_path: Path) -> None:
+    """A request waiting for a free slot would otherwise wait out its deadline, past the grace window, and be
+    cut off without an answer when the worker ends."""
+    settings = CapacitySettings(cap=1, lease_seconds=5.0, step_seconds=0.02, backoff_seconds=30)
+    capacity = Capacity(SqliteStore(str(tmp_path / "state.sqlite3")), settings)
+    capacity.acquire(["session"], 1, caller="other", timeout=30).submitted()  # the one slot, taken
+    fakes = Fakes()
+    outcome: list[BaseException] = []
+
+    def queued() -> None:
+        try:
+            start(fakes, parts=1, capacity=capacity)
+        except BaseException as err:  # the test reads what ended the wait
+            outcome.append(err)
+
+    waiting = threading.Thread(target=queued)
+    waiting.start()
+    while not capacity._store.leases(f"queue:{pool_key(['session'])}"):
+        time.sleep(0.01)
+    fakes.shutdown.begin()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert [type(err) for err in outcome] == [ServiceRestartingError]
+    assert fakes.submits == [] and fakes.uploads == 0
+    assert capacity._store.leases(f"queue:{pool_key(['session'])}") == []
