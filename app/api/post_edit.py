@@ -12,7 +12,7 @@ import hashlib
 
 from flask import Blueprint, Response, request
 
-from app.api import context, image_sse
+from app.api import callbacks, context, image_sse
 from app.api.body import read_json_or_form
 from app.api.images import GENERATION_ERRORS, respond
 from app.api.openapi import documented
@@ -61,10 +61,12 @@ def _post_edit(
         fields["image"] = uploads[0]
     schema = form_schema() if request.mimetype == "multipart/form-data" else json_schema()
     edit: PostEditRequest = schema.load(fields)
+    run_async = context.wants_async(edit.run_async)
+    callback = callbacks.requested(fields, stream=edit.stream, run_async=run_async)
     job = _submit(edit, intent)
     if edit.stream:
         return image_sse.stream_images(context.service(), job, edit=True), 200
-    return respond(job, context.wants_async(edit.run_async))
+    return respond(job, run_async, callback=callback)
 
 
 def _submit(edit: PostEditRequest, intent: Intent) -> Job:
@@ -74,6 +76,6 @@ def _submit(edit: PostEditRequest, intent: Intent) -> Job:
 
     def prepare_and_start() -> Job:
         prepared, usable = edits.prepare(edit, sessions)
-        return service.start(usable, prepared, client_gone=gone)
+        return service.start(usable, prepared, client_gone=gone, caller=intent.scope)
 
     return context.ledger().start(intent, sessions, prepare_and_start, client_gone=gone)

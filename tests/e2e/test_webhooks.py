@@ -18,7 +18,7 @@ import requests
 from app.domain.store import StoreUnavailableError
 from app.domain.webhooks import Delivery, Outbox
 from app.emulator import EmulatorServer
-from tests.e2e.conftest import Api, assert_error
+from tests.e2e.conftest import Api, assert_error, data_uri, png_bytes
 from tests.e2e.test_idempotency import service_env
 from tests.support import gunicorn_server
 
@@ -123,6 +123,17 @@ def test_a_private_callback_url_is_refused_before_any_upstream_call(start_api: o
     waiting = {"prompt": "sync", "callback_url": "https://example.com/hook"}
     assert "async" in assert_error(api.post("/v1/images/generations", waiting), 400, "invalid_value")["message"]
     assert api.submits() == 0
+
+
+def test_the_post_edit_endpoints_take_a_callback_url_like_the_others(start_api: object) -> None:
+    body = {"image": data_uri(png_bytes(16, 16)), "async": True, "callback_url": "http://127.0.0.1:9/hook"}
+    strict: Api = start_api(webhook_secret=SECRET, allow_private_callback_urls=False)  # type: ignore[operator]
+    error = assert_error(strict.post("/v1/images/upscale", body), 400, "invalid_value")
+    assert error["param"] == "callback_url"
+    assert strict.emulator.stats()["requests"]["total"] == 0
+    loopback: Api = start_api(webhook_secret=SECRET, allow_private_callback_urls=True)  # type: ignore[operator]
+    registered = loopback.post("/v1/images/upscale", body)
+    assert registered.status_code == 202 and registered.headers["Callback-Status"] == "registered"
 
 
 def test_callback_url_is_refused_when_webhooks_are_off(api: Api) -> None:
