@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from loguru import logger
 
@@ -46,6 +46,9 @@ PENDING = "pending"  # the owner is uploading or submitting
 SUBMITTED = "submitted"  # Jimeng accepted the job: repeats follow it
 UNKNOWN = "unknown"  # the submit's fate could not be told: repeats get the same answer (with the submit id)
 WAIT_STEP = 0.25  # seconds between looks at a claim whose owner is still submitting
+
+
+Deferred = TypeVar("Deferred")  # what a start answers instead of a job when it goes on after the answer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,16 +87,20 @@ class Claim:
         fingerprint: str = "",
         pending: str | None = None,
         job: Job | None = None,
+        queued: str | None = None,
     ) -> None:
         self.job = job
+        self.queued = queued  # an earlier async request's task, still waiting for a slot: answer with it
         self._ledger = ledger
         self._key = key
         self._fingerprint = fingerprint
         self._pending = pending  # the value this request wrote; only that value may be replaced
-        self._settled = job is not None
+        self._settled = job is not None or queued is not None
 
-    def submit(self, start: Callable[[], Job]) -> Job:
-        """The intent's job: the one resumed, or the one ``start`` submits (once), recorded for its repeats."""
+    def submit(self, start: Callable[[], Job | Deferred]) -> Job | Deferred:
+        """The intent's job: the one resumed, or the one ``start`` submits (once), recorded for its repeats.
+        A start that answers with something else than a job (a deferred start's task, ``app/domain/deferred.py``)
+        has taken the claim over (``defer``): it is returned as it is."""
         if self.job is not None:
             return self.job
         try:
@@ -104,6 +111,8 @@ class Claim:
         except BaseException:
             self.release()
             raise
+        if not isinstance(job, Job):
+            return job
         self._settle({"state": SUBMITTED, "job": job.to_record()})
         self.job = job
         return job
@@ -112,6 +121,33 @@ class Claim:
         """Nothing was submitted: forget this request's claim (never a claim another request holds)."""
         if not self._settled:
             self._settle(None)
+
+    def defer(self, task_id: str) -> None:
+        """The request answers 202 with task ``task_id`` while its start waits for a slot in the background: the
+        claim stays pending, naming the task (an async repeat answers with it), until ``conclude``."""
+        self._settled = True  # leaving the request's ``with`` block keeps the claim
+        if self._key is None or self._pending is None:
+            return
+        value = json.dumps({**json.loads(self._pending), "task": task_id})
+        try:
+            if self._ledger._store.swap(self._key, self._pending, value, self._ledger._settings.pending_ttl):
+                self._pending = value
+        except StoreUnavailableError as err:
+            logger.warning("could not note a queued task in its claim: {}", err)
+
+    def renew(self) -> None:
+        """A deferred start still waits: keep its pending claim from running out (another request would take
+        it over and submit the same intent)."""
+        if self._key is not None and self._pending is not None:
+            self._ledger._store.swap(self._key, self._pending, self._pending, self._ledger._settings.pending_ttl)
+
+    def conclude(self, job: Job | None) -> None:
+        """A deferred start ended: its job is recorded for the repeats, or (None: nothing was submitted) the
+        claim is released so a later try may run."""
+        if self._key is not None:
+            value = None if job is None else json.dumps({"state": SUBMITTED, "job": job.to_record(),
+                                                         "fingerprint": self._fingerprint})  # fmt: skip
+            self._ledger._settle(self._key, self._pending, value)
 
     @contextmanager
     def releasing_on_error(self) -> Iterator[None]:
@@ -160,15 +196,23 @@ class Ledger:
         with self.claim(intent, sessions, client_gone=client_gone) as claim:
             return claim.submit(submit)
 
-    def claim(self, intent: Intent, sessions: list[str], *, client_gone: Callable[[], bool] | None = None) -> Claim:
+    def claim(
+        self,
+        intent: Intent,
+        sessions: list[str],
+        *,
+        client_gone: Callable[[], bool] | None = None,
+        run_async: bool = False,
+    ) -> Claim:
         """Hold this intent before anything is prepared or submitted: a repeat then waits for the owner instead
-        of racing it. Raises what the intent's record refuses (a key reused with another body: 422; an unknown
-        outcome: the same 502 again)."""
+        of racing it (an async repeat of a request whose start waits for a slot gets its task at once:
+        ``Claim.queued``). Raises what the intent's record refuses (a key reused with another body: 422; an
+        unknown outcome: the same 502 again)."""
         key = self._key_of(intent)
         if key is None:
             return Claim(self)
         try:
-            return self._claim(key, intent, sessions, client_gone)
+            return self._claim(key, intent, sessions, client_gone, run_async)
         except StoreUnavailableError as err:
             if intent.key is not None:
                 raise StateUnavailableError(
@@ -186,7 +230,14 @@ class Ledger:
             return f"recent:{intent.scope}:{intent.fingerprint}"
         return None
 
-    def _claim(self, key: str, intent: Intent, sessions: list[str], client_gone: Callable[[], bool] | None) -> Claim:
+    def _claim(
+        self,
+        key: str,
+        intent: Intent,
+        sessions: list[str],
+        client_gone: Callable[[], bool] | None,
+        run_async: bool,
+    ) -> Claim:
         pending = json.dumps({"state": PENDING, "fingerprint": intent.fingerprint, "owner": uuid.uuid4().hex})
         while True:
             if self._store.create(key, pending, self._settings.pending_ttl):
@@ -204,6 +255,9 @@ class Ledger:
                 job = Job.from_record(record["job"], sessions)
                 logger.info("request resumes generation {} of an earlier request with its intent", job.history_id)
                 return Claim(self, key, job=job)
+            if run_async and record.get("state") == PENDING and isinstance(record.get("task"), str):
+                logger.info("async request answers with task {} of an earlier request", record["task"])
+                return Claim(self, key, queued=record["task"])
             if client_gone is not None and client_gone():
                 raise ClientGoneError("client left while an earlier request with the same intent was submitting")
             self._sleep(WAIT_STEP)

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.domain.errors import DomainError
 from app.domain.models import GenerationKind, GenerationResult, Phase, Snapshot
+from app.domain.tasks import TaskView
 
 TASK_OBJECT = "generation.task"
 COMPOSITION_TYPE = "multi_image_synthesis"
@@ -86,17 +87,41 @@ def accepted_task(history_ids: tuple[str, ...], created: int, model: str) -> dic
     return body
 
 
-def task_object(snapshot: Snapshot, error: dict[str, Any] | None = None, *, now: float) -> dict[str, Any]:
-    """``GET /v1/tasks/{id}``: state, progress, Jimeng's queue and forecast while it waits or runs, and the
-    result items or the error."""
+def queued_task(task_id: str, created: int, model: str, ahead: int | None) -> dict[str, Any]:
+    """The 202 answer of an ``"async": true`` request that waits for a free slot of the concurrency caps: a task
+    of the service's own, without a history id until Jimeng accepted it (``GET /v1/tasks/{id}``)."""
+    return {
+        "id": task_id,
+        "object": TASK_OBJECT,
+        "status": Phase.QUEUED.value,
+        "created": created,
+        "model": model,
+        "history_id": None,
+        **slot_queue_fields(ahead or 0),
+    }
+
+
+def slot_queue_fields(ahead: int) -> dict[str, Any]:
+    """A task waiting for a free slot: its place in the service's queue (1: next), no forecast yet."""
+    return {"queue_position": ahead + 1, "queue_length": None, "eta_seconds": None, "waiting_for_slot": True}
+
+
+def task_object(view: TaskView, error: dict[str, Any] | None = None, *, now: float) -> dict[str, Any]:
+    """``GET /v1/tasks/{id}``: state, progress, Jimeng's queue and forecast while it waits or runs (the service's
+    own queue while it waits for a slot), and the result items or the error."""
+    snapshot = view.snapshot
     body: dict[str, Any] = {
-        "id": snapshot.history_id,
+        "id": view.id,
         "object": TASK_OBJECT,
         "status": snapshot.phase.value,
-        "history_id": snapshot.history_id,
+        "history_id": snapshot.history_id or None,
         "progress": {"finished": snapshot.finished, "total": snapshot.total},
     }
-    if not snapshot.phase.terminal:
+    if len(view.history_ids) > 1:
+        body["history_ids"] = list(view.history_ids)
+    if view.ahead is not None:
+        body |= slot_queue_fields(view.ahead)
+    elif not snapshot.phase.terminal:
         body |= queue_fields(snapshot, now)
     if snapshot.phase is Phase.SUCCEEDED:
         if snapshot.video_url:

@@ -2,7 +2,8 @@
 
 The outbox is durable, in the shared ``StateStore``: an entry is written when Jimeng accepted the job (before
 the 202), so a worker that dies, a deploy or a restart loses nothing. Each entry (``webhook:<id>``, JSON) holds
-the URL, the history id, the session that submitted it (sealed by a ``Sealer``: Fernet, keyed from
+the URL, the task id (a history id; or the service's own task id of a request that waited for a slot), the
+session that submitted it (the caller's pool for a task still waiting: sealed by a ``Sealer``: Fernet, keyed from
 ``WEBHOOK_SECRET`` through HKDF, ``app/sealing.py``; the store never holds a session id in clear, and a changed
 secret makes the pending entries unreadable: they are dropped), its attempts and when it is due;
 the lease set ``webhooks`` lists the entries, so any process finds them.
@@ -33,9 +34,9 @@ from loguru import logger
 
 from app.domain.errors import DomainError, InvalidRequestError
 from app.domain.jobs import Job
-from app.domain.models import Snapshot
 from app.domain.observe import Observer, Silent
 from app.domain.store import StateStore, StoreUnavailableError
+from app.domain.tasks import TaskView
 
 INDEX = "webhooks"
 SIGNATURE_HEADER = "Jimeng-Signature"
@@ -73,6 +74,11 @@ class Delivery:
     due: float  # unix seconds
     attempts: int = 0
     created: float = 0.0
+
+
+def delivery_id(task_id: str, url: str) -> str:
+    """One delivery per task and URL (a repeat of the request registers nothing new)."""
+    return hashlib.sha256(f"{task_id}\n{url}".encode()).hexdigest()[:24]
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -170,14 +176,14 @@ class Webhooks:
         *,
         sender: CallbackSender,
         sealer: Sealer,
-        lookup: Callable[[str, str], Snapshot | None],
-        render: Callable[[Snapshot], dict[str, Any]],
+        lookup: Callable[[list[str], str], TaskView | None],
+        render: Callable[[TaskView], dict[str, Any]],
         observer: Observer | None = None,
         clock: Callable[[], float] = time.time,
         autostart: bool = True,
     ) -> None:
-        """``lookup(session_id, task_id)``: the task's snapshot (None: not known or not readable now);
-        ``render(snapshot)``: its task object, as ``GET /v1/tasks/{id}`` answers it."""
+        """``lookup(sessions, task_id)``: the task as those sessions see it (None: not known or not readable
+        now); ``render(view)``: its task object, as ``GET /v1/tasks/{id}`` answers it."""
         self.settings = settings
         self.outbox = Outbox(store, settings, clock)
         self._sealer = sealer
@@ -211,23 +217,32 @@ class Webhooks:
         its end): history id -> delivery id of each one written. Jimeng has accepted the job, so a store that
         fails here must not cost the caller its history ids: the part is logged as an error (its callback
         will not be sent) and left out, and the caller answers as usual (``GET /v1/tasks/{id}`` still works)."""
-        now, ids = self._clock(), {}
+        ids = {}
         for history_id in job.history_ids:
-            delivery_id = hashlib.sha256(f"{history_id}\n{url}".encode()).hexdigest()[:24]
-            sealed = self._sealer.seal(job.session_id)
-            due = now + self.settings.check_seconds
-            delivery = Delivery(id=delivery_id, url=url, task_id=history_id, sealed=sealed, due=due, created=now)
-            try:
-                self.outbox.add(delivery)
-            except StoreUnavailableError as err:
-                self._observer.webhook("unregistered")
-                logger.error("webhook of task {}: the state store failed ({}); its callback will not be sent "
-                             "(the task is accepted: GET /v1/tasks/{} answers it)", history_id, err, history_id)  # fmt: skip
-                continue
-            ids[history_id] = delivery_id
+            if self._add(url, history_id, [job.session_id]):
+                ids[history_id] = delivery_id(history_id, url)
+        return ids
+
+    def register_task(self, url: str, task_id: str, sessions: list[str]) -> bool:
+        """The delivery of a task that waits for a slot (``app/domain/deferred.py``): it may end on any session
+        of the pool, so the pool is sealed with it. False when the store failed (logged; no callback)."""
+        return self._add(url, task_id, sessions)
+
+    def _add(self, url: str, task_id: str, sessions: list[str]) -> bool:
+        now = self._clock()
+        sealed = self._sealer.seal("\n".join(sessions))
+        due = now + self.settings.check_seconds
+        delivery = Delivery(id=delivery_id(task_id, url), url=url, task_id=task_id, sealed=sealed, due=due, created=now)
+        try:
+            self.outbox.add(delivery)
+        except StoreUnavailableError as err:
+            self._observer.webhook("unregistered")
+            logger.error("webhook of task {}: the state store failed ({}); its callback will not be sent "
+                         "(the task is accepted: GET /v1/tasks/{} answers it)", task_id, err, task_id)  # fmt: skip
+            return False
         if self._autostart:
             self.start()
-        return ids
+        return True
 
     def hurry(self, delivery_id: str) -> None:
         try:
@@ -269,20 +284,20 @@ class Webhooks:
         return attempted
 
     def _handle(self, delivery: Delivery) -> int:
-        session_id = self._sealer.unseal(delivery.sealed)
-        if session_id is None:
+        sealed = self._sealer.unseal(delivery.sealed)
+        if sealed is None:
             logger.warning("webhook {}: sealed with another WEBHOOK_SECRET, dropped", delivery.id)
             self.outbox.remove(delivery)
             return 0
         try:
-            snapshot = self._lookup(session_id, delivery.task_id)
+            view = self._lookup(sealed.split("\n"), delivery.task_id)
         except DomainError as err:
             logger.info("webhook {}: task {} not readable now: {}", delivery.id, delivery.task_id, err.message)
-            snapshot = None
-        if snapshot is None or not snapshot.phase.terminal:
+            view = None
+        if view is None or not view.terminal:
             self.outbox.update(delivery, replace(delivery, due=self._clock() + self.settings.check_seconds))
             return 0
-        body = json.dumps(self._render(snapshot), ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(self._render(view), ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = int(self._clock())
         headers = {
             "Content-Type": "application/json",

@@ -19,6 +19,7 @@ from loguru import logger
 from app.domain.jobs import Job, Part
 from app.domain.models import GenerationKind, Phase, ResponseFormat, Snapshot, Submitted
 from app.domain.store import StateStore, StoreUnavailableError
+from app.domain.tasks import TaskView
 from app.domain.webhooks import Webhooks, WebhookSettings, backoff, signature, verify
 from app.sealing import INFO, SALT, FernetSealer, derive_key
 from app.state import RedisStore, SqliteStore
@@ -86,14 +87,14 @@ def hooks(
 ) -> Webhooks:
     seen_sessions: list[str] = []
 
-    def lookup(session_id: str, task_id: str) -> Snapshot | None:
-        seen_sessions.append(session_id)
-        assert session_id == SESSION
-        return Snapshot(history_id=task_id, phase=state.get(task_id, Phase.RUNNING), status=0)
+    def lookup(sessions: list[str], task_id: str) -> TaskView | None:
+        seen_sessions.extend(sessions)
+        assert sessions == [SESSION]
+        return TaskView(task_id, Snapshot(history_id=task_id, phase=state.get(task_id, Phase.RUNNING), status=0))
 
     settings = WebhookSettings(secret=secret, retry_min_seconds=30, retry_max_seconds=3600, check_seconds=5, **kw)
     return Webhooks(store, settings, sender=sender, sealer=FernetSealer(secret), lookup=lookup,
-                    render=lambda s: {"id": s.history_id, "status": str(s.phase)}, clock=clock,
+                    render=lambda v: {"id": v.id, "status": str(v.snapshot.phase)}, clock=clock,
                     autostart=False)  # fmt: skip
 
 
