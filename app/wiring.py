@@ -15,12 +15,12 @@ from app.api.context import authenticate
 from app.api.paths import PathNormaliser
 from app.domain.accounts import AccountService
 from app.domain.capacity import Capacity, CapacitySettings
+from app.domain.deferred import DeferredStarts
 from app.domain.errors import NotFoundError
 from app.domain.generation import GenerationService
 from app.domain.jobs import Deadlines
 from app.domain.ledger import Ledger, LedgerSettings
 from app.domain.live_catalog import LiveCatalog, by_region, region_label
-from app.domain.models import Snapshot
 from app.domain.openai_shapes import task_object
 from app.domain.planning import Planner
 from app.domain.poller import Poller
@@ -29,6 +29,7 @@ from app.domain.schedule import PollPolicy, PollTiming
 from app.domain.shared_accounts import SharedAccounts
 from app.domain.shutdown import Shutdown
 from app.domain.static_catalog import catalog_from_config
+from app.domain.tasks import Tasks, TaskView
 from app.domain.tokens import Region
 from app.domain.webhooks import Webhooks, WebhookSettings
 from app.errors import describe
@@ -290,6 +291,15 @@ def register_ledger(app: Flask, settings: Settings) -> None:
             pending_ttl=PENDING_LEASE_SECONDS,
         ),
     )
+    deferred = None
+    if settings.session_concurrency > 0:  # without caps no request waits for a slot
+        deferred = DeferredStarts(
+            app.extensions["state"],
+            lease_seconds=settings.slot_lease_seconds,
+            retention_seconds=settings.idempotency_ttl_seconds,
+        )
+    app.extensions["deferred"] = deferred
+    app.extensions["tasks"] = Tasks(app.extensions["generation"].lookup, deferred)
 
 
 def begin_shutdown(app: Flask) -> None:
@@ -299,6 +309,13 @@ def begin_shutdown(app: Flask) -> None:
     app.extensions["shutdown"].begin()
 
 
+def drain_deferred(app: Flask, timeout: float) -> bool:
+    """The worker is exiting (config/gunicorn.py's ``worker_exit``): async requests that waited for a slot are
+    refused by the shutdown notice, and a submit on its way is recorded, within ``timeout`` seconds."""
+    deferred: DeferredStarts | None = app.extensions.get("deferred")
+    return deferred is None or deferred.drain(timeout)
+
+
 def register_webhooks(app: Flask, settings: Settings) -> None:
     """The webhook outbox (app/domain/webhooks.py) when WEBHOOK_SECRET is set. Its delivery thread starts with
     the app (in each gunicorn worker, after the fork), so deliveries left by an earlier process go out."""
@@ -306,17 +323,17 @@ def register_webhooks(app: Flask, settings: Settings) -> None:
     if not settings.webhook_secret:
         return
     register_own_secret(settings.webhook_secret)
-    service: GenerationService = app.extensions["generation"]
+    tasks: Tasks = app.extensions["tasks"]
 
-    def lookup(session_id: str, task_id: str) -> Snapshot | None:
+    def lookup(sessions: list[str], task_id: str) -> TaskView | None:
         try:
-            return service.lookup([session_id], task_id)
+            return tasks.view(sessions, task_id, scope=None)
         except NotFoundError:
             return None
 
-    def render(snapshot: Snapshot) -> dict[str, Any]:  # the body of GET /v1/tasks/{id}
-        error = describe(snapshot.error)[1]["error"] if snapshot.error is not None else None
-        return task_object(snapshot, error, now=time.time())
+    def render(view: TaskView) -> dict[str, Any]:  # the body of GET /v1/tasks/{id}
+        error = describe(view.snapshot.error)[1]["error"] if view.snapshot.error is not None else None
+        return task_object(view, error, now=time.time())
 
     hooks = Webhooks(
         app.extensions["state"],

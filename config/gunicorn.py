@@ -62,6 +62,15 @@ def post_worker_init(worker: Any) -> None:
     signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn had it: do not break system calls in flight
 
 
+def worker_exit(server: Any, worker: Any) -> None:
+    """In the worker, once it stopped serving: async requests still waiting for a slot are refused by the
+    shutdown notice and recorded as such, and a submit on its way is recorded with its history id, before the
+    process ends (at most a few seconds: the master kills it when its graceful window is over)."""
+    from app.wiring import drain_deferred
+
+    drain_deferred(worker.wsgi, timeout=min(10.0, max(1.0, graceful_timeout / 3)))
+
+
 # Metrics of several workers: prometheus-client's multiprocess mode (app/metrics.py). The directory is set in
 # the master's environment before any worker starts (the workers import prometheus-client after the fork).
 _metrics_dir = _settings.prometheus_multiproc_dir

@@ -3,13 +3,14 @@ submitted, registered once Jimeng accepted the job, before the 202."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
 
 from app.domain.errors import InvalidRequestError
 from app.domain.jobs import Job
-from app.domain.webhooks import Webhooks
+from app.domain.webhooks import Webhooks, delivery_id
 
 CALLBACK_HEADER = "Callback-Status"
 
@@ -39,6 +40,19 @@ def register(url: str, job: Job) -> dict[str, str]:
     missing: logged, and the 202 says so in ``CALLBACK_HEADER``)."""
     hooks: Webhooks = current_app.extensions["webhooks"]
     return hooks.register(url, job)
+
+
+def register_task(url: str, task_id: str, sessions: list[str]) -> dict[str, str]:
+    """A queued task's delivery in the outbox: the 202's ``CALLBACK_HEADER``."""
+    hooks: Webhooks = current_app.extensions["webhooks"]
+    return {CALLBACK_HEADER: "registered" if hooks.register_task(url, task_id, sessions) else "not-registered"}
+
+
+def task_hurry(url: str) -> Callable[[str], None]:
+    """Called with a queued task's id when it ended before a submit, or when one of its generations ended
+    (outside any request: the outbox is bound now): its delivery is due now."""
+    hooks: Webhooks = current_app.extensions["webhooks"]
+    return lambda task_id: hooks.hurry(delivery_id(task_id, url))
 
 
 def status(job: Job, deliveries: dict[str, str]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from app.domain.catalog import CatalogSource
 from app.domain.errors import InvalidRequestError
 from app.domain.generation import GenerationService
 from app.domain.ledger import Intent, Ledger, is_retry
+from app.domain.tasks import Tasks
 from config.settings import Settings
 
 
@@ -28,6 +29,10 @@ def service() -> GenerationService:
 
 def ledger() -> Ledger:
     return current_app.extensions["ledger"]
+
+
+def tasks() -> Tasks:
+    return current_app.extensions["tasks"]
 
 
 def catalog_source() -> CatalogSource:

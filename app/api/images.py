@@ -6,7 +6,7 @@ import hashlib
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.api import callbacks, context, image_sse
+from app.api import callbacks, context, image_sse, starting
 from app.api.body import read_json_body, read_json_or_form
 from app.api.openapi import documented
 from app.api.schemas import (
@@ -17,10 +17,11 @@ from app.api.schemas import (
     ImageStreamEventSchema,
     TaskSchema,
 )
-from app.domain.jobs import Job
+from app.domain.deferred import QueuedTask
+from app.domain.jobs import Job, Prepared
 from app.domain.ledger import Intent
 from app.domain.models import GenerationRequest, ImageRequest
-from app.domain.openai_shapes import accepted_task, images_response
+from app.domain.openai_shapes import images_response
 from app.domain.sources import Upload
 from app.errors import describe
 
@@ -40,7 +41,9 @@ def create_image() -> tuple[Response, int]:
     callback = callbacks.requested(
         body, stream=image_request.stream, run_async=context.wants_async(image_request.run_async)
     )
-    return respond_images(submit(image_request, context.intent(body)), image_request, callback=callback)
+    run_async = context.wants_async(image_request.run_async) and not image_request.stream
+    started = submit(image_request, context.intent(body), run_async=run_async, callback=callback)
+    return respond_images(started, image_request, callback=callback)
 
 
 @bp.post("/v1/images/compositions")
@@ -64,7 +67,9 @@ def create_composition() -> tuple[Response, int]:
     callback = callbacks.requested(
         fields, stream=image_request.stream, run_async=context.wants_async(image_request.run_async)
     )
-    return respond_images(submit(image_request, intent), image_request, composition=True, callback=callback)
+    run_async = context.wants_async(image_request.run_async) and not image_request.stream
+    started = submit(image_request, intent, run_async=run_async, callback=callback)
+    return respond_images(started, image_request, composition=True, callback=callback)
 
 
 def _as_list(value: object) -> list[object]:
@@ -73,41 +78,37 @@ def _as_list(value: object) -> list[object]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def submit(generation: GenerationRequest, intent: Intent) -> Job:
+def submit(
+    generation: GenerationRequest, intent: Intent, *, run_async: bool = False, callback: str | None = None
+) -> Job | QueuedTask:
     """Authenticate, check and load everything, then submit, unless the intent already has its job (an
     Idempotency-Key or an SDK retry of a request that submitted): the one way every generation starts."""
-    service, sessions, gone = context.service(), context.sessions(), context.client_gone()
+    service, sessions = context.service(), context.sessions()
 
-    def prepare_and_start() -> Job:  # only when the intent has no job yet: its inputs are fetched after the claim
-        prepared = service.prepare(generation, session_id=sessions[0])
-        return service.start(sessions, prepared, client_gone=gone, caller=intent.scope)
+    def prepare() -> tuple[Prepared, list[str]]:  # only when the intent has no job yet: after the claim
+        return service.prepare(generation, session_id=sessions[0]), sessions
 
-    return context.ledger().start(intent, sessions, prepare_and_start, client_gone=gone)
+    return starting.start(intent, prepare, run_async=run_async, callback=callback)
 
 
 def respond_images(
-    job: Job, image_request: ImageRequest, *, composition: bool = False, callback: str | None = None
+    started: Job | QueuedTask, image_request: ImageRequest, *, composition: bool = False, callback: str | None = None
 ) -> tuple[Response, int]:
     """The images as server-sent events while they arrive (``stream``), else as ``respond`` answers. A stream
     starts only once Jimeng accepted the job: every refusal before that is a plain HTTP error."""
-    if image_request.stream:  # the body's explicit stream wins over a Prefer: respond-async preference
-        return image_sse.stream_images(context.service(), job, edit=composition), 200
-    return respond(job, context.wants_async(image_request.run_async), composition=composition, callback=callback)
+    if image_request.stream and isinstance(started, Job):  # the body's stream wins over Prefer: respond-async
+        return image_sse.stream_images(context.service(), started, edit=composition), 200
+    run_async = context.wants_async(image_request.run_async)
+    return respond(started, run_async, composition=composition, callback=callback)
 
 
 def respond(
-    job: Job, run_async: bool, *, composition: bool = False, callback: str | None = None
+    started: Job | QueuedTask, run_async: bool, *, composition: bool = False, callback: str | None = None
 ) -> tuple[Response, int]:
-    """202 with the task right after the submit, or wait and answer with every image (or the video). A
-    ``callback_url`` (async only) is in the outbox before the 202."""
-    if run_async:
-        deliveries = callbacks.register(callback, job) if callback else None
-        on_end = callbacks.hurry(deliveries) if deliveries else None
-        context.service().detach(job, on_end)  # nobody follows it here: its slots are freed when it ends
-        accepted = jsonify(accepted_task(job.history_ids, job.created, job.model))
-        if deliveries is not None:
-            accepted.headers.update(callbacks.status(job, deliveries))
-        return accepted, 202
-    result = context.service().wait(job, request_id=context.request_id(), client_gone=context.client_gone())
+    """202 with the task (right after the submit, or at once while it waits for a slot), or wait and answer
+    with every image (or the video). A ``callback_url`` (async only) is in the outbox before the 202."""
+    if run_async or isinstance(started, QueuedTask):
+        return starting.accepted(started, callback)
+    result = context.service().wait(started, request_id=context.request_id(), client_gone=context.client_gone())
     body = images_response(result, composition=composition, describe_failure=lambda err: describe(err)[1]["error"])
     return jsonify(body), 200

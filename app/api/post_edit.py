@@ -12,12 +12,13 @@ import hashlib
 
 from flask import Blueprint, Response, request
 
-from app.api import callbacks, context, image_sse
+from app.api import callbacks, context, image_sse, starting
 from app.api.body import read_json_or_form
 from app.api.images import GENERATION_ERRORS, respond
 from app.api.openapi import documented
 from app.api.post_edit_schemas import OutpaintFormSchema, OutpaintSchema, UpscaleFormSchema, UpscaleSchema
 from app.api.schemas import ImagesResponseSchema, ImageStreamEventSchema, TaskSchema
+from app.domain.deferred import QueuedTask
 from app.domain.errors import InvalidRequestError
 from app.domain.jobs import Job
 from app.domain.ledger import Intent
@@ -63,19 +64,14 @@ def _post_edit(
     edit: PostEditRequest = schema.load(fields)
     run_async = context.wants_async(edit.run_async)
     callback = callbacks.requested(fields, stream=edit.stream, run_async=run_async)
-    job = _submit(edit, intent)
-    if edit.stream:
-        return image_sse.stream_images(context.service(), job, edit=True), 200
-    return respond(job, run_async, callback=callback)
+    started = _submit(edit, intent, run_async=run_async and not edit.stream, callback=callback)
+    if edit.stream and isinstance(started, Job):
+        return image_sse.stream_images(context.service(), started, edit=True), 200
+    return respond(started, run_async, callback=callback)
 
 
-def _submit(edit: PostEditRequest, intent: Intent) -> Job:
+def _submit(edit: PostEditRequest, intent: Intent, *, run_async: bool, callback: str | None) -> Job | QueuedTask:
     """As ``images.submit``: claimed once per intent; checked, looked up or fetched, then submitted."""
-    service, sessions, gone = context.service(), context.sessions(), context.client_gone()
-    edits = PostEdits(service, max_lookups=context.settings().sessions_asked_per_request)
-
-    def prepare_and_start() -> Job:
-        prepared, usable = edits.prepare(edit, sessions)
-        return service.start(usable, prepared, client_gone=gone, caller=intent.scope)
-
-    return context.ledger().start(intent, sessions, prepare_and_start, client_gone=gone)
+    edits = PostEdits(context.service(), max_lookups=context.settings().sessions_asked_per_request)
+    sessions = context.sessions()
+    return starting.start(intent, lambda: edits.prepare(edit, sessions), run_async=run_async, callback=callback)

@@ -1,4 +1,5 @@
-"""/v1/tasks/<id>: one upstream look-up of any earlier generation of the caller's account (stateless)."""
+"""/v1/tasks/<id>: one upstream look-up of any earlier generation of the caller's account (stateless), or a task
+of the service's own (an async request that waited for a slot: ``task_<hex>``, from the shared store)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from app.domain.openai_shapes import task_object
 from app.errors import describe
 
 bp = Blueprint("tasks", __name__)
-TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # history ids are digits; submit ids UUIDs
+TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # history ids are digits; submit ids UUIDs; task_<hex>
 
 
 @bp.get("/v1/tasks/<task_id>")
@@ -26,8 +27,9 @@ TASK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # history ids are dig
 def retrieve_task(task_id: str) -> Response:
     if not TASK_ID.match(task_id):
         raise NotFoundError(f"No generation {task_id!r}: task ids are Jimeng history ids")
-    snapshot = context.service().lookup(context.sessions(), task_id)
+    view = context.tasks().view(context.sessions(), task_id, scope=context.caller())
+    snapshot = view.snapshot
     if snapshot.phase is Phase.FAILED and isinstance(snapshot.error, NotFoundError):
         raise snapshot.error  # deleted from the account: gone, like an unknown id
     error = describe(snapshot.error)[1]["error"] if snapshot.error is not None else None
-    return jsonify(task_object(snapshot, error, now=time.time()))
+    return jsonify(task_object(view, error, now=time.time()))

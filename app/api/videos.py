@@ -23,4 +23,5 @@ def create_video() -> tuple[Response, int]:
     video_request = VideoGenerationSchema().load(body)
     run_async = context.wants_async(video_request.run_async)
     callback = callbacks.requested(body, stream=False, run_async=run_async)
-    return respond(submit(video_request, context.intent(body)), run_async, callback=callback)
+    started = submit(video_request, context.intent(body), run_async=run_async, callback=callback)
+    return respond(started, run_async, callback=callback)

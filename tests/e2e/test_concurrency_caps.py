@@ -124,6 +124,9 @@ def test_a_killed_workers_slots_free_themselves_within_the_lease(
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(start, range(4)))
+    began = time.monotonic()  # a 202 may come before its submit (a task waiting for its turn): wait for all four
+    while held() < 4 and time.monotonic() - began < 30:
+        time.sleep(0.05)
     assert held() == 4  # 2 sessions x cap 2, each held by a 60 s job
     (worker,) = master.children()
     os.kill(worker.pid, signal.SIGKILL)
