@@ -132,10 +132,16 @@ class Grant:
         self._holders = list(holders)
         self._pool = pool
         self._place: Place | None = place
+        self._arrival = place.seq
 
     @property
     def held(self) -> int:
         return len(self._holders)
+
+    @property
+    def arrival(self) -> int:
+        """The request's arrival number: a request queued again (after a 1010) keeps its place by it."""
+        return self._arrival
 
     def submitted(self) -> None:
         """The request's submits returned (accepted or not): its caller's next request may go."""
@@ -198,13 +204,15 @@ class Capacity:
         timeout: float,
         client_gone: Callable[[], bool] | None = None,
         on_wait: Callable[[int], None] | None = None,
+        arrival: int | None = None,
     ) -> Grant:
         """Slots for ``parts`` parts (at most the cap) on one of ``sessions`` (best first), waiting in the fair
         queue of the pool for up to ``timeout`` seconds (GenerationTimeoutError after it; nothing submitted).
-        ``on_wait(n)`` is told the requests ahead whenever that number changes while waiting."""
+        ``on_wait(n)`` is told the requests ahead whenever that number changes while waiting. ``arrival``: the
+        number of an earlier ``Grant`` of the same request, queued again, which keeps its place in line."""
         started = self._monotonic()
         pool = pool_key(sessions)
-        seq = self._store.add(SEQ_KEY, 1, SEQ_TTL)
+        seq = arrival if arrival is not None else self._store.add(SEQ_KEY, 1, SEQ_TTL)
         place = Place(seq, digest(caller, 12), uuid.uuid4().hex[:12])
         waiter = _Waiter(pool, place, list(sessions))
         self._store.lease(f"queue:{pool}", place.member, self.settings.lease_seconds)

@@ -42,6 +42,7 @@ def run_capped(
     the action's result. Waiting counts against ``timeout``."""
     excluded: set[str] = set()
     refusals = 0
+    arrival: int | None = None  # queued again, a request keeps its place among its caller's requests
     started = monotonic()
     budget = pool.budget()
     while True:
@@ -49,8 +50,10 @@ def run_capped(
         if chosen in usable:
             usable = [chosen, *(s for s in usable if s != chosen)]
         left = max(0.0, timeout - (monotonic() - started))
-        grant = capacity.acquire(usable, parts, caller=caller, timeout=left, client_gone=client_gone, on_wait=on_wait)
-        grant.waited = monotonic() - started
+        grant = capacity.acquire(
+            usable, parts, caller=caller, timeout=left, client_gone=client_gone, on_wait=on_wait, arrival=arrival
+        )
+        grant.waited, arrival = monotonic() - started, grant.arrival
         try:
             session_id, result = pool.run([grant.session_id], cost, action, chosen=grant.session_id)
         except ConcurrencyLimitError:

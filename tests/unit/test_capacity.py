@@ -122,6 +122,32 @@ def test_each_callers_requests_are_admitted_in_arrival_order(tmp_path: Path) -> 
     assert len(admitted) == 6
 
 
+def test_a_request_queued_again_keeps_its_place_before_its_callers_later_requests(tmp_path: Path) -> None:
+    capacity = make(tmp_path, cap=1)
+    first = capacity.acquire(["s1"], 1, caller="a", timeout=30)
+    earlier = first.arrival
+    first.release()  # Jimeng said 1010: the request gives its slot back and queues again
+    blocker = capacity.acquire(["s1"], 1, caller="z", timeout=30)
+    blocker.submitted()
+    admitted: list[str] = []
+
+    def run(name: str, arrival: int | None) -> None:
+        grant = capacity.acquire(["s1"], 1, caller="a", timeout=60, arrival=arrival)
+        admitted.append(name)
+        grant.release()
+
+    later = threading.Thread(target=run, args=("later", None))
+    later.start()
+    time.sleep(0.1)  # the caller's next request is in line first
+    again = threading.Thread(target=run, args=("again", earlier))
+    again.start()
+    time.sleep(0.1)
+    blocker.release()
+    later.join(timeout=30)
+    again.join(timeout=30)
+    assert admitted == ["again", "later"]  # by arrival, not by when it queued again
+
+
 def test_slots_of_a_process_that_stops_renewing_free_themselves(tmp_path: Path) -> None:
     dead = make(tmp_path, cap=1, lease=0.3)
     dead.acquire(["s1"], 1, caller="x", timeout=30)
