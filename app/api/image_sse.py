@@ -1,7 +1,9 @@
 """Server-sent events for OpenAI's image streaming (``"stream": true`` on the image endpoints).
 
 The view checks, claims and submits before it returns this response, so everything refused before Jimeng
-accepted the job (bad input, 401, 402, 429...) is a plain HTTP error. The stream then sends, in this order:
+accepted the job (bad input, 401, 402, 429...) is a plain HTTP error. Under the concurrency caps, a request
+that has to wait for a free slot starts its stream at once instead, with ``: waiting for a free slot (n
+ahead)`` comments (a refusal after that wait is an ``error`` event). The stream then sends, in this order:
 
 - ``: generation <id> submitted ...``, a comment naming the history id(s) at once;
 - each image the moment Jimeng finished it (parts of a split job in order), downloaded and sent base64 as
@@ -29,6 +31,7 @@ from flask import Response, stream_with_context
 
 from app.api import context
 from app.api.sse import KEEPALIVE, SSE_HEADERS
+from app.api.starting import WaitingStart
 from app.domain.follow import Finished, Gone, Idle, PartFinished, Progress
 from app.domain.generation import GenerationService
 from app.domain.jobs import Job
@@ -48,13 +51,26 @@ def comment(text: str) -> str:
     return "".join(f": {line}\n" for line in text.splitlines() or [""]) + "\n"
 
 
-def stream_images(service: GenerationService, job: Job, *, edit: bool) -> Response:
-    """The SSE response following ``job`` (already accepted by Jimeng) for an image request."""
-    stream = _ImageStream(
-        service, job, edit=edit, keepalive=context.settings().sse_keepalive_seconds, gone=context.client_gone(),
-        rid=context.request_id(),
-    )  # fmt: skip
-    return Response(stream_with_context(stream.events()), mimetype="text/event-stream", headers=SSE_HEADERS)
+def stream_images(service: GenerationService, started: Job | WaitingStart, *, edit: bool) -> Response:
+    """The SSE response following ``started`` for an image request: a job Jimeng accepted, or a start that
+    waits for a free slot (told as comments until it was submitted)."""
+    keepalive, gone, rid = context.settings().sse_keepalive_seconds, context.client_gone(), context.request_id()
+
+    def events() -> Iterator[str]:
+        if isinstance(started, Job):
+            job = started
+        else:
+            for ahead in started.waits(keepalive):
+                yield KEEPALIVE if ahead is None else comment(f"waiting for a free slot ({ahead} ahead)")
+            try:
+                job = started.result()
+            except Exception as err:  # nothing was submitted: the error has no history id
+                body = stream_error_body(err, request_id=rid, history_id=None)
+                yield named_event("error", {"type": "error", **body})
+                return
+        yield from _ImageStream(service, job, edit=edit, keepalive=keepalive, gone=gone, rid=rid).events()
+
+    return Response(stream_with_context(events()), mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
 class _ImageStream:

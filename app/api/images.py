@@ -18,7 +18,7 @@ from app.api.schemas import (
     TaskSchema,
 )
 from app.domain.deferred import QueuedTask
-from app.domain.jobs import Job, Prepared
+from app.domain.jobs import Job
 from app.domain.ledger import Intent
 from app.domain.models import GenerationRequest, ImageRequest
 from app.domain.openai_shapes import images_response
@@ -41,9 +41,7 @@ def create_image() -> tuple[Response, int]:
     callback = callbacks.requested(
         body, stream=image_request.stream, run_async=context.wants_async(image_request.run_async)
     )
-    run_async = context.wants_async(image_request.run_async) and not image_request.stream
-    started = submit(image_request, context.intent(body), run_async=run_async, callback=callback)
-    return respond_images(started, image_request, callback=callback)
+    return respond_images(image_request, context.intent(body), callback=callback)
 
 
 @bp.post("/v1/images/compositions")
@@ -67,9 +65,7 @@ def create_composition() -> tuple[Response, int]:
     callback = callbacks.requested(
         fields, stream=image_request.stream, run_async=context.wants_async(image_request.run_async)
     )
-    run_async = context.wants_async(image_request.run_async) and not image_request.stream
-    started = submit(image_request, intent, run_async=run_async, callback=callback)
-    return respond_images(started, image_request, composition=True, callback=callback)
+    return respond_images(image_request, intent, composition=True, callback=callback)
 
 
 def _as_list(value: object) -> list[object]:
@@ -83,23 +79,27 @@ def submit(
 ) -> Job | QueuedTask:
     """Authenticate, check and load everything, then submit, unless the intent already has its job (an
     Idempotency-Key or an SDK retry of a request that submitted): the one way every generation starts."""
+    return starting.start(intent, preparing(generation), run_async=run_async, callback=callback)
+
+
+def preparing(generation: GenerationRequest) -> starting.Prepare:
+    """What the request prepares once it holds its claim and has no job yet: checks and input images."""
     service, sessions = context.service(), context.sessions()
-
-    def prepare() -> tuple[Prepared, list[str]]:  # only when the intent has no job yet: after the claim
-        return service.prepare(generation, session_id=sessions[0]), sessions
-
-    return starting.start(intent, prepare, run_async=run_async, callback=callback)
+    return lambda: (service.prepare(generation, session_id=sessions[0]), sessions)
 
 
 def respond_images(
-    started: Job | QueuedTask, image_request: ImageRequest, *, composition: bool = False, callback: str | None = None
+    image_request: ImageRequest, intent: Intent, *, composition: bool = False, callback: str | None = None
 ) -> tuple[Response, int]:
     """The images as server-sent events while they arrive (``stream``), else as ``respond`` answers. A stream
-    starts only once Jimeng accepted the job: every refusal before that is a plain HTTP error."""
-    if image_request.stream and isinstance(started, Job):  # the body's stream wins over Prefer: respond-async
+    starts once Jimeng accepted the job, or when it has to wait for a free slot: every refusal before that is
+    a plain HTTP error."""
+    if image_request.stream:  # the body's stream wins over a Prefer: respond-async preference
+        started = starting.start_streaming(intent, preparing(image_request))
         return image_sse.stream_images(context.service(), started, edit=composition), 200
     run_async = context.wants_async(image_request.run_async)
-    return respond(started, run_async, composition=composition, callback=callback)
+    job = submit(image_request, intent, run_async=run_async, callback=callback)
+    return respond(job, run_async, composition=composition, callback=callback)
 
 
 def respond(

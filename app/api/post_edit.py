@@ -18,10 +18,8 @@ from app.api.images import GENERATION_ERRORS, respond
 from app.api.openapi import documented
 from app.api.post_edit_schemas import OutpaintFormSchema, OutpaintSchema, UpscaleFormSchema, UpscaleSchema
 from app.api.schemas import ImagesResponseSchema, ImageStreamEventSchema, TaskSchema
-from app.domain.deferred import QueuedTask
 from app.domain.errors import InvalidRequestError
-from app.domain.jobs import Job
-from app.domain.ledger import Intent
+from app.domain.jobs import Prepared
 from app.domain.models import PostEditRequest
 from app.domain.post_edit import PostEdits
 from app.domain.sources import Upload
@@ -64,14 +62,14 @@ def _post_edit(
     edit: PostEditRequest = schema.load(fields)
     run_async = context.wants_async(edit.run_async)
     callback = callbacks.requested(fields, stream=edit.stream, run_async=run_async)
-    started = _submit(edit, intent, run_async=run_async and not edit.stream, callback=callback)
-    if edit.stream and isinstance(started, Job):
-        return image_sse.stream_images(context.service(), started, edit=True), 200
-    return respond(started, run_async, callback=callback)
-
-
-def _submit(edit: PostEditRequest, intent: Intent, *, run_async: bool, callback: str | None) -> Job | QueuedTask:
-    """As ``images.submit``: claimed once per intent; checked, looked up or fetched, then submitted."""
     edits = PostEdits(context.service(), max_lookups=context.settings().sessions_asked_per_request)
     sessions = context.sessions()
-    return starting.start(intent, lambda: edits.prepare(edit, sessions), run_async=run_async, callback=callback)
+
+    def prepare() -> tuple[Prepared, list[str]]:  # as images.submit: after the claim, when it has no job yet
+        return edits.prepare(edit, sessions)
+
+    if edit.stream:
+        return image_sse.stream_images(context.service(), starting.start_streaming(intent, prepare), edit=True), 200
+    return respond(
+        starting.start(intent, prepare, run_async=run_async, callback=callback), run_async, callback=callback
+    )

@@ -9,7 +9,10 @@ job's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from flask import Response, current_app, jsonify
 
@@ -62,6 +65,68 @@ def start(
             )  # fmt: skip
 
         return claim.submit(run)
+
+
+@dataclass(eq=False)
+class WaitingStart:
+    """A streamed request's start that waits for a slot: the stream begins at once and tells the wait (the
+    requests ahead) while the start goes on in its own thread, which settles the claim itself."""
+
+    ahead: int
+    notices: queue.Queue[int | None]  # requests ahead whenever that changes; None when the start ended
+    outcome: list[Job | BaseException]
+
+    def waits(self, keepalive: float) -> Iterator[int | None]:
+        """The requests ahead as they change (None: nothing new for ``keepalive`` seconds), until it ended."""
+        yield self.ahead
+        while True:
+            try:
+                ahead = self.notices.get(timeout=keepalive)
+            except queue.Empty:
+                yield None
+                continue
+            if ahead is None:
+                return
+            yield ahead
+
+    def result(self) -> Job:
+        """The job Jimeng accepted, or the error that ended the start (nothing submitted)."""
+        if isinstance(self.outcome[0], BaseException):
+            raise self.outcome[0]
+        return self.outcome[0]
+
+
+def start_streaming(intent: Intent, prepare: Prepare) -> Job | WaitingStart:
+    """A streamed request's job, as ``start``; under the caps, a start that has to wait for a slot is handed to
+    the stream (``WaitingStart``), so its headers and the "waiting for a free slot" comments go out at once.
+    Everything refused before it waits is a plain HTTP error, as without the caps. The submit runs in a thread
+    of its own either way (without the caps it never waits: the request gets its job or its error)."""
+    service, sessions, gone = context.service(), context.sessions(), context.client_gone()
+    claim = context.ledger().claim(intent, sessions, client_gone=gone)
+    if claim.job is not None:
+        return claim.job
+    with claim.releasing_on_error():
+        prepared, usable = prepare()
+    notices: queue.Queue[int | None] = queue.Queue()
+    outcome: list[Job | BaseException] = []
+
+    def run() -> None:  # claim.submit records the job, or releases the claim when nothing was submitted
+        try:
+            outcome.append(
+                claim.submit(
+                    lambda: service.start(usable, prepared, client_gone=gone, caller=intent.scope, on_wait=notices.put)
+                )
+            )
+        except BaseException as err:  # handed to the request or its stream, which reports it
+            outcome.append(err)
+        finally:
+            notices.put(None)
+
+    threading.Thread(target=run, name="stream-start", daemon=True).start()
+    first = notices.get()
+    if first is None:
+        return WaitingStart(0, notices, outcome).result()
+    return WaitingStart(first, notices, outcome)
 
 
 def _afterwards(

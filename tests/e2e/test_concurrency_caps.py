@@ -4,6 +4,7 @@ then a worker killed while its jobs hold slots."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -150,3 +151,40 @@ def test_a_streamed_chat_says_it_waits_for_a_free_slot(start_api: Callable[..., 
     assert "Waiting for a free slot (0 ahead)" in text, text[:2000]
     assert "data: [DONE]" in text and '"error"' not in text
     assert max(api.stats()["peak_running"].values()) == 1
+
+
+def test_an_image_stream_starts_at_once_and_says_it_waits_for_a_free_slot(start_api: Callable[..., Api]) -> None:
+    api = start_api(session_concurrency=1)
+    token = f"sess-wait-{uuid.uuid4().hex[:8]}"
+    busy = api.post("/v1/images/generations", {"prompt": "holding the slot [gen=3s]", "async": True}, token=token)
+    assert busy.status_code == 202
+    sent = time.monotonic()  # requests itself, not api.post: that one reads the whole body before it returns
+    answer = requests.post(
+        f"{api.url}/v1/images/generations", json={"prompt": "a fox [gen=1s]", "stream": True},
+        headers={"Authorization": f"Bearer {token}"}, stream=True, timeout=30,
+    )  # fmt: skip
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/event-stream")
+    lines = answer.iter_lines(chunk_size=1, decode_unicode=True)
+    first = next(line for line in lines if line)
+    assert first == ": waiting for a free slot (0 ahead)", first
+    assert time.monotonic() - sent < 2.0  # before the slot's holder (3 s) ended: the headers did not wait
+    rest = "\n".join(lines)
+    assert rest.count("event: image_generation.completed") == 4 and "event: error" not in rest, rest[:2000]
+    assert max(api.stats()["peak_running"].values()) == 1
+
+
+def test_an_image_stream_that_waited_in_vain_ends_with_an_error_event_without_a_history_id(
+    start_api: Callable[..., Api],
+) -> None:
+    api = start_api(session_concurrency=1, image_timeout_seconds=1.0)
+    token = f"sess-wait-{uuid.uuid4().hex[:8]}"  # a video holds the slot: its own deadline is not the images' 1 s
+    busy = api.post("/v1/videos/generations", {"prompt": "holding the slot [gen=5s]", "async": True}, token=token)
+    assert busy.status_code == 202
+    answer = api.post("/v1/images/generations", {"prompt": "a fox [gen=1s]", "stream": True}, token=token, stream=True)
+    assert answer.status_code == 200
+    text = answer.text
+    assert text.startswith(": waiting for a free slot (0 ahead)"), text[:500]
+    assert "event: error" in text, text[:2000]
+    error = json.loads(text.split("event: error\ndata: ", 1)[1].split("\n", 1)[0])
+    assert error["error"]["code"] == "generation_timeout" and error["error"]["history_id"] is None, error
+    assert len(api.stats()["generations"]) == 1  # only the slot's holder was submitted
