@@ -213,7 +213,10 @@ def register_generation(app: Flask, settings: Settings) -> None:
     )
     asked = settings.sessions_asked_per_request  # per request, whatever the size of the caller's pool
     shared = SharedAccounts(app.extensions["state"], settings.credit_cache_seconds)
-    pool = SessionPool(client, settings.credit_cache_seconds, max_checks=asked, shared=shared)
+    pool = SessionPool(
+        client, settings.credit_cache_seconds, max_checks=asked, shared=shared,
+        risk_cooldown=settings.risk_cooldown_seconds,
+    )  # fmt: skip
     # Each account's live model tables, upstream.yml's when Jimeng cannot tell: the CatalogSource of the
     # planner and of /v1/models. It starts no thread until the first request asks (after gevent's fork).
     static = catalog_from_config(upstream, image_aliases(settings, upstream))

@@ -451,6 +451,13 @@ class Settings:
         30.0,
         "a worker renews its slots and queue places every third of this; a dead worker's are free after it",
     )
+    risk_cooldown_seconds: float = setting(
+        "RISK_COOLDOWN_SECONDS",
+        _float_range(0, 86400),
+        1800.0,
+        "after Jimeng's risk control refused a session (1019, 4013, -4, -6, 1018), no submit there for this long "
+        "(in every worker and replica; 0: none)",
+    )
     cap_backoff_seconds: float = setting(
         "CAP_BACKOFF_SECONDS",
         _float_range(1, 3600),

@@ -2,8 +2,8 @@
 best usable session, submit there, and give the slot back when nothing was created.
 
 The session pool still decides which sessions may pay (live, enough credits); the caps decide which of them
-has room. A session that turns out expired or short is left out and the request queues again for the
-others; a ``1010`` (Jimeng's own concurrency limit: another client of the account, or a cap set too high)
+has room. A session that turns out expired, short or resting (Jimeng's risk control or daily limit refused it) is left
+out and the request queues again for the others; a ``1010`` (Jimeng's own concurrency limit: another client of the account, or a cap set too high)
 lowers that session's cap for a while and queues the request again, at most ``MAX_1010_RETRIES`` times.
 """
 
@@ -16,7 +16,7 @@ from loguru import logger
 
 from app.domain.capacity import Capacity, Grant
 from app.domain.errors import ConcurrencyLimitError, InsufficientCreditsError, SessionExpiredError
-from app.domain.pool import SessionPool
+from app.domain.pool import COOLING_ERRORS, SessionPool
 from app.secrets import mask
 
 T = TypeVar("T")
@@ -64,7 +64,7 @@ def run_capped(
             if refusals > MAX_1010_RETRIES:
                 raise
             continue
-        except (SessionExpiredError, InsufficientCreditsError):
+        except (SessionExpiredError, InsufficientCreditsError, *COOLING_ERRORS):
             grant.release()
             excluded.add(grant.session_id)
             continue

@@ -52,7 +52,7 @@ from app.domain.models import (
 from app.domain.observe import Observer, Silent
 from app.domain.planning import Plan, Planner
 from app.domain.poller import Poller, PollEvent, PollOutcome, Watch
-from app.domain.pool import SessionPool
+from app.domain.pool import COOLING_ERRORS, SessionPool
 from app.domain.shutdown import Shutdown
 from app.secrets import mask
 
@@ -244,6 +244,8 @@ class GenerationService:
                 break
             except (JimengError, ServiceRestartingError) as err:
                 logger.warning("part {} of a generation was refused: {}", len(parts) + 1, err.message)
+                if isinstance(err, COOLING_ERRORS):
+                    self.pool.rest(session_id, err)
                 refused.append(err)
                 break  # the account said no: the next parts would be refused alike
 

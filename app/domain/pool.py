@@ -3,8 +3,11 @@
 Account state (logged in, credits) is cached per worker for ``cache_seconds`` and, with ``shared``
 (``app/domain/shared_accounts.py``), shared by every worker and replica through the state store: one credit
 check per account per period, one daily claim per account per day. It is corrected by every upstream answer
-that contradicts it (an expired session, a refused draft, a spent credit). Preference: live,
-enough credits, not failed recently, most credits first, random among equals. When every session is short,
+that contradicts it (an expired session, a refused draft, a spent credit). An account that Jimeng's risk
+control refused (1019, 4013, -4, -6 ...: ``RiskControlError``, ``AccountRestrictedError``) rests for
+``risk_cooldown`` seconds, one that reached its daily limit (121101) until Shanghai's midnight: no worker submits
+there meanwhile (the cool-downs are shared too), and the request fails over to another session. Preference:
+live, not resting, enough credits, not failed recently, most credits first, random among equals. When every session is short,
 each claims its daily free credits once and the choice runs again. After a draft was accepted the job stays
 on its session: failover only ever happens around ``submit``, never after it.
 
@@ -28,9 +31,16 @@ from typing import Protocol, TypeVar
 from loguru import logger
 
 from app.domain.days import shanghai_day
-from app.domain.errors import InsufficientCreditsError, JimengError, SessionExpiredError
+from app.domain.errors import (
+    AccountRestrictedError,
+    DailyLimitError,
+    InsufficientCreditsError,
+    JimengError,
+    RiskControlError,
+    SessionExpiredError,
+)
 from app.domain.models import Claim, Credits
-from app.domain.shared_accounts import SharedAccounts
+from app.domain.shared_accounts import SharedAccounts, account_digest
 from app.secrets import mask
 
 T = TypeVar("T")
@@ -38,6 +48,8 @@ RECENT_FAILURE_SECONDS = 30.0
 DEFAULT_MAX_CHECKS = 10
 DEFAULT_MAX_ACCOUNTS = 10_000
 _LOCK_STRIPES = 64
+DEFAULT_RISK_COOLDOWN_SECONDS = 1800.0
+COOLING_ERRORS = (RiskControlError, AccountRestrictedError, DailyLimitError)  # the account must rest: fail over
 
 
 class AccountBackend(Protocol):
@@ -53,6 +65,8 @@ class AccountState:
     failed_at: float = float("-inf")
     claimed_on: str | None = None
     unverified: bool = False  # the credit check failed and no balance is known: worth a try, last
+    rests_until: float = float("-inf")  # a cool-down after a risk or daily-limit refusal (this worker's clock)
+    rest_reason: str = ""  # the refusal's class name
 
 
 @dataclass
@@ -97,8 +111,10 @@ class SessionPool:
         max_checks: int = DEFAULT_MAX_CHECKS,
         max_accounts: int = DEFAULT_MAX_ACCOUNTS,
         shared: SharedAccounts | None = None,
+        risk_cooldown: float = DEFAULT_RISK_COOLDOWN_SECONDS,
     ) -> None:
         self._backend = backend
+        self._risk_cooldown = risk_cooldown
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._day = day
@@ -133,6 +149,8 @@ class SessionPool:
                 self.mark_expired(session_id)
             except InsufficientCreditsError:
                 self._update(session_id, credits=Credits(), failed=True)
+            except COOLING_ERRORS as err:
+                self.rest(session_id, err)
             else:
                 self.spend(session_id, cost)
                 return session_id, result
@@ -152,13 +170,46 @@ class SessionPool:
         """Every live session with ``cost`` credits, best first (``choose``'s order; the concurrency caps pick
         the best one with a free slot); the pool's error when there is none."""
         budget = budget or self.budget()
-        states = {s: st for s in sessions if (st := self.state(s, budget)) is not None}
+        resting = self.resting(all_sessions or sessions)
+        awake = [s for s in sessions if s not in resting]  # a resting account costs no credit check either
+        states = {s: st for s in awake if (st := self.state(s, budget)) is not None}
         ranked = rank(self._candidates(states, cost), cost, self._rng)
         if not ranked and self._claim_daily(states, cost, budget):
             ranked = rank(self._candidates(states, cost), cost, self._rng)
         if ranked:
             return ranked
-        raise self._no_session_error(all_sessions or sessions, cost)
+        raise self._no_session_error(all_sessions or sessions, cost, resting)
+
+    def rest(self, session_id: str, err: JimengError) -> None:
+        """Jimeng refused the account (risk control, a bar, the daily limit): it rests, in every worker."""
+        daily = isinstance(err, DailyLimitError)
+        seconds = (err.retry_after or 0.0) if daily else self._risk_cooldown
+        if seconds <= 0:
+            return
+        state = self._remembered(session_id)
+        with self._guard:
+            state.rests_until, state.rest_reason = self._clock() + seconds, type(err).__name__
+            state.failed_at = self._clock()
+        if self._shared is not None:
+            self._shared.cool(session_id, seconds, type(err).__name__)
+        logger.warning("session {} refused by Jimeng ({}): no submit there for {:.0f} s", mask(session_id), err.code,
+                       seconds)  # fmt: skip
+
+    def resting(self, sessions: list[str]) -> dict[str, tuple[str, float]]:
+        """The sessions of ``sessions`` that rest now: session -> (the refusal's class name, seconds left), from
+        this worker's cache and the shared cool-downs (one store call)."""
+        now, found = self._clock(), dict[str, tuple[str, float]]()
+        with self._guard:
+            for session_id in sessions:
+                state = self._states.get(session_id)
+                if state is not None and state.rests_until > now:
+                    found[session_id] = (state.rest_reason, state.rests_until - now)
+        shared = self._shared.cooling() if self._shared is not None and sessions else {}
+        for session_id in sessions if shared else ():
+            far = shared.get(account_digest(session_id))
+            if far is not None and far[1] > found.get(session_id, ("", 0.0))[1]:
+                found[session_id] = far
+        return found
 
     def census(self) -> dict[str, int]:
         """The sessions this process's cache knows, by state, without asking anything: ``live`` (a balance
@@ -325,8 +376,10 @@ class SessionPool:
                 break
         return claimed
 
-    def _no_session_error(self, sessions: list[str], cost: int) -> JimengError:
-        states = [self._states.get(s, AccountState()) for s in sessions]
+    def _no_session_error(self, sessions: list[str], cost: int, resting: dict[str, tuple[str, float]]) -> JimengError:
+        states = [self._states.get(s, AccountState()) for s in sessions if s not in resting]
+        if resting and all(st.expired for st in states):
+            return rest_error(*min(resting.values(), key=lambda rest: rest[1]))
         if all(st.expired for st in states):
             return SessionExpiredError(
                 "Every Jimeng session of the pool is logged out or expired; sign in again and copy a new sessionid"
@@ -354,3 +407,17 @@ class SessionPool:
         """One of a fixed set of locks (memory does not grow with the sessions seen); two sessions may share
         one, which only serialises their checks."""
         return self._locks[zlib.crc32(session_id.encode()) % _LOCK_STRIPES]
+
+
+def rest_error(reason: str, seconds_left: float) -> JimengError:
+    """Why no session of the pool may submit now: the soonest one back rests ``seconds_left`` more seconds."""
+    minutes = max(1, round(seconds_left / 60))
+    if reason == DailyLimitError.__name__:
+        return DailyLimitError(
+            f"Every usable Jimeng session of the pool reached its daily generation limit; the first resets in about "
+            f"{minutes} min (midnight in Shanghai)", retry_after=seconds_left,
+        )  # fmt: skip
+    return RiskControlError(
+        f"Jimeng's risk control refused every usable session of the pool; they rest (RISK_COOLDOWN_SECONDS), the "
+        f"first for about {minutes} more min; use the account in the web app meanwhile", retry_after=seconds_left,
+    )  # fmt: skip

@@ -1,6 +1,8 @@
 """Account state shared by every worker and replica through the state store: credit balances (for the
-credit cache period), "expired" marks (for the same period), the daily claim (once per day per account) and
-who is checking an account's credits right now, so N workers make one credit call per account per period.
+credit cache period), "expired" marks (for the same period), the daily claim (once per day per account),
+who is checking an account's credits right now, so N workers make one credit call per account per period, and
+the cool-downs of accounts that Jimeng's risk control or daily limit refused (no worker submits there again
+until the cool-down ends).
 
 The session pool (``app/domain/pool.py``) keeps its own per-worker cache in front of this and publishes
 what it learns here; a store that cannot answer makes it fall back to its own cache (logged), never fail.
@@ -22,10 +24,15 @@ from app.domain.store import StateStore, StoreUnavailableError
 CHECK_LEASE_SECONDS = 10.0  # one worker's credit check in flight; the others wait for its answer
 CHECK_WAIT_STEP = 0.1
 CLAIM_DAYS_SECONDS = 2 * 86400.0
+COOLING_KEY = "accounts:cooling"  # lease set: one member per resting account, expiring with its cool-down
+
+
+def account_digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()[:32]
 
 
 def _key(kind: str, session_id: str) -> str:
-    return f"account:{kind}:{hashlib.sha256(session_id.encode()).hexdigest()[:32]}"
+    return f"account:{kind}:{account_digest(session_id)}"
 
 
 class SharedAccounts:
@@ -36,11 +43,13 @@ class SharedAccounts:
         *,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._ttl = max(cache_seconds, 0.001)
         self._sleep = sleep
         self._monotonic = monotonic
+        self._wall = wall
 
     def known(self, session_id: str) -> Credits | bool | None:
         """What another worker learned within the cache period: its balance, True for "expired", or None."""
@@ -100,6 +109,31 @@ class SharedAccounts:
             return self._store.create(f"{_key('claimed', session_id)}:{day}", "1", CLAIM_DAYS_SECONDS)
         except StoreUnavailableError:
             return True
+
+    def cool(self, session_id: str, seconds: float, reason: str) -> None:
+        """The account rests for ``seconds`` (``reason``: the error's class name), in every worker."""
+        member = f"{account_digest(session_id)}|{reason}|{self._wall() + seconds:.0f}"
+        self._quietly(lambda: self._store.lease(COOLING_KEY, member, seconds))
+
+    def cooling(self) -> dict[str, tuple[str, float]]:
+        """Every resting account (one store call): its digest -> (reason, seconds left); empty when the store
+        cannot answer (each worker then knows the cool-downs it saw itself)."""
+        try:
+            members = self._store.leases(COOLING_KEY)
+        except StoreUnavailableError as err:
+            logger.warning("shared account state unavailable: {}", err)
+            return {}
+        now, found = self._wall(), dict[str, tuple[str, float]]()
+        for member in members:
+            digest, _, rest = member.partition("|")
+            reason, _, until = rest.partition("|")
+            try:
+                left = float(until) - now
+            except ValueError:
+                continue
+            if left > 0 and left > found.get(digest, ("", 0.0))[1]:
+                found[digest] = (reason, left)
+        return found
 
     @staticmethod
     def _quietly(call: Callable[[], object]) -> None:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from app.domain.errors import InsufficientCreditsError, SessionExpiredError, UpstreamUnavailableError
+from app.domain.errors import (
+    DailyLimitError,
+    InsufficientCreditsError,
+    RiskControlError,
+    SessionExpiredError,
+    UpstreamUnavailableError,
+)
 from app.domain.models import Claim, Credits
 from app.domain.pool import Candidate, SessionPool, rank
+from app.domain.shared_accounts import SharedAccounts
+from app.state import SqliteStore
 
 
 @pytest.mark.parametrize(
@@ -208,3 +217,60 @@ def test_the_cache_forgets_the_least_recently_used_sessions_past_its_size() -> N
     for n in range(5):
         pool.choose([f"s{n}"], 1)
     assert len(pool._states) == 2
+
+
+def test_a_session_refused_by_risk_control_rests_and_the_request_fails_over() -> None:
+    accounts, clock = FakeAccounts({"x": 9, "y": 5}), Clock()
+    pool = make_pool(accounts, clock)
+    tried: list[str] = []
+
+    def submit(session_id: str) -> str:
+        tried.append(session_id)
+        if session_id == "x":
+            raise RiskControlError("shark not pass", ret="1019")
+        return f"hid-{session_id}"
+
+    assert pool.run(["x", "y"], 1, submit) == ("y", "hid-y")
+    assert pool.run(["x", "y"], 1, submit) == ("y", "hid-y")
+    assert tried == ["x", "y", "y"]  # the resting session is not tried again
+    with pytest.raises(RiskControlError) as caught:
+        pool.run(["x"], 1, submit)  # a pool of the resting session alone: answered without asking Jimeng
+    assert tried == ["x", "y", "y"] and caught.value.retry_after == pytest.approx(1800)
+    clock.now += 1801  # the cool-down is over
+    with pytest.raises(RiskControlError):
+        pool.run(["x"], 1, submit)
+    assert tried[-1] == "x"
+
+
+def test_a_session_at_its_daily_limit_rests_until_the_limit_resets() -> None:
+    accounts, clock = FakeAccounts({"x": 9}), Clock()
+    pool = make_pool(accounts, clock)
+
+    def submit(session_id: str) -> str:
+        raise DailyLimitError("reached_daily_generation_limit", ret="121101", retry_after=600.0)
+
+    with pytest.raises(DailyLimitError):
+        pool.run(["x"], 1, submit)
+    assert pool.resting(["x"]) == {"x": ("DailyLimitError", 600.0)}
+    clock.now += 300
+    with pytest.raises(DailyLimitError) as caught:
+        pool.choose(["x"], 1)
+    assert caught.value.retry_after == pytest.approx(300) and "daily generation limit" in caught.value.message
+
+
+def test_cool_downs_are_shared_by_every_worker_through_the_store(tmp_path: Path) -> None:
+    store_path = str(tmp_path / "state.sqlite3")
+    accounts = FakeAccounts({"x": 9, "y": 5})
+    first = SessionPool(accounts, cache_seconds=60, shared=SharedAccounts(SqliteStore(store_path), 60))
+    second = SessionPool(accounts, cache_seconds=60, shared=SharedAccounts(SqliteStore(store_path), 60))
+    first.rest("x", RiskControlError("risk", ret="4013"))
+    ((reason, left),) = second.resting(["x", "y"]).values()
+    assert reason == "RiskControlError" and 1790 < left <= 1801  # kept to the second
+    assert second.choose(["x", "y"], 1) == "y"
+    assert "credits:x" not in accounts.calls  # a resting account costs no credit check either
+
+
+def test_a_risk_cooldown_of_zero_turns_resting_off() -> None:
+    pool = SessionPool(FakeAccounts({"x": 9}), cache_seconds=60, risk_cooldown=0)
+    pool.rest("x", RiskControlError("risk", ret="1019"))
+    assert pool.resting(["x"]) == {} and pool.choose(["x"], 1) == "x"
