@@ -94,6 +94,7 @@ class _Handoff:
     lock: threading.Lock
     task_id: str | None = None  # set when the request answered 202 with a queued task: the thread owns the rest
     ahead: int | None = None  # requests ahead when it had to wait for a slot
+    inline: bool = False  # the store could not record a task: the request waits for the outcome itself
     outcome: Job | BaseException | None = None
 
 
@@ -161,24 +162,35 @@ class DeferredStarts:
             self._conclude(task_id, outcome, on_job, on_failure)
 
         threading.Thread(target=body, name="deferred-start", daemon=True).start()
-        handoff.event.wait()
-        with handoff.lock:
-            if handoff.outcome is not None:
-                if isinstance(handoff.outcome, BaseException):
-                    raise handoff.outcome
-                return handoff.outcome
-            task = QueuedTask(
-                id=f"{TASK_PREFIX}{uuid.uuid4().hex}", scope=scope, model=model, created=int(self._clock()),
-                beat=self._clock(), ahead=handoff.ahead,
-            )  # fmt: skip
-            self._write(task)  # before the thread may settle it: it waits for this lock
-            claim.defer(task.id)
-            with self._lock:
-                self._waiting[task.id] = (task, claim)
-            handoff.task_id = task.id
-        self._ensure_keeper()
-        logger.info("async request waits for a free slot as task {}", task.id)
-        return task
+        while True:
+            handoff.event.wait()
+            with handoff.lock:
+                if handoff.outcome is not None:
+                    if isinstance(handoff.outcome, BaseException):
+                        raise handoff.outcome
+                    return handoff.outcome
+                if handoff.inline:  # a wait notice after the store failed: keep waiting for the outcome
+                    handoff.event.clear()
+                    continue
+                task = QueuedTask(
+                    id=f"{TASK_PREFIX}{uuid.uuid4().hex}", scope=scope, model=model, created=int(self._clock()),
+                    beat=self._clock(), ahead=handoff.ahead,
+                )  # fmt: skip
+                try:
+                    self._write(task)  # before the thread may settle it: it waits for this lock
+                except StoreUnavailableError as err:
+                    # without a record nobody could read the task: the request waits for its submit as before
+                    logger.warning("deferred start: the state store failed ({}); the request waits for its slot", err)
+                    handoff.inline = True
+                    handoff.event.clear()
+                    continue
+                claim.defer(task.id)
+                with self._lock:
+                    self._waiting[task.id] = (task, claim)
+                handoff.task_id = task.id
+            self._ensure_keeper()
+            logger.info("async request waits for a free slot as task {}", task.id)
+            return task
 
     def get(self, task_id: str) -> QueuedTask | None:
         raw = self._store.get(f"task:{task_id}")

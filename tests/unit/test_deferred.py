@@ -19,7 +19,7 @@ from app.domain.errors import (
 from app.domain.jobs import Job, Part
 from app.domain.ledger import PENDING, Intent, Ledger, LedgerSettings
 from app.domain.models import GenerationKind, Phase, ResponseFormat, Snapshot
-from app.domain.store import StateStore
+from app.domain.store import StateStore, StoreUnavailableError
 from app.domain.tasks import Tasks, combined
 from app.state.sqlite import SqliteStore
 
@@ -220,3 +220,28 @@ def test_a_task_of_the_service_is_read_from_the_store_for_its_caller_only(store:
     assert done.snapshot.image_urls == ("u-h5-0", "u-h5-1") and done.terminal
     plain = tasks.view(SESSIONS, "12345", scope="caller")  # a history id: asked upstream as before
     assert plain.id == "12345" and plain.history_ids == ("12345",)
+
+
+class FailingWrites:
+    """A store whose writes of task records fail (a Redis that went away), everything else working."""
+
+    def __init__(self, inner: StateStore) -> None:
+        self.inner = inner
+
+    def put(self, key: str, value: str, ttl: float) -> None:
+        if key.startswith("task:"):
+            raise StoreUnavailableError("connection refused")
+        self.inner.put(key, value, ttl)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_without_a_task_record_the_request_waits_for_its_submit_instead_of_losing_it(store: StateStore) -> None:
+    deferred = DeferredStarts(FailingWrites(store), lease_seconds=30.0, retention_seconds=3600.0)  # type: ignore[arg-type]
+    ledger, ended = Ledger(store, SETTINGS), Ended()
+    begin = Begin(waits=True, outcome=job("h3"))
+    threading.Timer(0.2, begin.release.set).start()
+    started = run(deferred, ledger, begin, ended)
+    assert isinstance(started, Job) and started.history_id == "h3"  # answered by the request, as before
+    assert not ended.jobs and not ended.failures
