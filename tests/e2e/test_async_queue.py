@@ -127,3 +127,18 @@ def test_a_task_waiting_when_the_service_stops_reads_as_not_submitted_after_the_
     assert ended["status"] == "failed" and ended["history_id"] is None
     assert ended["error"]["code"] == "service_restarting" and "nothing was submitted" in ended["error"]["message"]
     assert len(limited.stats()["generations"]) == 2  # the waiting one never reached Jimeng
+
+
+def test_a_waiting_task_of_one_replica_is_read_and_followed_on_another_through_redis(
+    limited: EmulatorServer, tmp_path: Path, redis_url: str
+) -> None:
+    env = env_for(limited, tmp_path, WEB_CONCURRENCY="1", REDIS_URL=redis_url)
+    with gunicorn_server(env) as first, gunicorn_server(env) as second:
+        for index in range(2):
+            assert post(first, {"prompt": f"holding {index} [gen=2s]", "async": True}).status_code == 202
+        waiting = post(first, {"prompt": "waits on the first replica [gen=1s]", "async": True}).json()
+        assert waiting["id"].startswith("task_")
+        assert task(second, waiting["id"])["status"] == "queued"
+        ended = settle(second, waiting["id"])
+    assert ended["status"] == "succeeded" and ended["history_id"] and len(ended["data"]) == 4
+    assert max(limited.stats()["peak_running"].values()) == 2
