@@ -117,6 +117,7 @@ class DeferredStarts:
         self._waiting: dict[str, tuple[QueuedTask, Claim]] = {}  # this process's queued tasks, renewed here
         self._thread: threading.Thread | None = None
         self._idle = threading.Condition(self._lock)  # notified when a task of this process concluded
+        self._writing = threading.Lock()  # a heartbeat's write and a final record's write, one at a time
 
     # -- the request's side ---------------------------------------------------------------------------------
 
@@ -220,18 +221,20 @@ class DeferredStarts:
     # -- the thread's side ----------------------------------------------------------------------------------
 
     def _note_ahead(self, handoff: _Handoff, ahead: int) -> None:
-        task_id = handoff.task_id
-        with self._lock:
-            held = self._waiting.get(task_id) if task_id is not None else None
-        if held is None or held[0].ahead == ahead:
+        """A waiting task's requests ahead changed: kept, and written at most every AHEAD_WRITE_SECONDS."""
+        if handoff.task_id is None:
             return
-        task, claim = held
-        fresh = replace(task, ahead=ahead)
-        if self._clock() - task.beat >= AHEAD_WRITE_SECONDS:
-            fresh = replace(fresh, beat=self._clock())
-            self._quietly(lambda: self._write(fresh))
-        with self._lock:
-            if task.id in self._waiting:
+        with self._writing:
+            with self._lock:
+                held = self._waiting.get(handoff.task_id)
+            if held is None or held[0].state != QUEUED or held[0].ahead == ahead:
+                return
+            task, claim = held
+            fresh = replace(task, ahead=ahead)
+            if self._clock() - task.beat >= AHEAD_WRITE_SECONDS:
+                fresh = replace(fresh, beat=self._clock())
+                self._quietly(lambda: self._write(fresh))
+            with self._lock:
                 self._waiting[task.id] = (fresh, claim)
 
     def _conclude(
@@ -241,37 +244,34 @@ class DeferredStarts:
         on_job: Callable[[QueuedTask, Job], None],
         on_failure: Callable[[QueuedTask, DomainError], None],
     ) -> None:
+        """Record how the start ended (the task's record, then its claim), then tell ``on_job``/``on_failure``.
+        The final record is written under the keeper's lock and marks the task concluded, so a heartbeat taken
+        a moment before can never write "queued" over it."""
         with self._lock:
             task, claim = self._waiting[task_id]
+        error: DomainError | None = None
+        if isinstance(outcome, Job):
+            final = replace(task, state=SUBMITTED, ahead=None, job=outcome.to_record())
+        else:
+            error = outcome if isinstance(outcome, DomainError) else _unexpected(outcome)
+            final = replace(task, state=FAILED, ahead=None, error=error_record(error))
         try:
-            self._record(task, claim, outcome, on_job, on_failure)
+            with self._writing:
+                self._quietly(lambda: self._write(final))
+                with self._lock:
+                    self._waiting[task_id] = (final, claim)
+            claim.conclude(outcome if isinstance(outcome, Job) else None)
         finally:
             with self._idle:
                 self._waiting.pop(task_id, None)
                 self._idle.notify_all()
-
-    def _record(
-        self,
-        task: QueuedTask,
-        claim: Claim,
-        outcome: Job | BaseException,
-        on_job: Callable[[QueuedTask, Job], None],
-        on_failure: Callable[[QueuedTask, DomainError], None],
-    ) -> None:
-        task_id = task.id
         if isinstance(outcome, Job):
-            done = replace(task, state=SUBMITTED, ahead=None, job=outcome.to_record())
-            self._quietly(lambda: self._write(done))
-            claim.conclude(outcome)
             logger.info("task {} submitted as generation {}", task_id, outcome.history_id)
-            on_job(done, outcome)
-            return
-        error = outcome if isinstance(outcome, DomainError) else _unexpected(outcome)
-        failed = replace(task, state=FAILED, ahead=None, error=error_record(error))
-        self._quietly(lambda: self._write(failed))
-        claim.conclude(None)
-        logger.info("task {} ended before a submit: {}", task_id, error.message)
-        on_failure(failed, error)
+            on_job(final, outcome)
+        else:
+            assert error is not None
+            logger.info("task {} ended before a submit: {}", task_id, error.message)
+            on_failure(final, error)
 
     def _write(self, task: QueuedTask) -> None:
         self._store.put(f"task:{task.id}", json.dumps(asdict(task), separators=(",", ":")), self._retention)
@@ -288,13 +288,20 @@ class DeferredStarts:
             time.sleep(self._lease / 3)
             with self._lock:
                 waiting = list(self._waiting.values())
-            for task, claim in waiting:
-                fresh = replace(task, beat=self._clock())
-                self._quietly(lambda fresh=fresh: self._write(fresh))  # type: ignore[misc]
-                self._quietly(claim.renew)
+            self._renew_round(waiting)
+
+    def _renew_round(self, waiting: list[tuple[QueuedTask, Claim]]) -> None:
+        for task, claim in waiting:
+            with self._writing:  # a task that concluded since the list was taken keeps its final record
                 with self._lock:
-                    if task.id in self._waiting:
-                        self._waiting[task.id] = (fresh, claim)
+                    current = self._waiting.get(task.id)
+                if current is None or current[0].state != QUEUED:
+                    continue
+                fresh = replace(current[0], beat=self._clock())
+                self._quietly(lambda fresh=fresh: self._write(fresh))  # type: ignore[misc]
+                with self._lock:
+                    self._waiting[task.id] = (fresh, claim)
+            self._quietly(claim.renew)
 
     @staticmethod
     def _quietly(call: Callable[[], object]) -> None:

@@ -22,6 +22,7 @@ from app.domain.models import GenerationKind, Phase, ResponseFormat, Snapshot
 from app.domain.store import StateStore, StoreUnavailableError
 from app.domain.tasks import Tasks, combined
 from app.state.sqlite import SqliteStore
+from tests.unit.test_webhooks import Clock
 
 SESSIONS = ["session-aaaaaaaaaaaa"]
 SETTINGS = LedgerSettings(key_ttl=60.0, retry_window=60.0, pending_ttl=5.0)
@@ -32,14 +33,6 @@ def store() -> Iterator[StateStore]:
     store = SqliteStore(":memory:")
     yield store
     store.close()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def job(history_id: str = "h1", parts: int = 1) -> Job:
@@ -165,6 +158,19 @@ def test_a_start_that_fails_after_its_202_is_recorded_failed_and_releases_its_cl
     assert deferred.drain(1.0)
 
 
+def test_a_heartbeat_never_writes_queued_over_a_task_that_concluded(store: StateStore) -> None:
+    deferred, ledger, ended = starts(store), Ledger(store, SETTINGS), Ended()
+    begin = Begin(waits=True, outcome=job("h4"))
+    task = run(deferred, ledger, begin, ended)
+    assert isinstance(task, QueuedTask)
+    stale = deferred._waiting[task.id]  # what a heartbeat round listed a moment before the task concluded
+    begin.release.set()
+    assert ended.done.wait(5)
+    deferred._renew_round([stale])  # the round goes on with its old list
+    recorded = deferred.get(task.id)
+    assert recorded is not None and recorded.state == SUBMITTED
+
+
 def test_a_queued_task_whose_worker_stopped_renewing_reads_as_failed_with_nothing_charged() -> None:
     task = QueuedTask(id="task_x", scope="c", model="m", created=0, state=QUEUED, beat=1000.0)
     assert task.failure(1029.0, 30.0) is None
@@ -175,10 +181,14 @@ def test_a_queued_task_whose_worker_stopped_renewing_reads_as_failed_with_nothin
 def test_drain_waits_for_a_task_on_its_way_and_gives_up_at_its_timeout(store: StateStore) -> None:
     deferred, ledger, ended = starts(store), Ledger(store, SETTINGS), Ended()
     begin = Begin(waits=True, outcome=job("h9"))
-    run(deferred, ledger, begin, ended)
+    task = run(deferred, ledger, begin, ended)
+    assert isinstance(task, QueuedTask)
     assert deferred.drain(0.05) is False
     begin.release.set()
-    assert deferred.drain(5.0) is True and ended.jobs
+    assert deferred.drain(5.0) is True
+    recorded = deferred.get(task.id)  # recorded, its claim settled, before the worker may go
+    assert recorded is not None and recorded.state == SUBMITTED
+    assert json.loads(store.get(f"idem:caller:{Intent.digest('k')}") or "{}")["state"] == SUBMITTED
 
 
 def snap(history_id: str, phase: Phase, *, urls: tuple[str, ...] = (), error: DomainError | None = None) -> Snapshot:
