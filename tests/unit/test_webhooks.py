@@ -21,7 +21,8 @@ from app.domain.models import GenerationKind, Phase, ResponseFormat, Snapshot, S
 from app.domain.store import StateStore, StoreUnavailableError
 from app.domain.webhooks import Webhooks, WebhookSettings, backoff, signature, verify
 from app.sealing import INFO, SALT, FernetSealer, derive_key
-from app.state import RedisStore, SqliteStore
+from app.state import SqliteStore
+from app.state.redis_store import RedisStore
 
 SECRET = "whsec-0123456789abcdef"
 SESSION = "sealed-session-id-42"

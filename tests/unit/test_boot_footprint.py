@@ -1,0 +1,55 @@
+"""What a worker loads when it boots: libraries only some requests need are imported when first used, so an
+idle worker (and every worker at 1,000 generations in flight) does not carry them (issue 17: peak RSS)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAZY = ("redis", "cryptography", "PIL")  # REDIS_URL only; webhook sealing; output_format and input images
+
+PROBE = """
+import json, sys
+from app import create_app
+create_app()
+print(json.dumps(sorted(name for name in {lazy!r} if name in sys.modules)))
+"""
+
+
+@pytest.fixture(scope="module")
+def loaded_at_boot() -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WEBHOOK_SECRET")}
+    env.update({"STATE_DB": ":memory:", "JIMENG_BASE_URL": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING"})
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(lazy=LAZY)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize("module", LAZY)
+def test_a_booted_app_has_not_imported(module: str, loaded_at_boot: list[str]) -> None:
+    assert module not in loaded_at_boot
+
+
+def test_the_sealer_still_seals_once_cryptography_is_loaded() -> None:
+    from app.sealing import FernetSealer
+
+    sealer = FernetSealer("a webhook secret")
+    sealed = sealer.seal("session-1")
+    assert sealed != "session-1"
+    assert sealer.unseal(sealed) == "session-1"
+    assert FernetSealer("another secret").unseal(sealed) is None
+    assert sealer.unseal("not a token") is None
