@@ -271,7 +271,7 @@ class Poller:
             return []
         grouped: defaultdict[str, list[_Job]] = defaultdict(list)
         for job in idle:
-            if job.session_id in due_sessions and job.next_poll <= now + self._batch_ahead:
+            if job.session_id in due_sessions and self._rides_along(job, now):
                 grouped[job.session_id].append(job)
         batches = []
         for session_id, jobs in grouped.items():
@@ -282,6 +282,16 @@ class Poller:
                     job.in_flight = True
                 batches.append((session_id, chunk))
         return batches
+
+    def _rides_along(self, job: _Job, now: float) -> bool:
+        """Due now, or due within ``BATCH_AHEAD`` and past half of its own spacing: a busy session's looks align,
+        but a job is never looked at more than twice as often as its schedule says. Without that half, a
+        session with jobs in their core (a look every ``POLL_MIN_SECONDS``) took every other job along on
+        every look: at 1,000 in flight, 17 looks per generation, each a record to build, send and read."""
+        if job.next_poll <= now:
+            return True
+        since = job.last_poll if job.last_poll is not None else job.created
+        return job.next_poll <= now + self._batch_ahead and now - since >= (job.next_poll - since) / 2
 
     def _poll_batch(self, session_id: str, jobs: list[_Job]) -> None:
         ids = [job.poll_id for job in jobs]
