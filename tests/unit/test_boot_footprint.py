@@ -18,7 +18,7 @@ from app.api.body_guard import BodyGuard
 from app.api.paths import PathNormaliser
 
 ROOT = Path(__file__).resolve().parents[2]
-LAZY = ("redis", "cryptography", "PIL")  # REDIS_URL only; webhook sealing; output_format and input images
+LAZY = ("redis", "cryptography", "PIL", "apispec")  # REDIS_URL; webhook sealing; images read; /openapi.json
 
 PROBE = """
 import json, sys
