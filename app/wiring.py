@@ -6,7 +6,8 @@ import re
 import time
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from flask.sessions import NullSession, SessionInterface, SessionMixin
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import chat, health, images, models, openapi, playground, post_edit, tasks, tokens, videos
@@ -58,9 +59,24 @@ def resolve_settings(config: Any) -> Settings:
     raise TypeError(f"create_app(config=...) takes Settings, a dict or None, not {type(config).__name__}")
 
 
+class NoSessions(SessionInterface):
+    """The service keeps no cookie sessions (nothing reads or writes ``flask.session``). Flask built an empty
+    ``NullSession`` for every request anyway, about 0.5 KiB that each request in flight holds while it waits
+    (issue 17); every request gets this one, read-only like any NullSession (a write raises), never saved."""
+
+    _empty = NullSession()
+
+    def open_session(self, app: Flask, request: Request) -> NullSession:
+        return self._empty
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
+
+
 def register_settings(app: Flask, settings: Settings) -> None:
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = None  # the cap is BodyGuard's, for bodies with and without a length
+    app.session_interface = NoSessions()
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 

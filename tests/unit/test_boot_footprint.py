@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import MethodType
 
+import flask
 import pytest
 from flask import Flask
 
@@ -72,3 +73,15 @@ def test_the_wsgi_middleware_is_chained_by_bound_methods(make_app: Callable[...,
         current = current.__self__.app
     assert seen == [PathNormaliser, BodyGuard]
     assert current == app.__class__.wsgi_app.__get__(app)  # Flask's own, reached with no instance call between
+
+
+def test_every_request_shares_one_empty_read_only_session(make_app: Callable[..., Flask]) -> None:
+    """No cookie sessions here: not one NullSession per request, held by each request in flight (issue 17)."""
+    app = make_app()
+    seen = []
+    for _ in range(2):
+        with app.test_request_context("/v1/models"):
+            seen.append(flask.session._get_current_object())  # type: ignore[attr-defined]
+    assert seen[0] is seen[1] and len(seen[0]) == 0
+    with app.test_request_context("/v1/models"), pytest.raises(RuntimeError):
+        flask.session["user"] = "x"
