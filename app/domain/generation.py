@@ -208,10 +208,6 @@ class GenerationService:
             if grant is not None and self.capacity is not None:
                 self.capacity.attach(grant, [part.history_id for part in parts])
                 grant.submitted()
-        logger.info(
-            "generation {} submitted on session {} ({}, {} part(s))",
-            parts[0].history_id, mask(session_id), plan.specs[0].kind, len(parts),
-        )  # fmt: skip
         return Job(
             parts=tuple(parts), session_id=session_id, kind=plan.kind, model=plan.model_id, prompt=plan.prompt,
             created=int(self._clock()), response_format=plan.response_format, input_images=len(inputs),
@@ -281,11 +277,15 @@ class GenerationService:
         return self._submitters.submit(context.run, self._submit_here, session_id, spec, uris).result()
 
     def _submit_here(self, session_id: str, spec: DraftSpec, uris: tuple[str, ...]) -> Submitted:
+        """On a submitter thread; so is its log line: a greenlet that logs gets a thread object of its own (loguru
+        names the thread), about 1 KiB that a waiting request would hold until it ends."""
         try:
-            return self.backend.submit(session_id, replace(spec, image_uris=uris) if uris else spec)
+            submitted = self.backend.submit(session_id, replace(spec, image_uris=uris) if uris else spec)
         except UpstreamModelUnavailableError:
             self.planner.catalogs.invalidate(session_id)  # Jimeng says the model is gone: ask its tables again
             raise
+        logger.info("generation {} submitted on session {} ({})", submitted.history_id, mask(session_id), spec.kind)
+        return submitted
 
     # -- following --------------------------------------------------------------------------------------
 

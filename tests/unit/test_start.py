@@ -229,3 +229,18 @@ def test_a_sigterm_while_queued_for_a_slot_answers_at_once_with_nothing_submitte
     assert [type(err) for err in outcome] == [ServiceRestartingError]
     assert fakes.submits == [] and fakes.uploads == 0
     assert capacity._store.leases(f"queue:{pool_key(['session'])}") == []
+
+
+def test_each_part_is_logged_from_the_submitter_not_from_the_request() -> None:
+    """A greenlet that logs gets a thread object of its own (about 1 KiB held while the request waits)."""
+    from loguru import logger
+
+    lines: list[tuple[int, str]] = []
+    sink = logger.add(lambda message: lines.append((message.record["thread"].id, message.record["message"])))
+    try:
+        start(Fakes(), parts=2)
+    finally:
+        logger.remove(sink)
+    submitted = [(thread, text) for thread, text in lines if "submitted on session" in text]
+    assert [text.split()[1] for _, text in submitted] == ["h1", "h2"]
+    assert threading.get_ident() not in {thread for thread, _ in submitted}
