@@ -3,14 +3,17 @@
 A plain library like ``app/http.py``: bytes in, bytes out, no web framework and no layer of the service. It
 implements the domain's ``ImageEncoder`` (``app/domain/backend.py``); ``wiring`` hands it to the
 ``GenerationService``, which calls it for ``b64_json`` results after their download.
+
+Pillow is imported when an image is first read, not when the worker boots (most answers never need it).
 """
 
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image
+if TYPE_CHECKING:
+    from PIL import Image
 
 PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}  # the contract's names -> Pillow's
 MAX_PIXELS = 64_000_000  # a 4k result is 16.4 Mpx at most (6197x2656); anything far above is refused
@@ -39,6 +42,8 @@ _PILLOW_NAMES = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "GIF": "gif", "BM
 def image_facts(data: bytes) -> tuple[str, str]:
     """(output_format, ``WIDTHxHEIGHT``) read from an image's own bytes (its header only); ("png", "auto") when
     they cannot be read."""
+    from PIL import Image
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
@@ -60,6 +65,8 @@ class PillowEncoder:
         target = PILLOW_FORMATS[fmt]
         if format_of(data) == fmt and (compression is None or fmt == "png"):
             return data
+        from PIL import Image
+
         try:
             with Image.open(io.BytesIO(data)) as image:
                 if image.width * image.height > MAX_PIXELS:
@@ -82,6 +89,8 @@ class PillowEncoder:
 
 def _for_target(image: Image.Image, target: str) -> Image.Image:
     """JPEG has no alpha and no palette: flatten onto white; other targets keep what they can hold."""
+    from PIL import Image
+
     if target == "JPEG":
         if image.mode in ("RGBA", "LA", "P", "PA"):
             rgba = image.convert("RGBA")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import _socket
 import re
-import select
 import socket
 from collections.abc import Callable
 
@@ -91,16 +91,28 @@ def client_gone() -> Callable[[], bool]:
     sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
 
     def gone() -> bool:
-        if sock is None:
-            return False
-        try:  # poll, not select: select refuses descriptors >= 1024 (FD_SETSIZE), common at 1,000 clients
-            poller = select.poll()
-            poller.register(sock, select.POLLIN)
-            return bool(poller.poll(0)) and sock.recv(1, socket.MSG_PEEK) == b""
-        except (OSError, ValueError):
-            return True
+        return sock is not None and socket_closed_by_peer(sock.fileno())
 
     return gone
+
+
+def socket_closed_by_peer(fd: int) -> bool:
+    """True when the peer of the connected socket ``fd`` closed it (or it broke); False while it is open, also
+    with unread bytes waiting. One non-blocking ``recv(MSG_PEEK)`` on the descriptor itself: a waiting request
+    asks twice a second, 2,000 times a second at 1,000 in flight, and gevent's ``select.poll`` (a poll object,
+    a watcher and a switch to the hub per check) was a sizable share of the worker's time (issue 17)."""
+    try:
+        raw = _socket.socket(fileno=fd)  # the C socket, never gevent's: it must not wait for anything
+    except (OSError, ValueError):
+        return True
+    try:
+        return raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # nothing to read: open and quiet
+    except OSError:
+        return True
+    finally:
+        raw.detach()  # the descriptor stays the server's
 
 
 def wants_async(flag: bool) -> bool:

@@ -3,6 +3,7 @@
 A view carries its documentation with ``@documented(...)`` under its route decorator; the spec walks the
 app's URL map, so the paths, methods and path parameters are the routes themselves. The enums of ``model``,
 ``ratio``, ``resolution`` and ``duration`` are read from the same tables the planner checks requests against.
+The document is built on the first request for it; apispec is imported then, not when a worker boots.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin, resolver
 from flask import Blueprint, Flask, Response, current_app, jsonify
 from marshmallow import Schema
 
@@ -81,6 +80,9 @@ def undocumented_endpoints(app: Flask) -> list[str]:
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
+    from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
     spec = APISpec(
         title="jimeng-api",
         version=__version__,
@@ -175,6 +177,8 @@ def _union(values: Iterable[Any]) -> list[Any]:
 
 
 def _add_table_enums(document: dict[str, Any], catalog: Catalog) -> None:
+    from apispec.ext.marshmallow import resolver
+
     components = document.get("components", {}).get("schemas", {})
     for schema, enums in table_enums(catalog).items():
         properties = components.get(resolver(schema), {}).get("properties", {})

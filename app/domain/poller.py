@@ -6,14 +6,13 @@ looks of a busy session align), pushes what changed to the waiting requests, and
 due (``schedule.next_delay`` over the job's ``schedule.Window``). Under gevent the loop and its calls are
 greenlets; without it, threads.
 
-A waiter (``Watch``) reads events from its own queue: progress, then exactly one terminal event
+A waiter (``Watch``) reads events from its own inbox: progress, then exactly one terminal event
 (succeeded, failed, or timed out). ``Watch.cancel`` (client gone, request over) removes the job before the
 next tick, so nobody polls a generation nobody waits for.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections import defaultdict
@@ -68,6 +67,35 @@ class PollEvent:
         return self.outcome is not PollOutcome.PROGRESS
 
 
+class Inbox:
+    """One job's events, for its one reader: a list and an Event. A ``queue.Queue`` did the same with three
+    Conditions and their deques, about ten times the memory, and 1,000 jobs in flight hold 1,000 of them."""
+
+    __slots__ = ("_events", "_ready")
+
+    def __init__(self) -> None:
+        self._events: list[PollEvent] = []
+        self._ready = threading.Event()
+
+    def put(self, event: PollEvent) -> None:
+        self._events.append(event)
+        self._ready.set()
+
+    def get(self, timeout: float | None = None) -> PollEvent | None:
+        """The oldest event not read yet, or None once ``timeout`` seconds passed without one."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self._events:
+                return self._events.pop(0)
+            self._ready.clear()  # a put's signal already read; a put after this line sets it again
+            if self._events:
+                continue
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            self._ready.wait(left)
+
+
 @dataclass(eq=False)
 class _Job:
     history_id: str
@@ -79,7 +107,7 @@ class _Job:
     next_poll: float
     forecast: float | None = None  # Jimeng's forecast of queue + generation, seconds from submit
     changed_at: float = 0.0
-    events: queue.Queue[PollEvent] = field(default_factory=queue.Queue)
+    events: Inbox = field(default_factory=Inbox)
     cancelled: bool = False
     in_flight: bool = False
     last_poll: float | None = None
@@ -110,10 +138,7 @@ class Watch:
 
     def next_event(self, timeout: float | None = None) -> PollEvent | None:
         """The next event, or None when ``timeout`` passed without one."""
-        try:
-            return self._job.events.get(timeout=timeout)
-        except queue.Empty:
-            return None
+        return self._job.events.get(timeout=timeout)
 
     def cancel(self) -> None:
         self._poller.cancel(self._job)
@@ -246,7 +271,7 @@ class Poller:
             return []
         grouped: defaultdict[str, list[_Job]] = defaultdict(list)
         for job in idle:
-            if job.session_id in due_sessions and job.next_poll <= now + self._batch_ahead:
+            if job.session_id in due_sessions and self._rides_along(job, now):
                 grouped[job.session_id].append(job)
         batches = []
         for session_id, jobs in grouped.items():
@@ -257,6 +282,16 @@ class Poller:
                     job.in_flight = True
                 batches.append((session_id, chunk))
         return batches
+
+    def _rides_along(self, job: _Job, now: float) -> bool:
+        """Due now, or due within ``BATCH_AHEAD`` and past half of its own spacing: a busy session's looks align,
+        but a job is never looked at more than twice as often as its schedule says. Without that half, a
+        session with jobs in their core (a look every ``POLL_MIN_SECONDS``) took every other job along on
+        every look: at 1,000 in flight, 17 looks per generation, each a record to build, send and read."""
+        if job.next_poll <= now:
+            return True
+        since = job.last_poll if job.last_poll is not None else job.created
+        return job.next_poll <= now + self._batch_ahead and now - since >= (job.next_poll - since) / 2
 
     def _poll_batch(self, session_id: str, jobs: list[_Job]) -> None:
         ids = [job.poll_id for job in jobs]

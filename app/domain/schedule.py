@@ -52,6 +52,7 @@ PRECISE_SECONDS = 2.0  # a sample known to this many seconds (or to a tenth of i
 PRECISE_SHARE = 0.1
 SHARP_SECONDS = 0.5  # the core spans samples known to this, or to twice the best one's width
 SAMPLES = 12  # recent samples kept per class
+MAX_KEPT_WINDOWS = 1024  # windows kept per (class, forecast) by the Learner; all dropped when there are more
 REFERENCE_INTERVAL = 1.0  # the reference gateway's policy: a look every second from the submit
 
 
@@ -259,6 +260,7 @@ class Learner:
 
     def __init__(self) -> None:
         self._classes: dict[JobClass, _Class] = {}
+        self._windows: dict[tuple[JobClass, float | None], tuple[int, Window]] = {}
         self._lock = threading.Lock()
 
     def version(self, job_class: JobClass) -> int:
@@ -271,7 +273,21 @@ class Learner:
             return tuple(known.samples) if known is not None else ()
 
     def window(self, job_class: JobClass, forecast: float | None) -> Window:
-        return plan_window(self.samples(job_class), forecast)
+        """``plan_window`` of the class's samples, kept per forecast until the class learns something: jobs of a
+        class share their forecasts (whole seconds), and at 1,000 in flight every look at a job asked again."""
+        with self._lock:
+            known = self._classes.get(job_class)
+            version = known.version if known is not None else 0
+            kept = self._windows.get((job_class, forecast))
+            if kept is not None and kept[0] == version:
+                return kept[1]
+            samples = tuple(known.samples) if known is not None else ()
+        window = plan_window(samples, forecast)
+        with self._lock:
+            if len(self._windows) >= MAX_KEPT_WINDOWS:
+                self._windows.clear()
+            self._windows[(job_class, forecast)] = (version, window)
+        return window
 
     def record(self, job_class: JobClass, sample: Sample, *, missed: bool = False) -> None:
         """A job of this class finished; ``missed``: it was found at its first look from its window's start,

@@ -1,7 +1,7 @@
 """What the bytes of an input image are: data URIs decoded, formats judged by content (Pillow), never by name.
 
 Only PNG, JPEG, WebP, GIF and BMP pass; a file's extension, a data URI's declared type and a server's
-``Content-Type`` are ignored, because any of them can lie.
+``Content-Type`` are ignored, because any of them can lie. Pillow is imported with the first image read.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import io
 import re
 import warnings
 from dataclasses import replace
-
-from PIL import Image
 
 from app.domain.errors import ImageTooLargeError, InvalidRequestError
 from app.domain.models import InputImage
@@ -36,6 +34,8 @@ def image_facts(data: bytes) -> tuple[str, int, int] | None:
     """
     if not data:
         return None
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we never decode the pixels

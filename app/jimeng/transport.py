@@ -9,7 +9,6 @@ a truncated JSON body is as lost as a 502).
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -133,11 +133,15 @@ def call(session: requests.Session, method: str, url: str, *, prefix: str = "", 
 
 
 def call_json(session: requests.Session, method: str, url: str, **kw: Any) -> Any:
-    """One upstream exchange -> parsed JSON; TransientError for anything that is not a usable JSON answer."""
+    """One upstream exchange -> parsed JSON; TransientError for anything that is not a usable JSON answer.
+
+    Parsed by msgspec (the same values as ``json.loads``, strict JSON in UTF-8 only, about twice as fast): a poll
+    of 100 generations answers 100 records, and at 1,000 in flight reading them was a quarter of the worker's
+    time (issue 17)."""
     reply = call(session, method, url, **kw)
     try:
-        return json.loads(reply.body)
-    except ValueError as err:
+        return msgspec.json.decode(reply.body)
+    except ValueError as err:  # msgspec.DecodeError is one
         raise TransientError(f"malformed JSON (HTTP {reply.status}, {len(reply.body)} bytes)") from err
 
 

@@ -241,6 +241,25 @@ def test_jobs_due_soon_ride_along_and_far_ones_wait() -> None:
     assert source.calls == [("A", ("early", "soon"))]
 
 
+def test_a_ride_along_looks_at_a_job_at_most_twice_as_often_as_its_schedule() -> None:
+    """A session polled every POLL_MIN_SECONDS for jobs in their core took its other jobs along on every look
+    (due within BATCH_AHEAD): 17 looks per generation at 1,000 in flight (issue 17)."""
+    clock = FakeClock()
+    source = FakeSource(clock, ready_at={"dense": 1030.0, "sparse": 1030.0})
+    poller = make(clock, source)
+    poller.watch("A", "dense", poll_id="dense", kind="image", model="m", timeout=600)  # nothing known: 0.8 s apart
+    poller.watch("A", "sparse", poll_id="sparse", kind="image", model="m", timeout=600)
+    poller.poll_due()  # both looked at now, next at 1000.8
+    poller._jobs[next(k for k, j in poller._jobs.items() if j.history_id == "dense")].next_poll = 1000.2
+    clock.now = 1000.2
+    poller.poll_due()
+    assert source.calls[-1] == ("A", ("dense",))  # "sparse" is 0.2 s into its 0.8 s: it waits
+    poller._jobs[next(k for k, j in poller._jobs.items() if j.history_id == "dense")].next_poll = 1000.5
+    clock.now = 1000.5
+    poller.poll_due()
+    assert source.calls[-1] == ("A", ("dense", "sparse"))  # past half of its spacing: it rides along
+
+
 def test_many_jobs_of_a_session_in_their_core_are_looked_at_densely_in_one_call() -> None:
     clock = FakeClock()
     source = FakeSource(clock)

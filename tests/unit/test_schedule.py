@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import pytest
 
+from app.domain import schedule
 from app.domain.schedule import (
     CORE_MAX_SPACING,
     DENSITY,
@@ -181,3 +183,22 @@ def test_a_queued_job_cannot_be_done_before_its_floor() -> None:
     assert Window(7.0, 7.8, 8.2).not_before(5.0) == Window(7.0, 7.8, 8.2)
     assert Window(7.0, 7.8, 8.2).not_before(7.9) == Window(7.9, 7.9, 8.2)
     assert Window(7.0, 7.8, 8.2).not_before(12.0) == Window(12.0, 12.0, 12.0)
+
+
+def test_the_learner_plans_a_window_once_per_forecast_until_its_class_learns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """1,000 jobs of a class in flight asked for their window at every look (issue 17: CPU at 1,000 in flight)."""
+    planned: list[float | None] = []
+    real = schedule.plan_window
+
+    def counting(samples: Sequence[Sample], forecast: float | None) -> Window:
+        planned.append(forecast)
+        return real(samples, forecast)
+
+    monkeypatch.setattr(schedule, "plan_window", counting)
+    learner, images = Learner(), JobClass("image", "m")
+    first = learner.window(images, 11.0)
+    assert learner.window(images, 11.0) == first and learner.window(images, 12.0) is not None
+    assert planned == [11.0, 12.0]
+    learner.record(images, Sample(9.5, 10.0, 11.0))
+    learner.window(images, 11.0)
+    assert planned == [11.0, 12.0, 11.0]  # learned something: planned again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from dataclasses import dataclass, field
@@ -75,15 +76,25 @@ class Fakes:
         return self.gone_after_submits is not None and len(self.submits) >= self.gone_after_submits
 
 
-def start(fakes: Fakes, parts: int, inputs: int = 0, capacity: Capacity | None = None) -> Any:
-    svc = GenerationService(
-        backend=fakes, planner=fakes, pool=fakes, poller=None, deadlines=Deadlines(image=600, video=1500),  # type: ignore[arg-type]
-        uploader=fakes, loader=None, shutdown=fakes.shutdown, capacity=capacity,  # type: ignore[arg-type]
-    )  # fmt: skip
+def start(
+    fakes: Fakes,
+    parts: int,
+    inputs: int = 0,
+    capacity: Capacity | None = None,
+    service: GenerationService | None = None,
+) -> Any:
+    svc = service or service_of(fakes, capacity)
     plan = Plan(kind=GenerationKind.IMAGE, model_id="jimeng-4.0", prompt="cats", specs=(SPEC,) * parts)
     images = tuple(InputImage(data=b"png", source="upload", mime="image/png") for _ in range(inputs))
     prepared = Prepared(request=None, plan=plan, inputs=images, catalog=CATALOG)  # type: ignore[arg-type]
     return svc.start(["session"], prepared, client_gone=fakes.gone)
+
+
+def service_of(fakes: Fakes, capacity: Capacity | None = None, submitters: int = 16) -> GenerationService:
+    return GenerationService(
+        backend=fakes, planner=fakes, pool=fakes, poller=None, deadlines=Deadlines(image=600, video=1500),  # type: ignore[arg-type]
+        uploader=fakes, loader=None, shutdown=fakes.shutdown, capacity=capacity, submitters=submitters,  # type: ignore[arg-type]
+    )  # fmt: skip
 
 
 def test_a_client_gone_before_the_first_submit_gets_nothing_submitted() -> None:
@@ -111,6 +122,63 @@ def test_a_client_gone_while_its_inputs_were_uploaded_gets_nothing_submitted() -
 def test_a_client_that_stays_gets_every_part() -> None:
     fakes = Fakes()
     assert start(fakes, parts=3).history_ids == ("h1", "h2", "h3")
+
+
+REQUEST = contextvars.ContextVar("REQUEST", default="none")
+
+
+@dataclass
+class WatchedFakes(Fakes):
+    """Where and how many submits run: their threads, the request's context they saw, the most at once."""
+
+    threads: set[int] = field(default_factory=set)
+    seen: list[str] = field(default_factory=list)
+    running: int = 0
+    most: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, session_id: str, spec: DraftSpec) -> Submitted:
+        with self.lock:
+            self.threads.add(threading.get_ident())
+            self.seen.append(REQUEST.get())
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.02)  # a submit's round trip: long enough for the others to pile up beside it
+        with self.lock:
+            self.running -= 1
+            return super().submit(session_id, spec)
+
+
+def test_drafts_are_submitted_on_a_pooled_thread_in_the_callers_context() -> None:
+    """A submit is the deepest call a request makes: off the request's own stack, the request keeps only the
+    shallow stack it waits on (issue 17: RSS of 1,000 requests in flight)."""
+    fakes = WatchedFakes()
+    REQUEST.set("request-1")
+    job = start(fakes, parts=2)
+    assert job.history_ids == ("h1", "h2")
+    assert threading.get_ident() not in fakes.threads
+    assert fakes.seen == ["request-1", "request-1"]
+
+
+def test_at_most_submitters_drafts_are_submitted_at_once() -> None:
+    fakes = WatchedFakes()
+    service = service_of(fakes, submitters=2)
+    requests = [threading.Thread(target=start, args=(fakes, 1), kwargs={"service": service}) for _ in range(6)]
+    for thread in requests:
+        thread.start()
+    for thread in requests:
+        thread.join(timeout=30)
+    assert len(fakes.submits) == 6
+    assert fakes.most == 2
+
+
+def test_a_refused_submit_raises_in_the_request_as_before() -> None:
+    class Refusing(Fakes):
+        def submit(self, session_id: str, spec: DraftSpec) -> Submitted:
+            raise ClientGoneError("refused on the submitter")
+
+    with pytest.raises(ClientGoneError, match="refused on the submitter"):
+        start(Refusing(), parts=1)
 
 
 def test_nothing_is_submitted_once_the_worker_is_shutting_down() -> None:
@@ -161,3 +229,18 @@ def test_a_sigterm_while_queued_for_a_slot_answers_at_once_with_nothing_submitte
     assert [type(err) for err in outcome] == [ServiceRestartingError]
     assert fakes.submits == [] and fakes.uploads == 0
     assert capacity._store.leases(f"queue:{pool_key(['session'])}") == []
+
+
+def test_each_part_is_logged_from_the_submitter_not_from_the_request() -> None:
+    """A greenlet that logs gets a thread object of its own (about 1 KiB held while the request waits)."""
+    from loguru import logger
+
+    lines: list[tuple[int, str]] = []
+    sink = logger.add(lambda message: lines.append((message.record["thread"].id, message.record["message"])))
+    try:
+        start(Fakes(), parts=2)
+    finally:
+        logger.remove(sink)
+    submitted = [(thread, text) for thread, text in lines if "submitted on session" in text]
+    assert [text.split()[1] for _, text in submitted] == ["h1", "h2"]
+    assert threading.get_ident() not in {thread for thread, _ in submitted}

@@ -16,7 +16,8 @@ import pytest
 
 from app.domain.store import StateStore, StoreUnavailableError
 from app.logging import secrets
-from app.state import RedisStore, SqliteStore, open_store
+from app.state import SqliteStore, open_store
+from app.state.redis_store import RedisStore
 from config.settings import settings_for_tests
 from tests.redis_server import redis_server, require_redis_server
 from tests.support import free_port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -94,6 +95,17 @@ def test_an_unusable_answer_is_transient_and_only_a_throttle_surely_unprocessed(
     with requests.Session() as session, pytest.raises(TransientError) as caught:
         call_json(session, "GET", f"{base}/x", timeout=(2, 2))
     assert (caught.value.reason, caught.value.status, caught.value.maybe_processed) == (reason, status, maybe_processed)
+
+
+def test_an_answer_parses_to_the_values_json_loads_gives(server: Any) -> None:
+    """msgspec reads the answers (issue 17: polls of 100 records): the same values, big ids and all."""
+    base, routes, _, _ = server
+    body = (
+        '{"ret": "0", "data": {"id": 12345678901234567890123, "x": 1.5, "s": "\\u00e9t\u00e9", "n": null, "a": [true]}}'
+    )
+    routes["/x"] = answer(200, body.encode())
+    with requests.Session() as session:
+        assert call_json(session, "GET", f"{base}/x", timeout=(2, 2)) == json.loads(body)
 
 
 def test_a_throttle_that_outlived_the_retries_says_when_to_come_back() -> None:

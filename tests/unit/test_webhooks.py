@@ -22,7 +22,8 @@ from app.domain.store import StateStore, StoreUnavailableError
 from app.domain.tasks import TaskView
 from app.domain.webhooks import Webhooks, WebhookSettings, backoff, signature, verify
 from app.sealing import INFO, SALT, FernetSealer, derive_key
-from app.state import RedisStore, SqliteStore
+from app.state import SqliteStore
+from app.state.redis_store import RedisStore
 
 SECRET = "whsec-0123456789abcdef"
 SESSION = "sealed-session-id-42"
