@@ -188,8 +188,7 @@ class GenerationService:
             video = plan.kind is GenerationKind.VIDEO
             may_submit()
             uris = tuple(self.uploader.upload_images(session_id, list(inputs), video=video)) if inputs else ()
-            may_submit()
-            return uris, self._submit(session_id, plan.specs[0], uris)
+            return uris, self._submit(session_id, plan.specs[0], uris, may_submit)
 
         cost = self.planner.cost(plan.kind) * len(plan.specs)
         grant: Grant | None = None
@@ -237,8 +236,7 @@ class GenerationService:
                 ))  # fmt: skip
                 break
             try:
-                may_submit()
-                parts.append(Part.of(self._submit(session_id, spec, uris), spec.count))
+                parts.append(Part.of(self._submit(session_id, spec, uris, may_submit), spec.count))
             except ClientGoneError:
                 logger.info("client went away: {} later part(s) not submitted", len(plan.specs) - len(parts))
                 break
@@ -266,7 +264,9 @@ class GenerationService:
             return prepared.plan
         return self.planner.plan(prepared.request, catalog=live)
 
-    def _submit(self, session_id: str, spec: DraftSpec, uris: tuple[str, ...]) -> Submitted:
+    def _submit(
+        self, session_id: str, spec: DraftSpec, uris: tuple[str, ...], may_submit: Callable[[], None]
+    ) -> Submitted:
         """One draft submitted on one of ``submitters`` pooled threads (greenlets under gevent), in the caller's
         context (its log fields; under Flask, its request), while the caller waits for the answer.
 
@@ -274,13 +274,18 @@ class GenerationService:
         for as long as it lives, and a submit (signing, requests, urllib3, the socket) is the deepest thing a
         request does, while the request then waits for minutes. And a burst of 1,000 requests builds the
         submits' short-lived objects ``submitters`` at a time, instead of all at once with a connection each.
-        Issue 17 measured both in the peak RSS of 1,000 generations in flight on one worker."""
+        Issue 17 measured both in the peak RSS of 1,000 generations in flight on one worker. ``may_submit`` runs
+        on the submitter thread right before the submit: a client that left (or a shutdown that began) while the
+        draft waited for a free submitter costs nothing."""
         context = contextvars.copy_context()
-        return self._submitters.submit(context.run, self._submit_here, session_id, spec, uris).result()
+        return self._submitters.submit(context.run, self._submit_here, session_id, spec, uris, may_submit).result()
 
-    def _submit_here(self, session_id: str, spec: DraftSpec, uris: tuple[str, ...]) -> Submitted:
+    def _submit_here(
+        self, session_id: str, spec: DraftSpec, uris: tuple[str, ...], may_submit: Callable[[], None]
+    ) -> Submitted:
         """On a submitter thread; so is its log line: a greenlet that logs gets a thread object of its own (loguru
         names the thread), about 1 KiB that a waiting request would hold until it ends."""
+        may_submit()
         try:
             submitted = self.backend.submit(session_id, replace(spec, image_uris=uris) if uris else spec)
         except UpstreamModelUnavailableError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +82,13 @@ def start(
     inputs: int = 0,
     capacity: Capacity | None = None,
     service: GenerationService | None = None,
+    gone: Any = None,
 ) -> Any:
     svc = service or service_of(fakes, capacity)
     plan = Plan(kind=GenerationKind.IMAGE, model_id="jimeng-4.0", prompt="cats", specs=(SPEC,) * parts)
     images = tuple(InputImage(data=b"png", source="upload", mime="image/png") for _ in range(inputs))
     prepared = Prepared(request=None, plan=plan, inputs=images, catalog=CATALOG)  # type: ignore[arg-type]
-    return svc.start(["session"], prepared, client_gone=fakes.gone)
+    return svc.start(["session"], prepared, client_gone=gone or fakes.gone)
 
 
 def service_of(fakes: Fakes, capacity: Capacity | None = None, submitters: int = 16) -> GenerationService:
@@ -170,6 +171,42 @@ def test_at_most_submitters_drafts_are_submitted_at_once() -> None:
         thread.join(timeout=30)
     assert len(fakes.submits) == 6
     assert fakes.most == 2
+
+
+def test_a_client_that_leaves_while_its_draft_waits_for_a_free_submitter_gets_nothing_submitted() -> None:
+    busy, release = threading.Event(), threading.Event()
+
+    class Slow(Fakes):
+        def submit(self, session_id: str, spec: DraftSpec) -> Submitted:
+            if spec.prompt == "slow":
+                busy.set()
+                release.wait(10)
+            return super().submit(session_id, spec)
+
+    fakes, left = Slow(), threading.Event()
+    service = service_of(fakes, submitters=1)
+    plan = Plan(kind=GenerationKind.IMAGE, model_id="jimeng-4.0", prompt="slow",
+                specs=(replace(SPEC, prompt="slow"),))  # fmt: skip
+    slow = Prepared(request=None, plan=plan, inputs=(), catalog=CATALOG)  # type: ignore[arg-type]
+    holder = threading.Thread(target=service.start, args=(["session"], slow))
+    holder.start()
+    assert busy.wait(10)  # the only submitter is busy
+    outcome: list[BaseException] = []
+
+    def waiting() -> None:
+        try:
+            start(fakes, parts=1, service=service, gone=left.is_set)
+        except BaseException as err:
+            outcome.append(err)
+
+    requester = threading.Thread(target=waiting)
+    requester.start()
+    time.sleep(0.2)  # its draft waits for the submitter
+    left.set()  # the client hangs up meanwhile
+    release.set()
+    holder.join(10)
+    requester.join(10)
+    assert len(fakes.submits) == 1 and isinstance(outcome[0], ClientGoneError)
 
 
 def test_a_refused_submit_raises_in_the_request_as_before() -> None:
