@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
 from dataclasses import replace
 from typing import Any
 
@@ -311,38 +310,15 @@ class GenerationService:
         When the worker is shutting down, a part still running when ``self.shutdown`` says it is time to
         answer raises ServiceRestartingError with its history id (a result already there still wins).
         Closing the iterator stops the polling, so nobody polls for a consumer that left."""
-        watches = [self._watch(job, part, request_id) for part in job.parts]
-        results: list[GenerationResult] = []
-        failed: list[DomainError] = []  # parts Jimeng accepted, each error with its history id
-        seen: list[float] = []  # when a poll saw each part end (the added latency runs from the last one)
+        following = _Following(self, job, request_id, client_gone, idle_seconds)
         try:
-            for index, watch in enumerate(watches):
-                try:
-                    result = yield from self._follow_part(job, index, watch, client_gone, idle_seconds, seen)
-                except DomainError as err:
-                    if len(job.parts) == 1:
-                        raise
-                    failed.append(err)
-                    continue
-                if result is None:
+            while True:
+                event = following.advance()
+                yield event
+                if isinstance(event, Finished | Gone):
                     return
-                results.append(result)
-                yield PartFinished(index, result)
-            if not results:  # every accepted part failed: the answer names them all, each may still be fetched
-                ids = ", ".join(job.history_ids)
-                raise failed[0].noting(f"; this request's generations: {ids} (GET /v1/tasks/{{id}} for each)")
-            combined = _combined(job, results, (*failed, *job.refused))
-            if seen:
-                self.observer.added_latency(max(0.0, self._monotonic() - seen[-1]))
-            yield Finished(combined)
         finally:
-            for watch in watches:
-                watch.cancel()
-            for _part in job.parts[len(seen) :]:  # never ended here: the client left (or the worker stops)
-                self.observer.generation_ended(model=job.model, kind=str(job.kind), outcome="abandoned")
-            if self.capacity is not None:  # a client gone: nothing polls its parts; their slots run out
-                for part in job.parts:
-                    self.capacity.abandon(part.history_id)
+            following.close()
 
     def detach(self, job: Job, on_end: Callable[[str], None] | None = None) -> None:
         """Nobody follows ``job`` here (an async answer): a part holding a slot of the caps, or every part when
@@ -378,59 +354,24 @@ class GenerationService:
             age=max(0.0, self._clock() - job.created) if job.resumed else None,
         )  # fmt: skip
 
-    def _follow_part(
-        self,
-        job: Job,
-        index: int,
-        watch: Watch,
-        client_gone: Callable[[], bool] | None,
-        idle_seconds: float | None,
-        seen: list[float] | None = None,
-    ) -> Generator[FollowEvent, None, GenerationResult | None]:
-        """Follow part ``index`` until its result (returned), a failure (raised) or a client gone (None)."""
-        part = job.parts[index]
-        last_news = last_check = self._monotonic()
-        while True:
-            due = last_check + CLIENT_CHECK_SECONDS
-            if idle_seconds is not None:
-                due = min(due, last_news + idle_seconds)
-            shutdown_in = self.shutdown.seconds_left()
-            if shutdown_in is not None:
-                due = min(due, self._monotonic() + shutdown_in)
-            event = watch.next_event(timeout=max(0.0, due - self._monotonic()))
-            now = self._monotonic()
-            if event is not None and event.outcome is PollOutcome.PROGRESS and event.snapshot is not None:
-                last_news = now
-                yield Progress(event.snapshot, index)
-            elif event is not None and event.terminal:
-                if seen is not None:
-                    seen.append(now)
-                return self._outcome(job, part, event)
-            if self.shutdown.due():
-                raise _restarting(part.history_id)
-            if now - last_check >= CLIENT_CHECK_SECONDS:
-                last_check = now
-                if client_gone is not None and client_gone():
-                    logger.info("client went away; generation {} is no longer polled", part.history_id)
-                    yield Gone()
-                    return None
-            if idle_seconds is not None and now - last_news >= idle_seconds:
-                last_news = now
-                yield Idle()
-
     def wait(
         self, job: Job, *, request_id: str = "-", client_gone: Callable[[], bool] | None = None
     ) -> GenerationResult:
-        """Block until the generation ends; raise its error (with the history id) if it did not succeed."""
-        with closing(self.follow(job, request_id=request_id, client_gone=client_gone)) as events:
-            for event in events:
+        """Block until the generation ends; raise its error (with the history id) if it did not succeed. The
+        same loop as ``follow``, called directly: no generator frames on the stack of a waiting request (under
+        gevent each one is C stack that the request's greenlet keeps a copy of while it waits: issue 17)."""
+        following = _Following(self, job, request_id, client_gone, None)
+        try:
+            while True:
+                event = following.advance()
                 if isinstance(event, Finished):
                     return event.result
                 if isinstance(event, Gone):
                     raise ClientGoneError(
                         f"client left while generation {job.history_id} ran", history_id=job.history_id
                     )
-        raise AssertionError("follow() ends with Finished or Gone")
+        finally:
+            following.close()
 
     def _outcome(self, job: Job, part: Part, event: PollEvent) -> GenerationResult:
         """The result of a part's terminal poll event, or the matching error raised with its history id."""
@@ -587,3 +528,108 @@ def _combined(job: Job, results: list[GenerationResult], failures: tuple[DomainE
         history_ids=job.history_ids,
         failures=failures,
     )
+
+
+class _Following:
+    """One consumer following a job, part after part: ``advance()`` blocks until the next ``FollowEvent``
+    (the one loop that follows a generation, for ``follow`` and ``wait``); ``close()`` stops its polling."""
+
+    def __init__(
+        self,
+        service: GenerationService,
+        job: Job,
+        request_id: str,
+        client_gone: Callable[[], bool] | None,
+        idle_seconds: float | None,
+    ) -> None:
+        self.service, self.job = service, job
+        self.client_gone, self.idle_seconds = client_gone, idle_seconds
+        self.watches = [service._watch(job, part, request_id) for part in job.parts]
+        self.results: list[GenerationResult] = []
+        self.failed: list[DomainError] = []  # parts Jimeng accepted, each error with its history id
+        self.seen: list[float] = []  # when a poll saw each part end (the added latency runs from the last one)
+        self.index = 0  # the part followed now
+        self.last_news = self.last_check = service._monotonic()
+        self.checks_due = False  # an event was handed out before the checks that follow it ran
+
+    def advance(self) -> FollowEvent:
+        """The next event; a failure is raised with its history id. Nothing is to be asked after Finished or
+        Gone."""
+        while self.index < len(self.job.parts):
+            try:
+                news = self._part_news()
+            except DomainError as err:
+                if len(self.job.parts) == 1:
+                    raise
+                self.failed.append(err)
+                self._next_part()
+                continue
+            if isinstance(news, GenerationResult):
+                index = self.index
+                self.results.append(news)
+                self._next_part()
+                return PartFinished(index, news)
+            return news
+        if not self.results:  # every accepted part failed: the answer names them all, each may still be fetched
+            ids = ", ".join(self.job.history_ids)
+            raise self.failed[0].noting(f"; this request's generations: {ids} (GET /v1/tasks/{{id}} for each)")
+        combined = _combined(self.job, self.results, (*self.failed, *self.job.refused))
+        if self.seen:
+            self.service.observer.added_latency(max(0.0, self.service._monotonic() - self.seen[-1]))
+        return Finished(combined)
+
+    def close(self) -> None:
+        job, service = self.job, self.service
+        for watch in self.watches:
+            watch.cancel()
+        for _part in job.parts[len(self.seen) :]:  # never ended here: the client left (or the worker stops)
+            service.observer.generation_ended(model=job.model, kind=str(job.kind), outcome="abandoned")
+        if service.capacity is not None:  # a client gone: nothing polls its parts; their slots run out
+            for part in job.parts:
+                service.capacity.abandon(part.history_id)
+
+    def _next_part(self) -> None:
+        self.index += 1
+        self.last_news = self.last_check = self.service._monotonic()
+        self.checks_due = False
+
+    def _part_news(self) -> FollowEvent | GenerationResult:
+        """What part ``index`` says next: progress, idle, the client gone, or its result (a failure raised)."""
+        service, part, watch = self.service, self.job.parts[self.index], self.watches[self.index]
+        while True:
+            if self.checks_due:
+                self.checks_due = False
+                if (news := self._checks(part)) is not None:
+                    return news
+            due = self.last_check + CLIENT_CHECK_SECONDS
+            if self.idle_seconds is not None:
+                due = min(due, self.last_news + self.idle_seconds)
+            shutdown_in = service.shutdown.seconds_left()
+            if shutdown_in is not None:
+                due = min(due, service._monotonic() + shutdown_in)
+            event = watch.next_event(timeout=max(0.0, due - service._monotonic()))
+            now = service._monotonic()
+            if event is not None and event.outcome is PollOutcome.PROGRESS and event.snapshot is not None:
+                self.last_news = now
+                self.checks_due = True
+                return Progress(event.snapshot, self.index)
+            if event is not None and event.terminal:
+                self.seen.append(now)
+                return service._outcome(self.job, part, event)
+            if (news := self._checks(part)) is not None:
+                return news
+
+    def _checks(self, part: Part) -> FollowEvent | None:
+        """After each look: the shutdown's answer time (raised), the client gone, a quiet spell."""
+        now = self.service._monotonic()
+        if self.service.shutdown.due():
+            raise _restarting(part.history_id)
+        if now - self.last_check >= CLIENT_CHECK_SECONDS:
+            self.last_check = now
+            if self.client_gone is not None and self.client_gone():
+                logger.info("client went away; generation {} is no longer polled", part.history_id)
+                return Gone()
+        if self.idle_seconds is not None and now - self.last_news >= self.idle_seconds:
+            self.last_news = now
+            return Idle()
+        return None
