@@ -117,7 +117,8 @@ def register_path_normaliser(app: Flask) -> None:
 
 def register_proxy_fix(app: Flask, settings: Settings) -> None:
     if settings.trust_proxy:  # Heroku and Render terminate TLS in one proxy hop
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
+        fix = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
+        app.wsgi_app = fix.__call__  # type: ignore[method-assign]  # bound: see register_request_guards
 
 
 CORS_HEADERS = {

@@ -47,10 +47,16 @@ def post_worker_init(worker: Any) -> None:
     handler (stop accepting, then wait ``graceful_timeout`` for the requests in flight), and before it the app's
     shutdown notice, so every generation still running shortly before that window ends is answered with its
     history id instead of being cut off (app/domain/shutdown.py). Runs after gunicorn installed its handlers;
-    SIGINT/SIGQUIT (quick shutdown) are left as they are."""
+    SIGINT/SIGQUIT (quick shutdown) are left as they are.
+
+    gunicorn then calls the app's middleware chain (``app.wsgi_app``, a bound method) directly instead of the
+    Flask object, whose ``__call__`` only passes the call on: calling an object goes through C, one more
+    interpreter level on the stack that every waiting request's greenlet keeps a copy of (issue 17). The
+    Flask app stays on the worker as ``flask_app``."""
     from app.wiring import begin_shutdown
 
-    app = worker.wsgi  # the Flask app wsgi.py built in this worker
+    app = worker.flask_app = worker.wsgi  # the Flask app wsgi.py built in this worker
+    worker.wsgi = getattr(app, "wsgi_app", app)  # (gunicorn's own error app, with --reload, has none)
     gunicorn_handler = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -68,7 +74,7 @@ def worker_exit(server: Any, worker: Any) -> None:
     process ends (at most a few seconds: the master kills it when its graceful window is over)."""
     from app.wiring import drain_deferred
 
-    drain_deferred(worker.wsgi, timeout=min(10.0, max(1.0, graceful_timeout / 3)))
+    drain_deferred(worker.flask_app, timeout=min(10.0, max(1.0, graceful_timeout / 3)))
 
 
 # Metrics of several workers: prometheus-client's multiprocess mode (app/metrics.py). The directory is set in
