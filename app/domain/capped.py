@@ -45,8 +45,14 @@ def run_capped(
     arrival: int | None = None  # queued again, a request keeps its place among its caller's requests
     started = monotonic()
     budget = pool.budget()
+    refusal: Exception | None = None  # Jimeng's own refusal in this request: told as it is when nothing is left
     while True:
-        usable = pool.ranked([s for s in sessions if s not in excluded], cost, all_sessions=sessions, budget=budget)
+        try:
+            usable = pool.ranked([s for s in sessions if s not in excluded], cost, all_sessions=sessions, budget=budget)
+        except (SessionExpiredError, InsufficientCreditsError, *COOLING_ERRORS):
+            if refusal is not None:
+                raise refusal from None
+            raise
         if chosen in usable:
             usable = [chosen, *(s for s in usable if s != chosen)]
         left = max(0.0, timeout - (monotonic() - started))
@@ -64,9 +70,10 @@ def run_capped(
             if refusals > MAX_1010_RETRIES:
                 raise
             continue
-        except (SessionExpiredError, InsufficientCreditsError, *COOLING_ERRORS):
+        except (SessionExpiredError, InsufficientCreditsError, *COOLING_ERRORS) as err:
             grant.release()
             excluded.add(grant.session_id)
+            refusal = err if isinstance(err, COOLING_ERRORS) else refusal
             continue
         except BaseException:
             grant.release()

@@ -137,12 +137,18 @@ class SessionPool:
         moment ago: it is not checked again); fail over on expired/short answers."""
         excluded: set[str] = set()
         budget = self.budget()
+        refusal: JimengError | None = None  # Jimeng's own refusal in this request: told as it is when nothing is left
         while True:
             remaining = [s for s in sessions if s not in excluded]
             if chosen is not None and chosen in remaining:
                 session_id, chosen = chosen, None
             else:
-                session_id = self.choose(remaining, cost, all_sessions=sessions, budget=budget)
+                try:
+                    session_id = self.choose(remaining, cost, all_sessions=sessions, budget=budget)
+                except JimengError:
+                    if refusal is not None:
+                        raise refusal from None
+                    raise
             try:
                 result = action(session_id)
             except SessionExpiredError:
@@ -151,6 +157,7 @@ class SessionPool:
                 self._update(session_id, credits=Credits(), failed=True)
             except COOLING_ERRORS as err:
                 self.rest(session_id, err)
+                refusal = err
             else:
                 self.spend(session_id, cost)
                 return session_id, result
@@ -417,7 +424,8 @@ def rest_error(reason: str, seconds_left: float) -> JimengError:
             f"Every usable Jimeng session of the pool reached its daily generation limit; the first resets in about "
             f"{minutes} min (midnight in Shanghai)", retry_after=seconds_left,
         )  # fmt: skip
-    return RiskControlError(
-        f"Jimeng's risk control refused every usable session of the pool; they rest (RISK_COOLDOWN_SECONDS), the "
+    kind = AccountRestrictedError if reason == AccountRestrictedError.__name__ else RiskControlError
+    return kind(
+        f"Jimeng refused every usable session of the pool ({kind.code}); they rest (RISK_COOLDOWN_SECONDS), the "
         f"first for about {minutes} more min; use the account in the web app meanwhile", retry_after=seconds_left,
     )  # fmt: skip
