@@ -2,9 +2,10 @@
 best usable session, submit there, and give the slot back when nothing was created.
 
 The session pool still decides which sessions may pay (live, enough credits); the caps decide which of them
-has room. A session that turns out expired, short or resting (Jimeng's risk control or daily limit refused it) is left
-out and the request queues again for the others; a ``1010`` (Jimeng's own concurrency limit: another client of the account, or a cap set too high)
-lowers that session's cap for a while and queues the request again, at most ``MAX_1010_RETRIES`` times.
+has room. A session that turns out expired, short or resting (Jimeng's risk control or daily limit refused
+it) is left out and the request queues again for the others, keeping its place in line; a ``1010`` (Jimeng's
+own concurrency limit: another client of the account, or a cap set too high) lowers that session's cap for a
+while and queues the request again, at most ``MAX_1010_RETRIES`` times.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ check per account per period, one daily claim per account per day. It is correct
 that contradicts it (an expired session, a refused draft, a spent credit). An account that Jimeng's risk
 control refused (1019, 4013, -4, -6 ...: ``RiskControlError``, ``AccountRestrictedError``) rests for
 ``risk_cooldown`` seconds, one that reached its daily limit (121101) until Shanghai's midnight: no worker submits
-there meanwhile (the cool-downs are shared too), and the request fails over to another session. Preference:
-live, not resting, enough credits, not failed recently, most credits first, random among equals. When every session is short,
-each claims its daily free credits once and the choice runs again. After a draft was accepted the job stays
-on its session: failover only ever happens around ``submit``, never after it.
+there meanwhile (the cool-downs are shared too), and the request fails over to another session.
+Preference: live, not resting, enough credits, not failed recently, most credits first, random among equals.
+When every session is short, each claims its daily free credits once and the choice runs again. After a
+draft was accepted the job stays on its session: failover only ever happens around ``submit``, never after it.
 
 One request costs a bounded number of upstream calls whatever the size of its pool: at most ``max_checks``
 credit checks (sessions whose balance is cached cost none) and ``max_checks`` daily claims (each session
@@ -134,7 +134,7 @@ class SessionPool:
         self, sessions: list[str], cost: int, action: Callable[[str], T], *, chosen: str | None = None
     ) -> tuple[str, T]:
         """Run ``action`` (a submit) on the best session (first on ``chosen``, a session ``choose`` picked a
-        moment ago: it is not checked again); fail over on expired/short answers."""
+        moment ago: it is not checked again); fail over on expired, short or resting answers."""
         excluded: set[str] = set()
         budget = self.budget()
         refusal: JimengError | None = None  # Jimeng's own refusal in this request: told as it is when nothing is left
