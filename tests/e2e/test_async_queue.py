@@ -69,16 +69,16 @@ def test_async_requests_answer_at_once_and_are_submitted_when_a_slot_frees(
     try:
         with gunicorn_server(env_for(limited, tmp_path)) as url:
             answers, took = [], []
-            for index in range(5):  # one caller, one session, cap 2: three must wait for a slot
+            for index in range(4):  # one caller, one session, cap 2: two must wait for a slot
                 sent = time.monotonic()
                 body = {"prompt": f"queued {index} [gen=3s]", "async": True, "callback_url": receiver.url}
                 answers.append(post(url, body, **{"Idempotency-Key": f"queued-{index}"}))
                 took.append(time.monotonic() - sent)
-            assert [a.status_code for a in answers] == [202] * 5, [a.text for a in answers]
+            assert [a.status_code for a in answers] == [202] * 4, [a.text for a in answers]
             assert max(took) < 2.0, took  # none waited for a generation (3 s) to end
             bodies = [a.json() for a in answers]
             waiting = [b for b in bodies if b["history_id"] is None]
-            assert len(waiting) >= 3, bodies
+            assert len(waiting) >= 2, bodies
             for body in waiting:
                 assert body["id"].startswith("task_") and body["status"] == "queued" and body["waiting_for_slot"]
                 assert body["queue_position"] >= 1
@@ -91,12 +91,12 @@ def test_async_requests_answer_at_once_and_are_submitted_when_a_slot_frees(
             assert task(url, first_wait)["status"] == "queued"  # any worker answers it from the store
 
             ended = [settle(url, body["id"]) for body in bodies]
-            assert [e["status"] for e in ended] == ["succeeded"] * 5, ended
+            assert [e["status"] for e in ended] == ["succeeded"] * 4, ended
             history = [int(e["history_id"]) for e in ended]
             assert history == sorted(history), history  # submitted in the caller's arrival order
             assert all(len(e["data"]) == 4 for e in ended)
 
-            receiver.wait_for(5, timeout=60)
+            receiver.wait_for(4, timeout=60)
             delivered = {json.loads(b)["id"]: (b, h) for b, h in receiver.deliveries}
             assert set(delivered) == {b["id"] for b in bodies}
             raw, headers = delivered[first_wait]
@@ -105,7 +105,7 @@ def test_async_requests_answer_at_once_and_are_submitted_when_a_slot_frees(
             assert hook["status"] == "succeeded" and hook["history_id"] == ended[bodies.index(waiting[0])]["history_id"]
         stats = limited.stats()
         assert "concurrency_limit" not in stats["refusals"], stats["refusals"]
-        assert len(stats["generations"]) == 5  # the repeat submitted nothing
+        assert len(stats["generations"]) == 4  # the repeat submitted nothing
         assert max(stats["peak_running"].values()) == 2
     finally:
         receiver.close()

@@ -37,25 +37,25 @@ def test_four_workers_make_one_credit_call_per_account_per_period(emu: EmulatorS
 
 
 def test_a_session_refused_by_risk_control_rests_in_every_worker(emu: EmulatorServer, tmp_path: Path) -> None:
-    """The emulator refuses every submit of a session named "shark" (1019): across four workers it is tried
+    """The emulator refuses every submit of a session named "shark" (1019): across two workers it is tried
     once, the requests fail over to the good session, and a request with it alone is answered without Jimeng."""
     pool = "risk-shark-session,risk-good-session"
     env = service_env(
-        emu, WEB_CONCURRENCY="4", STATE_DB=str(tmp_path / "state.sqlite3"), SESSION_CONCURRENCY="0",
+        emu, WEB_CONCURRENCY="2", STATE_DB=str(tmp_path / "state.sqlite3"), SESSION_CONCURRENCY="0",
     )  # fmt: skip
 
     def one(index: int, token: str = pool) -> requests.Response:
         return requests.post(
-            f"{url}/v1/images/generations", json={"prompt": f"resting {index}"},
+            f"{url}/v1/images/generations", json={"prompt": f"resting {index} [gen=0.5s]"},
             headers={"Authorization": f"Bearer {token}"}, timeout=60,
         )  # fmt: skip
 
     with gunicorn_server(env) as url:
-        first = [one(index) for index in range(4)]  # one after the other: the first refusal is known to all
-        with ThreadPoolExecutor(8) as workers:
-            rest = list(workers.map(one, range(4, 12)))
+        first = [one(index) for index in range(2)]  # one after the other: the first refusal is known to all
+        with ThreadPoolExecutor(6) as workers:
+            rest = list(workers.map(one, range(2, 8)))
         alone = one(99, "risk-shark-session")
-    assert [r.status_code for r in first + rest] == [200] * 12
+    assert [r.status_code for r in first + rest] == [200] * 8
     # tried once: by the second request at the latest (the good session has spent credits, the other has more)
     assert emu.stats()["refusals"].get("risk_shark") == 1, emu.stats()["refusals"]
     assert alone.status_code == 403 and alone.json()["error"]["code"] == "risk_control", alone.text
