@@ -84,7 +84,7 @@ def test_the_fourth_delivery_arrives_signed_across_a_restart(
 ) -> None:
     env = service_env(
         emu, WEB_CONCURRENCY="2", STATE_DB=str(tmp_path / "state.sqlite3"), WEBHOOK_SECRET=SECRET,
-        ALLOW_PRIVATE_CALLBACK_URLS="1", WEBHOOK_RETRY_MIN_SECONDS="5", WEBHOOK_RETRY_MAX_SECONDS="5",
+        ALLOW_PRIVATE_CALLBACK_URLS="1", WEBHOOK_RETRY_MIN_SECONDS="3", WEBHOOK_RETRY_MAX_SECONDS="3",
         WEBHOOK_CHECK_SECONDS="0.3",
     )  # fmt: skip
     token = "webhook-caller-session"
