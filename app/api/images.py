@@ -91,14 +91,32 @@ def preparing(generation: GenerationRequest) -> starting.Prepare:
 def respond_images(
     image_request: ImageRequest, intent: Intent, *, composition: bool = False, callback: str | None = None
 ) -> tuple[Response, int]:
-    """The images as server-sent events while they arrive (``stream``), else as ``respond`` answers. A stream
-    starts once Jimeng accepted the job, or when it has to wait for a free slot: every refusal before that is
-    a plain HTTP error."""
-    if image_request.stream:  # the body's stream wins over a Prefer: respond-async preference
-        started = starting.start_streaming(intent, preparing(image_request))
-        return image_sse.stream_images(context.service(), started, edit=composition), 200
-    run_async = context.wants_async(image_request.run_async)
-    job = submit(image_request, intent, run_async=run_async, callback=callback)
+    """The images as server-sent events while they arrive (``stream``), else as ``respond`` answers."""
+    return answer(
+        intent, preparing(image_request), stream=image_request.stream,
+        run_async=context.wants_async(image_request.run_async), edit=composition, composition=composition,
+        callback=callback,
+    )  # fmt: skip
+
+
+def answer(
+    intent: Intent,
+    prepare: starting.Prepare,
+    *,
+    stream: bool,
+    run_async: bool,
+    edit: bool,
+    callback: str | None,
+    composition: bool = False,
+) -> tuple[Response, int]:
+    """Start the image request's generation and answer it: as server-sent events (``stream``), which start once
+    Jimeng accepted the job or when it has to wait for a free slot (every refusal before that is a plain HTTP
+    error), else as ``respond`` answers. ``edit``: image events of an edit (``image_edit.*``); ``composition``:
+    the answer names its input images (compositions and edits, not the post-edit tools)."""
+    if stream:  # the body's stream wins over a Prefer: respond-async preference
+        started = starting.start_streaming(intent, prepare)
+        return image_sse.stream_images(context.service(), started, edit=edit), 200
+    job = starting.start(intent, prepare, run_async=run_async, callback=callback)
     return respond(job, run_async, composition=composition, callback=callback)
 
 

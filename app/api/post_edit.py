@@ -12,9 +12,9 @@ import hashlib
 
 from flask import Blueprint, Response, request
 
-from app.api import callbacks, context, image_sse, starting
+from app.api import callbacks, context
 from app.api.body import read_json_or_form
-from app.api.images import GENERATION_ERRORS, respond
+from app.api.images import GENERATION_ERRORS, answer
 from app.api.openapi import documented
 from app.api.post_edit_schemas import OutpaintFormSchema, OutpaintSchema, UpscaleFormSchema, UpscaleSchema
 from app.api.schemas import ImagesResponseSchema, ImageStreamEventSchema, TaskSchema
@@ -68,8 +68,4 @@ def _post_edit(
     def prepare() -> tuple[Prepared, list[str]]:  # as images.submit: after the claim, when it has no job yet
         return edits.prepare(edit, sessions)
 
-    if edit.stream:
-        return image_sse.stream_images(context.service(), starting.start_streaming(intent, prepare), edit=True), 200
-    return respond(
-        starting.start(intent, prepare, run_async=run_async, callback=callback), run_async, callback=callback
-    )
+    return answer(intent, prepare, stream=edit.stream, run_async=run_async, edit=True, callback=callback)
