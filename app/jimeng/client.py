@@ -36,7 +36,7 @@ from app.http import BodyTooLargeError, succeeded
 from app.jimeng import catalog, drafts, post_edit_drafts, records, signing, video_drafts
 from app.jimeng.errors import TRANSIENT_RETS, content_refused, error_from_envelope, error_from_fail_code
 from app.jimeng.ids import new_seed, new_uuid
-from app.jimeng.transport import Backoff, TransientError, call, call_json, new_http_session, with_retries
+from app.jimeng.transport import Backoff, Decode, TransientError, call, call_json, new_http_session, with_retries
 from app.secrets import mask
 from config.upstream import CallConfig, RegionConfig, UpstreamConfig
 
@@ -147,6 +147,7 @@ class JimengClient:
         self._workspaces: dict[tuple[Region, str], tuple[int, float]] = {}  # account -> (workspace id, until)
         self._workspace_locks: dict[tuple[Region, str], threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self._memo = records.RecordMemo()  # polls: records unchanged since the last look are not read again
 
     def site(self, token: str) -> Site:
         """The token's session, region and proxy (its own, else JIMENG_PROXY); MissingSessionError if unusable.
@@ -343,11 +344,11 @@ class JimengClient:
     def histories(self, session_id: str, submit_ids: list[str]) -> dict[str, Snapshot]:
         """One poll for many generations of one account, by submit id as the web app polls [5.4]; ids Jimeng
         does not show are absent. Queued records without queue details get them from one more call."""
-        views = records.read_records(
-            self._read(self.calls.history, session_id, records.history_body(submit_ids=submit_ids)),
-            watermark_free=self.config.prefer_watermark_free,
-        )
-        views = {sid: views[sid] for sid in submit_ids if sid in views}
+        body = records.history_body(submit_ids=submit_ids)
+        data = self._read(self.calls.history, session_id, body, decode=records.decode_history)
+        data = data if isinstance(data, Mapping) else {}
+        free = self.config.prefer_watermark_free
+        views = {sid: self._memo.read(sid, data[sid], watermark_free=free) for sid in submit_ids if sid in data}
         waiting = [v.history_record_id for v in views.values() if _needs_queue_info(v)]
         queues = self._queues(session_id, waiting) if waiting else {}
         return {sid: _snapshot(view, queues.get(view.history_record_id)) for sid, view in views.items()}
@@ -446,25 +447,26 @@ class JimengClient:
             return post_edit_drafts.post_edit_body(self.upstream, spec, **common)
         return drafts.generate_body(self.upstream, spec, seed=seed, **common)
 
-    def _read(self, call: CallConfig, session_id: str, body: Any) -> Any:
-        return with_retries(lambda: self._envelope(self._request(call, session_id, body)), sleep=self._sleep)
+    def _read(self, call: CallConfig, session_id: str, body: Any, decode: Decode | None = None) -> Any:
+        """``data`` of a call, transient failures retried; ``decode`` reads the answer's bytes (default: JSON)."""
+        return with_retries(lambda: self._envelope(self._request(call, session_id, body, decode)), sleep=self._sleep)
 
     def _read_raw(self, call: CallConfig, session_id: str, body: Any) -> Any:
         return with_retries(lambda: self._request(call, session_id, body), sleep=self._sleep)
 
-    def _request(self, call: CallConfig, session_id: str, body: Any) -> Any:
+    def _request(self, call: CallConfig, session_id: str, body: Any, decode: Decode | None = None) -> Any:
         """One signed POST of ``call`` as the account of the token ``session_id`` (see ``_post``). An answer
         ``1015`` from a region with two hosts (US, 2026 9.1: an account must use its own cluster) is a definite
         refusal, so the call, even a submit, is sent once more to the other host; when that one answers
         otherwise, the account stays on it."""
         site = self.site(session_id)
-        payload = self._post(call, site, body)
+        payload = self._post(call, site, body, decode)
         other = site.hosts.alternative
         if other is None or not _wrong_cluster(payload):
             return payload
         logger.info("{} of session {} answered 1015 on {}: trying {}", call.path, mask(session_id),
                     site.hosts.base_url, other.base_url)  # fmt: skip
-        answer = self._post(call, replace(site, hosts=other), body)
+        answer = self._post(call, replace(site, hosts=other), body, decode)
         if not _wrong_cluster(answer):
             account = (site.region, site.session_id)
             if site.hosts.base_url == self.config.hosts(site.region).base_url:
@@ -474,7 +476,7 @@ class JimengClient:
             return answer
         return payload
 
-    def _post(self, call: CallConfig, site: Site, body: Any) -> Any:
+    def _post(self, call: CallConfig, site: Site, body: Any, decode: Decode | None = None) -> Any:
         """One signed POST of ``call`` to ``site``'s host: its query set, headers and Referer, its cookie, through
         its proxy."""
         now = int(self._clock())
@@ -492,6 +494,7 @@ class JimengClient:
             "POST",
             base + call.path,
             timeout=self.config.timeout,
+            decode=decode,
             params=params,
             headers=headers,
             **kw,

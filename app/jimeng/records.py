@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from app.domain.models import Phase
 from app.jimeng import lenient
 
@@ -32,6 +34,7 @@ STATUS_PHASES: dict[int, Phase] = {  # [5.2] any other status (-1, 21, 60 ...) i
     DELETED: Phase.FAILED,
 }
 KNOWN_STATUSES = frozenset(STATUS_PHASES)
+_MAY_SUCCEED = frozenset({SUCCESS, PRE_CHECK_REJECT})  # statuses whose record may be a success (see ``phase``)
 
 _IMAGE_URL_PATHS: tuple[tuple[str | int, ...], ...] = (  # [5.6] first non-empty wins, per item
     ("image", "large_images", 0, "image_url"),
@@ -168,14 +171,8 @@ class RecordView:
     history_record_id: str = ""
     submit_id: str = ""
     created_time: float | None = None
-    draft_content: str = ""  # the draft as Jimeng ran it (a JSON string); read only when needed
+    executed_count: int | None = None  # ``gen_option.gen_count`` of the draft Jimeng ran; finished records only
     queue: QueueView = QueueView()
-
-    @property
-    def executed_count(self) -> int | None:
-        """``gen_option.gen_count`` of the draft Jimeng ran, parsed on demand: the draft is kilobytes of JSON
-        and every poll reads every record, but only a finished one is checked against it."""
-        return _executed_count(self.draft_content)
 
     @property
     def phase(self) -> Phase:
@@ -189,14 +186,17 @@ def read_record(record: Any, *, watermark_free: bool = True) -> RecordView:
     """Read one record; anything that is not a dict reads as an empty, still-running record. Images come from
     their large image (watermark-free, 5.6), or with ``watermark_free`` False from the web's watermarked
     ``item_urls`` first."""
+    if isinstance(record, msgspec.Raw):  # one record of ``decode_history``'s answer: valid JSON already
+        record = msgspec.json.decode(record)
     if not isinstance(record, Mapping):
         return RecordView()
+    status = _status(record)
     items = record.get("item_list")
     items = items if isinstance(items, list) else []
     image_paths = _IMAGE_URL_PATHS if watermark_free else _STANDARD_IMAGE_URL_PATHS
     sizes = [(as_int(_dig(item, (*_LARGE, "width"))), as_int(_dig(item, (*_LARGE, "height")))) for item in items]
     return RecordView(
-        status=_status(record),
+        status=status,
         fail_code=_text(record.get("fail_code")),
         fail_message=_text(record.get("fail_starling_message")) or _text(record.get("fail_msg")),
         finished=as_int(record.get("finished_image_count")),
@@ -209,9 +209,71 @@ def read_record(record: Any, *, watermark_free: bool = True) -> RecordView:
         history_record_id=_text(record.get("history_record_id")),
         submit_id=_text(record.get("submit_id")),
         created_time=_number(record.get("created_time")),
-        draft_content=record["draft_content"] if isinstance(record.get("draft_content"), str) else "",
+        executed_count=_executed_count(record.get("draft_content")) if status in _MAY_SUCCEED else None,
         queue=read_queue(record),
     )
+
+
+class _HistoryAnswer(msgspec.Struct):
+    ret: Any = None
+    errmsg: Any = None
+    data: dict[str, msgspec.Raw] | None = None
+
+
+_HISTORY_ANSWER = msgspec.json.Decoder(_HistoryAnswer)
+
+
+def decode_history(body: bytes) -> Any:
+    """A ``get_history_by_ids`` answer, its records left as raw JSON (``msgspec.Raw``) until one is read.
+
+    A poll of 100 generations answers 100 records of kilobytes each (items, the draft), and from one look to
+    the next most of them have not changed: ``RecordMemo`` then reads none of them again. An answer of another
+    shape (a refusal, ``data`` not an object) is decoded whole, as every other answer is; malformed JSON raises
+    ``msgspec.DecodeError`` (a ValueError) either way.
+    """
+    try:
+        answer = _HISTORY_ANSWER.decode(body)
+    except msgspec.ValidationError:
+        return msgspec.json.decode(body)
+    if answer.data is None or str(answer.ret) != "0":
+        return msgspec.json.decode(body)
+    return {"ret": answer.ret, "errmsg": answer.errmsg, "data": answer.data}
+
+
+class RecordMemo:
+    """The last reading of each followed record and a fingerprint of its bytes: a record that did not change
+    since the last poll is not decoded and read again (issue 17: at 1,000 in flight, reading records was the
+    largest share of the worker's time).
+
+    Keyed by the poll's key (the submit id) so each generation holds one entry; the fingerprint (length and
+    64-bit hash of the whole record) is what decides, so a reading is only ever reused for the very same
+    bytes. Finished records are never kept; entries of generations nobody polls any more (a client gone) go
+    when the memo is full, all at once (the cost is one more reading of each).
+    """
+
+    def __init__(self, limit: int = 8192) -> None:
+        self._kept: dict[str, tuple[tuple[int, int], RecordView]] = {}
+        self._limit = limit
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def read(self, key: str, record: Any, *, watermark_free: bool = True) -> RecordView:
+        if not isinstance(record, msgspec.Raw):  # an answer decoded whole: nothing to compare cheaply
+            return read_record(record, watermark_free=watermark_free)
+        raw = bytes(record)
+        fingerprint = (len(raw), hash(raw))
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == fingerprint:
+            return kept[1]
+        view = read_record(record, watermark_free=watermark_free)
+        if view.phase.terminal:
+            self._kept.pop(key, None)
+            return view
+        if len(self._kept) >= self._limit:
+            self._kept.clear()
+        self._kept[key] = (fingerprint, view)
+        return view
 
 
 def read_records(data: Any, *, watermark_free: bool = True) -> dict[str, RecordView]:
@@ -229,7 +291,8 @@ def read_queues(data: Any) -> dict[str, QueueView]:
 
 
 def _executed_count(draft_content: Any) -> int | None:
-    """``gen_option.gen_count`` from the record's ``draft_content`` (a JSON string) [3.3], or None."""
+    """``gen_option.gen_count`` from the record's ``draft_content`` (a JSON string) [3.3], or None. Kilobytes of
+    JSON, so it is parsed only for records that may be finished: only those are checked against it."""
     if not isinstance(draft_content, str) or "gen_count" not in draft_content:
         return None
     try:
