@@ -389,7 +389,7 @@ class Settings:
     poll_min_seconds: float = setting(
         "POLL_MIN_SECONDS",
         _float_range(0.05, 60),
-        0.25,
+        0.15,
         "densest spacing of looks at a job (where it most likely ends, with many jobs of its session waiting)",
     )
     poll_max_seconds: float = setting(
