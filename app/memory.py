@@ -7,23 +7,41 @@ copied on every ``realloc`` (old and new blocks alive at once), and the freed he
 Fixing the threshold keeps large buffers in their own mappings: ``realloc`` becomes ``mremap`` (no copy) and a
 refused 16 MB body costs its own 16 MB for the moment, not twice that for good. Python's small objects live in
 pymalloc's arenas and are not affected.
+
+A gevent worker also allocates from one malloc arena only: its requests are greenlets of one OS thread, but
+gevent resolves host names on a few real threads, and glibc gives each thread an arena of its own (up to 8 per
+CPU), whose freed memory stays with it. One arena saved about 1 MiB of peak RSS at 1,000 generations in flight
+(issue 17). ``MALLOC_ARENA_MAX`` in the environment, read by glibc itself, is left to win.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 
-M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # glibc's <malloc.h>
 LARGE_BUFFER_BYTES = 256 * 1024
 
 
 def return_large_buffers_to_the_os() -> bool:
     """Fix malloc's mmap threshold at ``LARGE_BUFFER_BYTES``; False where the C library has no such knob (musl,
     macOS): nothing is changed there."""
+    return _mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES)
+
+
+def one_malloc_arena() -> bool:
+    """Let every thread of the process allocate from the main arena (a gevent worker: see above); False where
+    nothing was changed (no glibc, or ``MALLOC_ARENA_MAX`` set)."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    return _mallopt(M_ARENA_MAX, 1)
+
+
+def _mallopt(option: int, value: int) -> bool:
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    return mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES) == 1
+    return mallopt(option, value) == 1
