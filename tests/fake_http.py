@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from app.jimeng.client import ClientConfig, JimengClient
+from config.upstream import load_upstream
+
 
 @dataclass
 class FakeHttp:
@@ -40,3 +43,16 @@ class FakeHttp:
     def body(self, index: int) -> dict[str, Any]:
         body: dict[str, Any] = self.calls[index]["json"]
         return body
+
+
+def client_on(script: list[Any]) -> tuple[JimengClient, FakeHttp]:
+    """A ``JimengClient`` whose calls ``script`` answers (test hosts, no settle period, no real sleeping)."""
+    http = FakeHttp(script)
+    config = ClientConfig(
+        base_url="https://jimeng.example",
+        imagex_url="https://x",
+        connect_timeout=1,
+        read_timeout=1,
+        submit_settle_seconds=0,
+    )
+    return JimengClient(load_upstream(), config, http=http, sleep=lambda _: None), http  # type: ignore[arg-type]

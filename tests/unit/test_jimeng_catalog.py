@@ -20,10 +20,9 @@ from app.jimeng.catalog import (
     read_image_models,
     read_video_models,
 )
-from app.jimeng.client import ClientConfig, JimengClient
-from config.upstream import load_upstream
+from app.jimeng.client import JimengClient
 from tests.config_answers import IMAGE_ANSWER, VIDEO_ANSWER
-from tests.fake_http import FakeHttp
+from tests.fake_http import FakeHttp, client_on
 
 
 def image_data() -> dict[str, Any]:
@@ -269,15 +268,7 @@ def test_when_every_body_form_is_refused_the_last_refusal_is_raised() -> None:
 
 
 def client(script: list[Any]) -> tuple[JimengClient, FakeHttp]:
-    http = FakeHttp(script)
-    config = ClientConfig(
-        base_url="https://jimeng.example",
-        imagex_url="https://x",
-        connect_timeout=1,
-        read_timeout=1,
-        submit_settle_seconds=0,
-    )
-    return JimengClient(load_upstream(), config, http=http, sleep=lambda _: None), http  # type: ignore[arg-type]
+    return client_on(script)
 
 
 def test_the_client_reads_both_lists_with_its_signed_envelope_calls() -> None:

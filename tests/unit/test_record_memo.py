@@ -12,9 +12,8 @@ import pytest
 from app.domain.errors import JimengError, UpstreamUnavailableError
 from app.domain.models import Phase
 from app.jimeng import records
-from app.jimeng.client import ClientConfig, JimengClient
+from app.jimeng.client import JimengClient
 from app.jimeng.records import RecordMemo, decode_history, read_record
-from config.upstream import load_upstream
 from tests import fake_http
 
 SESSION = "0123456789abcdef0123456789abcdef"
@@ -120,15 +119,7 @@ def test_the_draft_is_parsed_only_for_a_record_that_may_be_finished() -> None:
 
 
 def client(script: list[Any]) -> tuple[JimengClient, fake_http.FakeHttp]:
-    http = fake_http.FakeHttp(script)
-    config = ClientConfig(
-        base_url="https://jimeng.example",
-        imagex_url="https://x",
-        connect_timeout=1,
-        read_timeout=1,
-        submit_settle_seconds=1,
-    )
-    return JimengClient(load_upstream(), config, http=http, sleep=lambda _: None), http  # type: ignore[arg-type]
+    return fake_http.client_on(script)
 
 
 def test_polls_read_only_the_records_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
