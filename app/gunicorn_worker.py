@@ -4,7 +4,7 @@ gunicorn answers a request it could not parse (a bad request line or method, a m
 header, an unsupported transfer coding) itself, before the app sees it, with an HTML page. This worker lets
 gunicorn classify the error and log it as it always does, keeps the page it wrote, and sends the same status
 with ``app.errors.protocol_error``'s JSON body instead. Set in ``config/gunicorn.py`` (``worker_class``).
-The worker also fixes malloc's mmap threshold and keeps it to one arena before it serves (``app/memory.py``).
+The worker also fixes malloc's mmap threshold before it serves (``app/memory.py``).
 """
 
 from __future__ import annotations
@@ -43,10 +43,9 @@ def _status_line(page: bytes | bytearray) -> tuple[int, str]:
 
 class JsonErrorGeventWorker(GeventWorker):
     def init_process(self) -> None:
-        from app.memory import one_malloc_arena, return_large_buffers_to_the_os
+        from app.memory import return_large_buffers_to_the_os
 
         return_large_buffers_to_the_os()  # a 16 MB request body must not stay in the worker's RSS
-        one_malloc_arena()  # the resolver's threads would each keep an arena of their own
         super().init_process()
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:

@@ -42,6 +42,15 @@ forwarded_allow_ips = "*" if _settings.trust_proxy else "127.0.0.1"
 control_socket_disable = True  # gunicorn >= 25's admin socket: one shared path would collide between instances
 
 
+def post_fork(server: Any, worker: Any) -> None:
+    """In each worker, right after the fork: one malloc arena (``app/memory.py``: the resolver's threads would
+    each keep one of their own), unless ``MALLOC_ARENA_MAX`` in the environment already told glibc otherwise."""
+    if not os.environ.get("MALLOC_ARENA_MAX"):
+        from app.memory import one_malloc_arena
+
+        one_malloc_arena()
+
+
 def post_worker_init(worker: Any) -> None:
     """SIGTERM in a worker (the master passes on its own, a platform sends it to every process): gunicorn's
     handler (stop accepting, then wait ``graceful_timeout`` for the requests in flight), and before it the app's
